@@ -1,0 +1,21 @@
+"""The ``waitlist`` command line; each area of the service adds its commands here."""
+
+from __future__ import annotations
+
+import typer
+
+from app.cli import db, serve
+
+cli = typer.Typer(
+    name="waitlist",
+    help="Validate elective waiting lists by contacting patients with an approved script.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+cli.add_typer(db.app, name="db")
+cli.command()(serve.serve)
+
+
+def main() -> None:
+    """Console entry point."""
+    cli()

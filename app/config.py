@@ -1,0 +1,115 @@
+"""The one place configuration is read: environment variables prefixed ``WAITLIST_``.
+
+The defaults give the embedded setup (a SQLite file in the working directory and the telephony
+simulator), so a newcomer needs no accounts and no network. Outside development, placeholder
+secrets and incomplete provider settings are refused at start with a message that says what to set.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
+PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+
+
+def _default_home() -> Path:
+    """Where ``call_flows/``, ``exclusions/`` and ``migrations/`` live: the source tree."""
+    return SOURCE_ROOT
+
+
+class Settings(BaseSettings):
+    """Validated settings; read once per process through :func:`get_settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="WAITLIST_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///waitlist.db"
+    home: Path = Field(default_factory=_default_home)
+    call_flows_dir: Path | None = None
+    exclusions_dir: Path | None = None
+
+    telephony_provider: Literal["simulator", "twilio"] = "simulator"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    calls_per_second: float = Field(default=1.0, gt=0, le=100)
+
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    timezone: str = "Europe/London"
+    organisation_name: str = "Example Teaching Hospitals NHS Foundation Trust"
+    callback_number: str = "0113 496 0000"
+    default_provider_code: str = "RXX"
+
+    log_format: Literal["plain", "json"] = "plain"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/London"
+            ) from exc
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https:// (it is the URL Twilio signs)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        problems: list[str] = []
+        secret = self.secret_key.get_secret_value()
+        if self.environment != "development" and (secret == PLACEHOLDER_SECRET or len(secret) < 32):
+            problems.append("WAITLIST_SECRET_KEY must be set to a random value of 32+ characters")
+        if self.telephony_provider == "twilio":
+            for name in ("twilio_account_sid", "twilio_auth_token", "twilio_from_number"):
+                if not getattr(self, name):
+                    problems.append(f"WAITLIST_{name.upper()} is required with the twilio provider")
+            if not self.public_base_url.startswith("https://"):
+                problems.append(
+                    "WAITLIST_PUBLIC_BASE_URL must be https:// with the twilio provider"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The hospital's local time zone (calling hours are judged in it)."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def flows_path(self) -> Path:
+        """Directory of the call scripts and their approvals."""
+        return self.call_flows_dir or self.home / "call_flows"
+
+    @property
+    def exclusions_path(self) -> Path:
+        """Directory of the exclusion rule files."""
+        return self.exclusions_dir or self.home / "exclusions"
+
+    @property
+    def migrations_path(self) -> Path:
+        """Directory of the Alembic environment."""
+        return self.home / "migrations"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

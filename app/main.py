@@ -1,0 +1,40 @@
+"""The application factory: settings, database, routers and middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.config import Settings, get_settings
+from app.db import make_engine, make_session_factory
+from app.web import health
+from app.web.errors import install_error_handlers
+from app.web.middleware import RequestContextMiddleware
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the web app; everything it needs is created here, nothing at import time."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Waiting list validation",
+        version=__version__,
+        description="Automated, clinically approved contact with elective waiting-list patients.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,50 @@
+"""ORM tables, one module per aggregate; importing this package registers them all."""
+
+from app.models.audit import AuditEvent
+from app.models.campaign import (
+    TERMINAL_ATTEMPT_STATUSES,
+    AttemptStatus,
+    Campaign,
+    CampaignStatus,
+    Channel,
+    ContactAttempt,
+)
+from app.models.cohort import Cohort, ImportJob, ImportRowError, ImportStatus
+from app.models.eligibility import Exclusion
+from app.models.flow import CallScript
+from app.models.outcome import Answer, PathwayOutcome
+from app.models.patient import Outcome, Pathway, PathwayStatus, Patient
+from app.models.review import ClinicalDecision, Decision, ReviewItem, ReviewStatus
+from app.models.user import ApiToken, Role, User, UserSession
+from app.models.webhook import WebhookEvent
+
+__all__ = [
+    "TERMINAL_ATTEMPT_STATUSES",
+    "Answer",
+    "ApiToken",
+    "AttemptStatus",
+    "AuditEvent",
+    "CallScript",
+    "Campaign",
+    "CampaignStatus",
+    "Channel",
+    "ClinicalDecision",
+    "Cohort",
+    "ContactAttempt",
+    "Decision",
+    "Exclusion",
+    "ImportJob",
+    "ImportRowError",
+    "ImportStatus",
+    "Outcome",
+    "Pathway",
+    "PathwayOutcome",
+    "PathwayStatus",
+    "Patient",
+    "ReviewItem",
+    "ReviewStatus",
+    "Role",
+    "User",
+    "UserSession",
+    "WebhookEvent",
+]

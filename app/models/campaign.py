@@ -1,0 +1,125 @@
+"""Campaigns and their contact attempts: the outbox the dispatcher works through."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, BigIntPK, str_enum, utcnow
+
+
+class CampaignStatus(StrEnum):
+    """``draft -> scheduled -> running <-> paused -> completed | cancelled``."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Channel(StrEnum):
+    """How a contact reaches the patient."""
+
+    VOICE = "voice"
+    SMS = "sms"
+
+
+class AttemptStatus(StrEnum):
+    """States of one contact; see docs/architecture.md for the transitions."""
+
+    PLANNED = "planned"
+    CLAIMED = "claimed"
+    PLACING = "placing"
+    PLACED = "placed"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    VOICEMAIL = "voicemail"
+    CANCELLED = "cancelled"
+    IN_DOUBT = "in_doubt"
+
+
+TERMINAL_ATTEMPT_STATUSES = frozenset(
+    {
+        AttemptStatus.COMPLETED,
+        AttemptStatus.NO_ANSWER,
+        AttemptStatus.BUSY,
+        AttemptStatus.FAILED,
+        AttemptStatus.VOICEMAIL,
+        AttemptStatus.CANCELLED,
+    }
+)
+
+
+class Campaign(Base):
+    """A script run against a cohort under a schedule and an attempt policy."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    call_script_id: Mapped[int] = mapped_column(ForeignKey("call_script.id"))
+    status: Mapped[CampaignStatus] = mapped_column(
+        str_enum(CampaignStatus), default=CampaignStatus.DRAFT
+    )
+    starts_at: Mapped[dt.datetime | None] = mapped_column()
+    calling_windows: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attempt_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    calls_per_second: Mapped[float] = mapped_column(Float, default=1.0)
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class ContactAttempt(Base):
+    """One call or SMS to one pathway's patient; committed before anything reaches the provider."""
+
+    __tablename__ = "contact_attempt"
+    __table_args__ = (
+        Index("ix_contact_attempt_due", "status", "due_at"),
+        Index(
+            "ix_contact_attempt_campaign_pathway",
+            "campaign_id",
+            "pathway_id",
+            "attempt_number",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    attempt_number: Mapped[int] = mapped_column(SmallInteger)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    status: Mapped[AttemptStatus] = mapped_column(
+        str_enum(AttemptStatus), default=AttemptStatus.PLANNED
+    )
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    due_at: Mapped[dt.datetime] = mapped_column()
+    to_number: Mapped[str | None] = mapped_column(String(16))
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column()
+    fence: Mapped[int] = mapped_column(Integer, default=0)
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    conversation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    placed_at: Mapped[dt.datetime | None] = mapped_column()
+    answered_at: Mapped[dt.datetime | None] = mapped_column()
+    ended_at: Mapped[dt.datetime | None] = mapped_column()
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

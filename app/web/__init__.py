@@ -1,0 +1,1 @@
+"""Everything HTTP: the JSON API, Twilio webhooks and the server-rendered pages."""

@@ -1,0 +1,91 @@
+"""Fixtures: a migrated database per run, a rolled-back transaction per test, an ASGI client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import make_engine
+from app.main import create_app
+from app.schema import upgrade
+from app.web.deps import get_session
+from tests.support.databases import fresh_database
+from tests.support.settings import make_settings
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database built by running the migrations (never ``create_all``)."""
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        upgrade(url, MIGRATIONS)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The engine for the migrated test database."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Test settings pointing at the migrated database."""
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test.
+
+    Commits made by the code under test release savepoints, so they behave like commits inside
+    the test but leave nothing behind for the next one.
+    """
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app(settings: Settings, db_session: Session) -> Iterator[FastAPI]:
+    """The real app, with its request sessions joined to the test's transaction."""
+    application = create_app(settings)
+
+    def test_session() -> Iterator[Session]:
+        try:
+            yield db_session
+            db_session.commit()
+        except BaseException:
+            db_session.rollback()
+            raise
+
+    application.dependency_overrides[get_session] = test_session
+    yield application
+    # ASGITransport runs no lifespan, so the app's own engine is disposed here.
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process over ASGI."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client

@@ -1,0 +1,1 @@
+"""Helpers shared by tests (databases, settings, signed requests)."""

@@ -31,7 +31,9 @@ class ReviewItem(Base):
     """A pathway waiting for a clinician, ordered by ``rank`` (worsened first)."""
 
     __tablename__ = "review_item"
-    __table_args__ = (Index("ix_review_item_queue", "status", "rank", "clock_start_date", "id"),)
+    __table_args__ = (
+        Index("ix_review_item_queue", "status", "rank", "priority_rank", "clock_start_date", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id"), index=True)
@@ -39,6 +41,7 @@ class ReviewItem(Base):
     pathway_outcome_id: Mapped[int | None] = mapped_column(ForeignKey("pathway_outcome.id"))
     reason: Mapped[str] = mapped_column(String(24))
     rank: Mapped[int] = mapped_column(SmallInteger)
+    priority_rank: Mapped[int] = mapped_column(SmallInteger)
     specialty_code: Mapped[str] = mapped_column(String(3))
     provider_code: Mapped[str] = mapped_column(String(12))
     clock_start_date: Mapped[dt.date] = mapped_column()

@@ -2,7 +2,7 @@
 
 Revision ID: b6ff4153a7e6
 Revises:
-Create Date: 2026-11-22 19:49:38.388032
+Create Date: 2026-11-22 19:59:35.621572
 """
 
 from __future__ import annotations
@@ -501,6 +501,7 @@ def upgrade() -> None:
         ),
         sa.Column("reason", sa.String(length=24), nullable=False),
         sa.Column("rank", sa.SmallInteger(), nullable=False),
+        sa.Column("priority_rank", sa.SmallInteger(), nullable=False),
         sa.Column("specialty_code", sa.String(length=3), nullable=False),
         sa.Column("provider_code", sa.String(length=12), nullable=False),
         sa.Column("clock_start_date", sa.Date(), nullable=False),
@@ -534,7 +535,9 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_review_item_pathway_id"), ["pathway_id"], unique=False)
         batch_op.create_index(
-            "ix_review_item_queue", ["status", "rank", "clock_start_date", "id"], unique=False
+            "ix_review_item_queue",
+            ["status", "rank", "priority_rank", "clock_start_date", "id"],
+            unique=False,
         )
 
     op.create_table(

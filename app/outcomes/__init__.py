@@ -1,0 +1,1 @@
+"""From answers to an outcome per pathway, with the history kept."""

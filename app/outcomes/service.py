@@ -1,0 +1,46 @@
+"""Recording the outcome a conversation (or the attempt policy) reached for a pathway."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.models import Outcome, Pathway, PathwayOutcome
+from app.review.intake import open_review_item
+
+
+def record_outcome(
+    session: Session,
+    *,
+    pathway: Pathway,
+    outcome: Outcome,
+    campaign_id: int | None = None,
+    contact_attempt_id: int | None = None,
+    recorded: dict[str, Any] | None = None,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> PathwayOutcome:
+    """Append an outcome to the pathway's history, make it current, and queue it for review.
+
+    The newest outcome decides what the pathway's status is; nothing is overwritten, so the
+    review page can show every conversation that led here.
+    """
+    now = now or utcnow()
+    entry = PathwayOutcome(
+        pathway_id=pathway.id,
+        campaign_id=campaign_id,
+        contact_attempt_id=contact_attempt_id,
+        outcome=outcome,
+        recorded=recorded or {},
+        note=note,
+        recorded_at=now,
+    )
+    session.add(entry)
+    pathway.outcome = outcome
+    pathway.outcome_at = now
+    session.flush()
+    open_review_item(session, pathway=pathway, pathway_outcome=entry, now=now)
+    return entry

@@ -1,0 +1,1 @@
+"""The clinical review queue: items, decisions, and the export back to the PAS."""

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Outcome, PathwayOutcome, ReviewItem, ReviewStatus
+from app.outcomes.service import record_outcome
+from app.review.intake import priority_rank
+from tests.support.factories import make_pathway
+
+MONDAY_NOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+def open_items(session: Session) -> list[ReviewItem]:
+    return list(session.scalars(select(ReviewItem).where(ReviewItem.status == ReviewStatus.OPEN)))
+
+
+def test_a_stay_answer_is_recorded_and_not_queued(db_session: Session) -> None:
+    pathway = make_pathway(db_session)
+    record_outcome(db_session, pathway=pathway, outcome=Outcome.STAY, now=MONDAY_NOON)
+    assert pathway.outcome == Outcome.STAY
+    assert open_items(db_session) == []
+
+
+def test_a_worsened_answer_goes_to_the_top_and_is_due_in_two_working_days(
+    db_session: Session,
+) -> None:
+    pathway = make_pathway(db_session, priority="P4")
+    record_outcome(db_session, pathway=pathway, outcome=Outcome.WORSENED, now=MONDAY_NOON)
+    [item] = open_items(db_session)
+    assert (item.reason, item.rank, item.priority_rank) == ("worsened", 0, 4)
+    assert item.due_at.date() == dt.date(2026, 11, 25)
+
+
+def test_working_days_skip_weekends_and_bank_holidays(db_session: Session) -> None:
+    pathway = make_pathway(db_session)
+    christmas_eve = dt.datetime(2026, 12, 24, 9, 0, tzinfo=dt.UTC)  # a Thursday
+    record_outcome(db_session, pathway=pathway, outcome=Outcome.WORSENED, now=christmas_eve)
+    [item] = open_items(db_session)
+    # Fri 25 and Mon 28 (substitute for Boxing Day) are bank holidays: Tue 29, Wed 30.
+    assert item.due_at.date() == dt.date(2026, 12, 30)
+
+
+def test_a_second_answer_moves_the_open_item_instead_of_adding_one(db_session: Session) -> None:
+    pathway = make_pathway(db_session)
+    record_outcome(db_session, pathway=pathway, outcome=Outcome.LEAVE, now=MONDAY_NOON)
+    record_outcome(db_session, pathway=pathway, outcome=Outcome.WORSENED, now=MONDAY_NOON)
+    [item] = open_items(db_session)
+    assert (item.reason, item.rank, item.version) == ("worsened", 0, 2)
+    history = db_session.scalars(select(PathwayOutcome.outcome).order_by(PathwayOutcome.id)).all()
+    assert history == [Outcome.LEAVE, Outcome.WORSENED]
+
+
+def test_unknown_priorities_sort_last() -> None:
+    assert [priority_rank(p) for p in ("P1", "P6", None, "urgent")] == [1, 6, 9, 9]

@@ -21,6 +21,8 @@ from app.cohort.encoding import scan_file
 from app.cohort.reader import read_rows
 from app.cohort.rows import CohortRow, RowError, RowValidator
 from app.cohort.store import close_missing, write_chunk, write_errors
+
+__all__ = ["ImportReport", "get_import", "import_cohort", "write_chunk"]
 from app.db import utcnow
 from app.eligibility.rules import RuleSet
 from app.eligibility.service import evaluate_cohort

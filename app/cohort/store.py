@@ -172,7 +172,7 @@ def _upsert_patients(session: Session, rows: list[CohortRow], now: dt.datetime) 
     )
     session.execute(statement, params)
     query = select(PATIENT.c.nhs_number, PATIENT.c.id).where(PATIENT.c.nhs_number.in_(list(latest)))
-    return {str(number): int(patient_id) for number, patient_id in session.execute(query).tuples()}
+    return {str(number): int(patient_id) for number, patient_id in session.execute(query)}
 
 
 def _upsert_pathways(

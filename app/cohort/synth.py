@@ -240,7 +240,9 @@ def write_synthetic_cohort(
     """Write ``rows`` data rows (``bad_rows`` of them with one defect each) to ``out``."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
     numbers = _NhsNumbers(rng)
-    bad_lines = set(rng.sample(range(rows), min(bad_rows, rows)))
+    # The n-th bad row gets the n-th defect, so K >= len(DEFECTS) bad rows show every defect.
+    sample = sorted(rng.sample(range(rows), min(bad_rows, rows)))
+    bad_lines = {line: DEFECTS[n % len(DEFECTS)] for n, line in enumerate(sample)}
     position = {name: index for index, name in enumerate(HEADER)}
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
@@ -251,7 +253,7 @@ def write_synthetic_cohort(
                 break
             row[1] = f"RXX-{written + 1:08d}"
             if written in bad_lines:
-                column, value = DEFECTS[written % len(DEFECTS)]
+                column, value = bad_lines[written]
                 row[position[column]] = value
             writer.writerow(row)
             written += 1

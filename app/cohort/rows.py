@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from app.cohort import values
@@ -98,9 +99,14 @@ class RowValidator:
     def __init__(self, header: Header, *, today: dt.date, default_provider_code: str) -> None:
         self.today = today
         self.default_provider_code = default_provider_code
-        self.columns = [
-            (name, index, _SIMPLE.get(name)) for name, index in header.positions.items()
-        ]
+        parsers: dict[str, Callable[[str], Any]] = {
+            **_SIMPLE,
+            **{name: partial(values.date, today=today) for name in _DATES},
+            # Phones are sorted by kind after the loop (a landline may come as mobile_phone).
+            "mobile_phone": str,
+            "landline_phone": str,
+        }
+        self.columns = [(name, index, parsers[name]) for name, index in header.positions.items()]
         self.width = max(header.positions.values()) + 1
 
     def validate(self, cells: list[str], line: int) -> CohortRow | list[RowError]:
@@ -114,12 +120,7 @@ class RowValidator:
             if not raw:
                 continue
             try:
-                if parser is not None:
-                    parsed[name] = parser(raw)
-                elif name in _DATES:
-                    parsed[name] = values.date(raw, today=self.today)
-                else:
-                    parsed[name] = raw
+                parsed[name] = parser(raw)
             except values.CellError as exc:
                 errors.append(RowError(line, name, f"{name} {exc}"))
         for name in REQUIRED:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.eligibility.rules import (
@@ -105,33 +106,52 @@ def _contacted_within(
     return None
 
 
-def check(condition: object, facts: PathwayFacts, on_date: dt.date) -> str | None:
-    """The detail of why ``condition`` holds for ``facts``, or None when it does not."""
+Check = Callable[[PathwayFacts, dt.date], str | None]
+
+
+def compile_condition(condition: object) -> Check:
+    """A function giving the detail of why ``condition`` holds for a pathway, or None.
+
+    The dispatch on the condition's kind happens once here, not once per pathway.
+    """
     match condition:
         case AgeUnder():
-            return _age_under(condition, facts, on_date)
+            return lambda facts, on_date: _age_under(condition, facts, on_date)
         case AnyFlag():
-            return _any_flag(condition, facts)
+            return lambda facts, _on_date: _any_flag(condition, facts)
         case DiagnosisCode():
-            return _diagnosis(condition, facts)
+            return lambda facts, _on_date: _diagnosis(condition, facts)
         case FieldPresent():
-            return _field_present(condition, facts)
+            return lambda facts, _on_date: _field_present(condition, facts)
         case PhoneMissing():
-            return _phone_missing(condition, facts)
+            return lambda facts, _on_date: _phone_missing(condition, facts)
         case OptedOut():
-            return "opted out of automated contact" if facts.opted_out_at else None
+            return lambda facts, _on_date: (
+                "opted out of automated contact" if facts.opted_out_at else None
+            )
         case ContactedWithin():
-            return _contacted_within(condition, facts, on_date)
+            return lambda facts, on_date: _contacted_within(condition, facts, on_date)
         case AnyOf():
-            details = [d for c in condition.conditions if (d := check(c, facts, on_date))]
-            return "; ".join(details) if details else None
+            parts = [compile_condition(part) for part in condition.conditions]
+
+            def any_of(facts: PathwayFacts, on_date: dt.date) -> str | None:
+                details = [detail for part in parts if (detail := part(facts, on_date))]
+                return "; ".join(details) if details else None
+
+            return any_of
     raise TypeError(f"unknown condition {condition!r}")
 
 
-def reason_for(rule: Rule, facts: PathwayFacts, on_date: dt.date) -> str | None:
-    """The human-readable reason ``rule`` excludes this pathway, or None."""
-    detail = check(rule.condition, facts, on_date)
-    if detail is None:
-        return None
-    # str.replace, not str.format: rule text must never reach attribute lookups.
-    return rule.reason.replace("{detail}", detail)[:500]
+def compile_rule(rule: Rule) -> Callable[[PathwayFacts, dt.date], str | None]:
+    """A function giving the human-readable reason ``rule`` excludes a pathway, or None."""
+    check = compile_condition(rule.condition)
+    template = rule.reason
+
+    def reason(facts: PathwayFacts, on_date: dt.date) -> str | None:
+        detail = check(facts, on_date)
+        if detail is None:
+            return None
+        # str.replace, not str.format: rule text must never reach attribute lookups.
+        return template.replace("{detail}", detail)[:500]
+
+    return reason

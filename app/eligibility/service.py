@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
+from app.cohort.bulk import Dialect, dialect, marks
 from app.db import utcnow
-from app.eligibility.conditions import PathwayFacts, reason_for
+from app.eligibility.conditions import PathwayFacts, compile_rule
 from app.eligibility.rules import RuleSet, load_rules
 from app.errors import NotFoundError
 from app.models import (
     AttemptStatus,
     ContactAttempt,
     Exclusion,
-    Outcome,
     Pathway,
     PathwayStatus,
     Patient,
@@ -77,10 +78,10 @@ def _facts_query() -> Select[Any]:
 
 def _facts(record: Any) -> PathwayFacts:
     last = record[8]
-    if last is not None and last.tzinfo is None:  # aggregates bypass the column type on SQLite
-        last = dt.datetime.fromisoformat(str(last)).replace(tzinfo=dt.UTC)
-    elif isinstance(last, str):
-        last = dt.datetime.fromisoformat(last).replace(tzinfo=dt.UTC)
+    if isinstance(last, str):  # an aggregate may bypass the column type on SQLite
+        last = dt.datetime.fromisoformat(last)
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=dt.UTC)
     return PathwayFacts(
         pathway_id=record[0],
         date_of_birth=record[1],
@@ -94,12 +95,19 @@ def _facts(record: Any) -> PathwayFacts:
     )
 
 
-def _reasons(facts: PathwayFacts, rules: RuleSet, on_date: dt.date) -> list[ExclusionReason]:
+Compiled = list[tuple[str, Callable[[PathwayFacts, dt.date], str | None]]]
+
+
+def _compile(rules: RuleSet) -> Compiled:
+    return [(rule.id, compile_rule(rule)) for rule in rules.rules]
+
+
+def _reasons(facts: PathwayFacts, compiled: Compiled, on_date: dt.date) -> list[ExclusionReason]:
     found = []
-    for rule in rules.rules:
-        reason = reason_for(rule, facts, on_date)
+    for rule_id, reason_for in compiled:
+        reason = reason_for(facts, on_date)
         if reason is not None:
-            found.append(ExclusionReason(rule.id, reason))
+            found.append(ExclusionReason(rule_id, reason))
     return found
 
 
@@ -110,7 +118,7 @@ def exclusion_reasons(
     record = session.execute(_facts_query().where(Pathway.id == pathway_id)).first()
     if record is None:
         raise NotFoundError(f"pathway {pathway_id} not found")
-    return _reasons(_facts(record), rules, on_date)
+    return _reasons(_facts(record), _compile(rules), on_date)
 
 
 def evaluate_cohort(
@@ -124,7 +132,9 @@ def evaluate_cohort(
     stop further contact). Flushes, does not commit.
     """
     counts: Counter[str] = Counter({rule.id: 0 for rule in rules.rules})
-    now = utcnow()
+    compiled = _compile(rules)
+    sql = dialect(session.connection())
+    stamp = sql.timestamp(utcnow())
     query = _facts_query().where(
         Pathway.cohort_id == cohort_id, Pathway.status == PathwayStatus.OPEN
     )
@@ -136,47 +146,52 @@ def evaluate_cohort(
             break
         after = facts[-1].pathway_id
         ids = [f.pathway_id for f in facts]
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         excluded: list[int] = []
         for fact in facts:
-            reasons = _reasons(fact, rules, on_date)
+            reasons = _reasons(fact, compiled, on_date)
             if reasons:
                 excluded.append(fact.pathway_id)
             for item in reasons:
                 counts[item.rule_id] += 1
-                rows.append(
-                    {
-                        "pathway_id": fact.pathway_id,
-                        "rule_id": item.rule_id,
-                        "reason": item.reason,
-                        "rule_set_hash": rules.hash,
-                        "evaluated_at": now,
-                    }
-                )
-        session.execute(delete(Exclusion).where(Exclusion.pathway_id.in_(ids)))
-        if rows:
-            session.execute(insert(Exclusion), rows)
-        _set_outcomes(session, ids=ids, excluded=excluded, now=now)
+                rows.append((fact.pathway_id, item.rule_id, item.reason, rules.hash, stamp))
+        _replace_batch(session.connection(), sql, ids=ids, excluded=excluded, rows=rows, now=stamp)
     return dict(counts)
 
 
-def _set_outcomes(
-    session: Session, *, ids: list[int], excluded: list[int], now: dt.datetime
+def _replace_batch(
+    connection: Connection,
+    sql: Dialect,
+    *,
+    ids: list[int],
+    excluded: list[int],
+    rows: list[tuple[Any, ...]],
+    now: Any,
 ) -> None:
+    # Driver-level statements (see app.cohort.bulk): this runs for every pathway of a cohort.
+    connection.exec_driver_sql(
+        f"DELETE FROM exclusion WHERE pathway_id IN ({marks(sql, len(ids))})",  # noqa: S608
+        tuple(ids),
+    )
+    if rows:
+        connection.exec_driver_sql(
+            "INSERT INTO exclusion (pathway_id, rule_id, reason, rule_set_hash, evaluated_at) "  # noqa: S608
+            f"VALUES ({marks(sql, 5)})",
+            rows,
+        )
+    # Guarded: only a pending pathway becomes excluded, only an excluded one goes back.
     if excluded:
-        session.execute(
-            update(Pathway)
-            .where(Pathway.id.in_(excluded), Pathway.outcome == Outcome.PENDING)
-            .values(outcome=Outcome.EXCLUDED, outcome_at=now)
-            .execution_options(synchronize_session=False)
+        connection.exec_driver_sql(
+            f"UPDATE pathway SET outcome = 'excluded', outcome_at = {sql.placeholder} "  # noqa: S608
+            f"WHERE outcome = 'pending' AND id IN ({marks(sql, len(excluded))})",
+            (now, *excluded),
         )
     eligible = sorted(set(ids) - set(excluded))
     if eligible:
-        session.execute(
-            update(Pathway)
-            .where(Pathway.id.in_(eligible), Pathway.outcome == Outcome.EXCLUDED)
-            .values(outcome=Outcome.PENDING, outcome_at=now)
-            .execution_options(synchronize_session=False)
+        connection.exec_driver_sql(
+            f"UPDATE pathway SET outcome = 'pending', outcome_at = {sql.placeholder} "  # noqa: S608
+            f"WHERE outcome = 'excluded' AND id IN ({marks(sql, len(eligible))})",
+            (now, *eligible),
         )
 
 

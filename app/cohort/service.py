@@ -8,11 +8,13 @@ patients, pathways, row errors and the job's counters) is one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -22,11 +24,18 @@ from app.cohort.reader import read_rows
 from app.cohort.rows import CohortRow, RowError, RowValidator
 from app.cohort.store import close_missing, write_chunk, write_errors
 
-__all__ = ["ImportReport", "get_import", "import_cohort", "write_chunk"]
+__all__ = [
+    "ImportReport",
+    "get_import",
+    "import_cohort",
+    "import_stream",
+    "recent_imports",
+    "write_chunk",
+]
 from app.db import utcnow
 from app.eligibility.rules import RuleSet
-from app.eligibility.service import evaluate_cohort
-from app.errors import DomainError, NotFoundError
+from app.eligibility.service import evaluate_cohort, exclusion_counts
+from app.errors import DomainError, InvalidInputError, NotFoundError
 from app.models import Cohort, ImportJob, ImportRowError, ImportStatus
 
 CHUNK_ROWS = 10_000
@@ -210,10 +219,50 @@ def _report(
 
 
 def get_import(session: Session, *, import_job_id: int) -> ImportReport:
-    """A stored import job with its counts and first row errors."""
+    """A stored import job with its counts, the cohort's exclusions and the first row errors."""
     job = session.get(ImportJob, import_job_id)
     if job is None:
         raise NotFoundError(f"import {import_job_id} not found")
     cohort = session.get(Cohort, job.cohort_id)
     assert cohort is not None
-    return _report(session, job=job, cohort=cohort, excluded={})
+    excluded = exclusion_counts(session, cohort_id=cohort.id)
+    return _report(session, job=job, cohort=cohort, excluded=excluded)
+
+
+def recent_imports(session: Session, *, limit: int = 20) -> list[tuple[ImportJob, str]]:
+    """The latest import jobs with their cohort's name, newest first."""
+    query = (
+        select(ImportJob, Cohort.name)
+        .join(Cohort, Cohort.id == ImportJob.cohort_id)
+        .order_by(ImportJob.id.desc())
+        .limit(limit)
+    )
+    return [(job, str(name)) for job, name in session.execute(query)]
+
+
+def import_stream(
+    session: Session,
+    *,
+    cohort_name: str,
+    source: BinaryIO,
+    filename: str,
+    default_provider_code: str,
+    rules: RuleSet,
+    created_by: str | None,
+) -> ImportReport:
+    """Import an uploaded file: spooled to a temporary file first (memory stays flat)."""
+    if not cohort_name.strip():
+        raise InvalidInputError("give the cohort a name")
+    with tempfile.TemporaryDirectory(prefix="waitlist-import-") as directory:
+        path = Path(directory) / "upload.csv"
+        with path.open("wb") as target:
+            shutil.copyfileobj(source, target, length=1 << 20)
+        return import_cohort(
+            session,
+            cohort_name=cohort_name.strip()[:200],
+            path=path,
+            filename=filename,
+            default_provider_code=default_provider_code,
+            rules=rules,
+            created_by=created_by,
+        )

@@ -1,0 +1,9 @@
+"""The JSON API (``/api/v1``): bearer tokens of service accounts only; each area adds a router."""
+
+from fastapi import APIRouter
+
+from app.web.api import cohorts, me
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(me.router)
+router.include_router(cohorts.router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import db, serve, user
+from app.cli import cohort, db, serve, user
 
 cli = typer.Typer(
     name="waitlist",
@@ -15,6 +15,7 @@ cli = typer.Typer(
 cli.add_typer(db.app, name="db")
 cli.add_typer(user.app, name="user")
 cli.command()(serve.serve)
+cohort.register(cli)
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.config import Settings, get_settings
-from app.db import make_engine, make_session_factory
 from app.conversations.context import ConversationContext
+from app.db import make_engine, make_session_factory
 from app.flows import load_registry
 from app.web import health, webhooks
 from app.web.errors import install_error_handlers
@@ -32,6 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Automated, clinically approved contact with elective waiting-list patients.",
         lifespan=lifespan,
+        # Exact paths only: a redirect on a Twilio action URL would drop the caller's Digits.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.engine = engine

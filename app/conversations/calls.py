@@ -42,9 +42,7 @@ def is_machine(answered_by: str | None) -> bool:
     return bool(answered_by) and str(answered_by).startswith(MACHINE_PREFIXES)
 
 
-def advance(
-    session: Session, *, attempt_id: int, to: AttemptStatus, **values: Any
-) -> bool:
+def advance(session: Session, *, attempt_id: int, to: AttemptStatus, **values: Any) -> bool:
     """Move the attempt to ``to`` if it is in a state that may precede it; True if it moved."""
     result = session.execute(
         update(ContactAttempt)

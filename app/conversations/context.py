@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from app.flows import ScriptRegistry
 
@@ -18,6 +19,5 @@ class ConversationContext:
 
     def gather_url(self, token: str, *, step: str, number: int) -> str:
         """The absolute action URL of a question: the step and the turn make its answer unique."""
-        return (
-            f"{self.public_base_url}/webhooks/twilio/voice/{token}/gather?step={step}&n={number}"
-        )
+        path = f"/webhooks/twilio/voice/{token}/gather"
+        return f"{self.public_base_url}{path}?step={quote(step, safe='')}&n={number}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +20,7 @@ from app.flows import (
     PatientFacts,
     Reply,
     continue_conversation,
+    render_sms,
     start_conversation,
     voicemail_message,
 )
@@ -36,6 +37,8 @@ from app.models import (
 from app.outcomes.service import record_outcome
 
 log = logging.getLogger(__name__)
+
+Channel = Literal["voice", "sms"]
 
 
 @dataclass(frozen=True)
@@ -97,15 +100,15 @@ def machine_message(subject: Subject, context: ConversationContext) -> list[str]
     return [voicemail_message(subject.script, subject.facts)]
 
 
-def begin(session: Session, *, subject: Subject, channel: str) -> Reply:
+def begin(session: Session, *, subject: Subject, channel: Channel) -> Reply:
     """Start the script for this attempt and keep its state on the attempt."""
     assert subject.script is not None
-    reply = start_conversation(subject.script, channel=channel, facts=subject.facts)
+    reply = start_conversation(subject.script, subject.facts, channel=channel)
     _keep(session, subject=subject, reply=reply, turn=0)
     return reply
 
 
-def answer(session: Session, *, subject: Subject, channel: str, heard: Heard) -> Reply:
+def answer(session: Session, *, subject: Subject, channel: Channel, heard: Heard) -> Reply:
     """Give the script what the patient said; store the answers and, at the end, the outcome."""
     assert subject.script is not None
     conversation = subject.attempt.conversation or {}
@@ -114,10 +117,10 @@ def answer(session: Session, *, subject: Subject, channel: str, heard: Heard) ->
         conversation = subject.attempt.conversation
     reply = continue_conversation(
         subject.script,
+        dict(conversation.get("state", {})),
+        heard,
+        subject.facts,
         channel=channel,
-        facts=subject.facts,
-        state=dict(conversation.get("state", {})),
-        heard=heard,
     )
     _keep(session, subject=subject, reply=reply, turn=int(conversation.get("turn", 0)) + 1)
     return reply
@@ -127,14 +130,12 @@ def _keep(session: Session, *, subject: Subject, reply: Reply, turn: int) -> Non
     attempt = subject.attempt
     script = subject.script
     assert script is not None
-    for recorded in reply.answers:
-        _store_answer(session, subject=subject, answer=recorded)
+    for item in reply.answers:
+        _store_answer(session, subject=subject, answer=item)
     attempt.conversation = {
         "state": reply.state,
         "turn": turn,
         "step": reply.question.step if reply.question else None,
-        "num_digits": reply.question.num_digits if reply.question else None,
-        "said": list(reply.messages),
         "outcome": reply.outcome,
         "flow_id": script.id,
         "flow_version": script.version,
@@ -142,16 +143,13 @@ def _keep(session: Session, *, subject: Subject, reply: Reply, turn: int) -> Non
     }
     session.flush()
     if reply.outcome is not None:
-        recorded: dict[str, Any] = {}
-        for item in reply.answers:
-            recorded.update(item.recorded)
         record_outcome(
             session,
             pathway=subject.pathway,
             outcome=Outcome(reply.outcome),
             campaign_id=attempt.campaign_id,
             contact_attempt_id=attempt.id,
-            recorded=recorded,
+            recorded=dict(reply.state.get("recorded", {})),
         )
 
 
@@ -192,7 +190,13 @@ def start_sms_conversation(
     if subject.script is None:
         return None
     reply = begin(session, subject=subject, channel="sms")
-    return "\n".join(reply.messages)
+    assert subject.script is not None
+    return render_sms(reply, subject.script)
+
+
+def remember_twiml(attempt: ContactAttempt, twiml: str) -> None:
+    """Keep the TwiML just sent, so a retried or replayed request gets exactly the same."""
+    attempt.conversation = {**(attempt.conversation or {}), "twiml": twiml}
 
 
 def finish_sms(session: Session, *, attempt: ContactAttempt) -> None:
@@ -201,7 +205,7 @@ def finish_sms(session: Session, *, attempt: ContactAttempt) -> None:
 
 
 def heard_from_voice(params: dict[str, str]) -> Heard:
-    """Twilio's gather parameters as the engine's input: keys, speech (maybe no confidence), none."""
+    """Twilio's gather parameters as the engine's input: keys, speech (maybe unrated), or none."""
     digits = params.get("Digits")
     if digits:
         return Heard(kind="dtmf", text=digits)

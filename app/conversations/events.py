@@ -35,7 +35,7 @@ def store_event(
         "kind": kind,
         "external_key": external_key[:200],
         "contact_attempt_id": contact_attempt_id,
-        "payload": {k: v if isinstance(v, str) else list(v) for k, v in payload.items()},
+        "payload": {name: _raw(value) for name, value in payload.items()},
         "received_at": utcnow(),
     }
     statement = (
@@ -47,8 +47,20 @@ def store_event(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
+def _raw(value: str | Sequence[str]) -> str | list[str]:
+    """One value as a string; a repeated parameter as the list of its values."""
+    if isinstance(value, str):
+        return value
+    return value[0] if len(value) == 1 else list(value)
+
+
 def attempt_by_token(session: Session, token: str) -> ContactAttempt | None:
     """The attempt whose callback URLs carry ``token`` (never found by SID alone)."""
     if not token or len(token) > 64:
         return None
-    return session.scalars(select(ContactAttempt).where(ContactAttempt.token == token)).first()
+    # populate_existing: always the row as it is now, even if this session has seen it before.
+    return session.scalars(
+        select(ContactAttempt)
+        .where(ContactAttempt.token == token)
+        .execution_options(populate_existing=True)
+    ).first()

@@ -10,9 +10,9 @@ from app.conversations import calls, dialogue, sms
 from app.conversations.context import ConversationContext
 from app.conversations.events import attempt_by_token, store_event
 from app.db import utcnow
-from app.flows import Heard, Reply
+from app.flows import Heard, Reply, render_sms, render_voice
 from app.models import TERMINAL_ATTEMPT_STATUSES, AttemptStatus, ContactAttempt
-from app.telephony.twiml import GatherSpec, empty_response, message_response, voice_response
+from app.telephony.twiml import empty_response, message_response, voice_response
 
 Params = Mapping[str, str]
 AllParams = Mapping[str, Sequence[str]]
@@ -39,7 +39,9 @@ def on_amd(session: Session, *, token: str, params: Params, raw: AllParams) -> N
     if attempt is None:
         store_event(session, kind="amd-unknown", external_key=key, payload=raw)
         return
-    if store_event(session, kind="amd", external_key=key, payload=raw, contact_attempt_id=attempt.id):
+    if store_event(
+        session, kind="amd", external_key=key, payload=raw, contact_attempt_id=attempt.id
+    ):
         calls.apply_amd(session, attempt=attempt, params=params)
 
 
@@ -56,17 +58,23 @@ def on_sms_status(session: Session, *, token: str, params: Params, raw: AllParam
         sms.apply_sms_status(session, attempt=attempt, params=params)
 
 
-def _voice_twiml(reply: Reply, *, token: str, context: ConversationContext, turn: int) -> str:
-    question = reply.question
-    if question is None:
-        return voice_response(reply.messages)
-    return voice_response(
-        reply.messages,
-        gather=GatherSpec(
-            action_url=context.gather_url(token, step=question.step, number=turn),
-            num_digits=question.num_digits,
-        ),
+def _voice_twiml(
+    session: Session,
+    reply: Reply,
+    *,
+    subject: dialogue.Subject,
+    token: str,
+    context: ConversationContext,
+    turn: int,
+) -> str:
+    assert subject.script is not None
+    step = reply.question.step if reply.question else "end"
+    twiml = render_voice(
+        reply, subject.script, action_url=context.gather_url(token, step=step, number=turn)
     )
+    dialogue.remember_twiml(subject.attempt, twiml)
+    session.flush()
+    return twiml
 
 
 def on_voice(
@@ -86,30 +94,22 @@ def on_voice(
         session, kind="voice", external_key=key, payload=raw, contact_attempt_id=attempt.id
     )
     calls.record_sid(session, attempt_id=attempt.id, sid=call_sid)
-    calls.advance(session, attempt_id=attempt.id, to=AttemptStatus.IN_PROGRESS, answered_at=utcnow())
+    calls.advance(
+        session, attempt_id=attempt.id, to=AttemptStatus.IN_PROGRESS, answered_at=utcnow()
+    )
     subject = dialogue.load_subject(session, attempt=attempt, context=context)
     if calls.is_machine(attempt.answered_by) or subject.script is None:
         return voice_response(dialogue.machine_message(subject, context))
     if not new and attempt.conversation:
-        return _replay(attempt, token=token, context=context)
+        return _replay(attempt)
     reply = dialogue.begin(session, subject=subject, channel="voice")
-    return _voice_twiml(reply, token=token, context=context, turn=0)
+    return _voice_twiml(session, reply, subject=subject, token=token, context=context, turn=0)
 
 
-def _replay(attempt: ContactAttempt, *, token: str, context: ConversationContext) -> str:
-    """The TwiML for where the conversation is now (for a retried or replayed request)."""
-    conversation = attempt.conversation
-    step = conversation.get("step")
-    if step is None:
-        return voice_response([])
-    spoken = conversation.get("said", [])
-    return voice_response(
-        spoken,
-        gather=GatherSpec(
-            action_url=context.gather_url(token, step=step, number=int(conversation["turn"])),
-            num_digits=conversation.get("num_digits"),
-        ),
-    )
+def _replay(attempt: ContactAttempt) -> str:
+    """The TwiML last sent for this call (for a retried, replayed or out-of-turn request)."""
+    twiml = (attempt.conversation or {}).get("twiml")
+    return str(twiml) if twiml else voice_response([])
 
 
 def on_gather(
@@ -138,11 +138,13 @@ def on_gather(
     conversation = attempt.conversation or {}
     current = (conversation.get("step"), int(conversation.get("turn", -1)))
     if not new or current != (step, number) or attempt.status in TERMINAL_ATTEMPT_STATUSES:
-        return _replay(attempt, token=token, context=context)
+        return _replay(attempt)
     reply = dialogue.answer(
         session, subject=subject, channel="voice", heard=dialogue.heard_from_voice(dict(params))
     )
-    return _voice_twiml(reply, token=token, context=context, turn=number + 1)
+    return _voice_twiml(
+        session, reply, subject=subject, token=token, context=context, turn=number + 1
+    )
 
 
 def on_inbound_sms(
@@ -185,4 +187,5 @@ def on_inbound_sms(
     reply = dialogue.answer(session, subject=subject, channel="sms", heard=heard)
     if reply.ended:
         dialogue.finish_sms(session, attempt=open_attempt)
-    return message_response(reply.messages)
+    assert subject.script is not None
+    return message_response([render_sms(reply, subject.script)])

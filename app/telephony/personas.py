@@ -94,7 +94,8 @@ def choose_intent(persona: Persona, rng: random.Random) -> Intent:
     leave = rng.random() < persona.leave_rate
     return Intent(
         leave=leave,
-        worsened=not leave and rng.random() < persona.worsened_rate / (1 - persona.leave_rate),
+        worsened=not leave
+        and rng.random() < persona.worsened_rate / max(1e-9, 1 - persona.leave_rate),
         fail_identity=rng.random() < persona.identity_failure_rate,
         speech=rng.random() < persona.speech_rate,
     )
@@ -103,6 +104,8 @@ def choose_intent(persona: Persona, rng: random.Random) -> Intent:
 def answer_for(prompt: str, person: SimulatedPerson, intent: Intent) -> tuple[str, str]:
     """The keypad digits and the spoken words this patient gives to ``prompt``."""
     text = prompt.lower()
+    if "is right" in text or "answer again" in text:
+        return "1", "yes that's right"
     if "date of birth" in text or "birth" in text:
         born = dt.date(1900, 1, 1) if intent.fail_identity else person.date_of_birth
         return born.strftime("%d%m%Y"), born.strftime("%d %B %Y")

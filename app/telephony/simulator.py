@@ -221,7 +221,8 @@ class SimulatorProvider:
         }
         self._remember(call.sid, "voice", call.request.to, status)
         url = f"{self._base}/webhooks/twilio/status/{call.token}"
-        if call.rng.random() < self._reorder_rate and status not in ("completed",):
+        final = status in ("completed", "busy", "no-answer", "failed", "canceled")
+        if not final and call.rng.random() < self._reorder_rate:
             call.held.append(params)  # delivered late, after a later event
             return
         self._post(url, params)

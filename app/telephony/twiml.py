@@ -24,7 +24,7 @@ class GatherSpec:
 
 def empty_response() -> str:
     """``<Response/>``: the answer to a status callback or an event we ignore."""
-    return VoiceResponse().to_xml()
+    return str(VoiceResponse().to_xml())
 
 
 def voice_response(
@@ -43,7 +43,7 @@ def voice_response(
         for text in said:
             response.say(text, voice=voice, language=language)
         response.hangup()
-        return response.to_xml()
+        return str(response.to_xml())
     prompt = response.gather(
         input="dtmf speech",
         action=gather.action_url,
@@ -56,7 +56,7 @@ def voice_response(
     )
     for text in said:
         prompt.say(text, voice=voice, language=language)
-    return response.to_xml()
+    return str(response.to_xml())
 
 
 def message_response(texts: Sequence[str]) -> str:
@@ -65,4 +65,4 @@ def message_response(texts: Sequence[str]) -> str:
     for text in texts:
         if text:
             response.message(text)
-    return response.to_xml()
+    return str(response.to_xml())

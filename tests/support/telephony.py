@@ -20,6 +20,7 @@ from app.models import (
     Channel,
     ContactAttempt,
     Pathway,
+    Patient,
 )
 from app.telephony.signature import SIGNATURE_HEADER, compute_signature
 
@@ -72,8 +73,10 @@ async def post_signed(
 ) -> httpx.Response:
     """POST ``params`` to ``path`` signed as Twilio signs it for our public base URL."""
     url = settings.public_base_url + path
-    sig = signature if signature is not None else compute_signature(
-        settings.webhook_auth_token, url, params
+    sig = (
+        signature
+        if signature is not None
+        else compute_signature(settings.webhook_auth_token, url, params)
     )
     return await client.post(path, data=dict(params), headers={SIGNATURE_HEADER: sig})
 
@@ -83,7 +86,7 @@ def make_call_script(session: Session, **fields: Any) -> CallScript:
     script = CallScript(
         flow_id=fields.pop("flow_id", "standard-validation"),
         version=fields.pop("version", 1),
-        content_hash=fields.pop("content_hash", "0" * 64),
+        content_hash=fields.pop("content_hash", secrets.token_hex(32)),
         title="Test script",
         language="en-GB",
         content=fields.pop("content", ""),
@@ -124,3 +127,32 @@ def make_attempt(
     session.add(attempt)
     session.flush()
     return attempt
+
+
+def validation_script(session: Session, flow_id: str = "standard-validation") -> CallScript:
+    """The ``call_script`` row for the shipped script, exactly as the app has loaded it."""
+    from app.flows import ensure_call_script, load_registry
+
+    from app.config import get_settings
+
+    registry = load_registry(get_settings().flows_path)
+    return ensure_call_script(session, registry.get(flow_id))
+
+
+def make_reachable_pathway(
+    session: Session,
+    *,
+    mobile_phone: str | None = None,
+    landline_phone: str | None = None,
+    **fields: Any,
+) -> Pathway:
+    """A pathway whose patient has exactly these (drama-range) numbers."""
+    from tests.support.factories import make_pathway
+
+    pathway = make_pathway(session, **fields)
+    patient = session.get(Patient, pathway.patient_id)
+    assert patient is not None
+    patient.mobile_phone = mobile_phone
+    patient.landline_phone = landline_phone
+    session.flush()
+    return pathway

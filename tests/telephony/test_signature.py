@@ -23,9 +23,13 @@ def test_it_reproduces_the_librarys_published_test_vector() -> None:
 
 def test_it_accepts_the_published_vector_and_rejects_any_change() -> None:
     assert is_valid_signature("12345", VECTOR_URL, VECTOR_PARAMS, VECTOR_SIGNATURE)
-    assert not is_valid_signature("12345", VECTOR_URL, VECTOR_PARAMS | {"Digits": "1235"}, VECTOR_SIGNATURE)
+    assert not is_valid_signature(
+        "12345", VECTOR_URL, VECTOR_PARAMS | {"Digits": "1235"}, VECTOR_SIGNATURE
+    )
     assert not is_valid_signature("54321", VECTOR_URL, VECTOR_PARAMS, VECTOR_SIGNATURE)
-    assert not is_valid_signature("12345", VECTOR_URL.replace("bar=2", "bar=3"), VECTOR_PARAMS, VECTOR_SIGNATURE)
+    assert not is_valid_signature(
+        "12345", VECTOR_URL.replace("bar=2", "bar=3"), VECTOR_PARAMS, VECTOR_SIGNATURE
+    )
     assert not is_valid_signature("12345", VECTOR_URL, VECTOR_PARAMS, "")
 
 
@@ -48,7 +52,9 @@ def test_its_signature_is_what_the_library_validator_accepts() -> None:
 
 def test_the_signed_url_is_the_public_base_plus_raw_path_and_query() -> None:
     assert (
-        signed_url("https://waitlist.example.nhs.uk", "/webhooks/twilio/voice/t/gather", "step=a&n=2")
+        signed_url(
+            "https://waitlist.example.nhs.uk", "/webhooks/twilio/voice/t/gather", "step=a&n=2"
+        )
         == "https://waitlist.example.nhs.uk/webhooks/twilio/voice/t/gather?step=a&n=2"
     )
     assert signed_url("https://h.example/", "/p", "") == "https://h.example/p"

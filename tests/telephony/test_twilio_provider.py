@@ -62,7 +62,10 @@ def test_it_asks_for_every_call_event_and_async_amd_with_the_token_in_each_url()
     assert placed.sid.startswith("CA")
     request = client.calls.created[0]
     assert request["url"] == "https://waitlist.example.nhs.uk/webhooks/twilio/voice/tok123"
-    assert request["status_callback"] == "https://waitlist.example.nhs.uk/webhooks/twilio/status/tok123"
+    assert (
+        request["status_callback"]
+        == "https://waitlist.example.nhs.uk/webhooks/twilio/status/tok123"
+    )
     assert request["status_callback_event"] == ["initiated", "ringing", "answered", "completed"]
     assert request["async_amd"] == "true"
     assert request["async_amd_status_callback"].endswith("/webhooks/twilio/amd/tok123")
@@ -113,10 +116,13 @@ def test_it_maps_twilio_errors_to_permanent_or_retryable(
 ) -> None:
     error = TwilioRestException(status, "https://api.twilio.com/x", "refused", code=code)
 
-    for send in (
-        lambda p: p.place_call(CallRequest(to=REAL_LOOKING, token="t")),
-        lambda p: p.send_sms(SmsRequest(to=REAL_LOOKING, token="t", body="x")),
-    ):
+    def call(p: TwilioProvider) -> object:
+        return p.place_call(CallRequest(to=REAL_LOOKING, token="t"))
+
+    def text(p: TwilioProvider) -> object:
+        return p.send_sms(SmsRequest(to=REAL_LOOKING, token="t", body="x"))
+
+    for send in (call, text):
         with pytest.raises(ProviderError) as raised:
             send(provider(FakeClient(error)))
         assert raised.value.permanent is permanent

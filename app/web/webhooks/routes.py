@@ -91,7 +91,5 @@ def sms_status(token: str, form: VerifiedForm, session: SessionDep) -> Response:
 def inbound_sms(form: VerifiedForm, session: SessionDep, request: Request) -> Response:
     """A text from anyone: an answer, STOP/START, or a stranger (answered politely)."""
     return _xml(
-        webhooks.on_inbound_sms(
-            session, params=form.first, raw=form.all, context=_context(request)
-        )
+        webhooks.on_inbound_sms(session, params=form.first, raw=form.all, context=_context(request))
     )

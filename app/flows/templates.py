@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from app.flows.schema import FlowFile, Phrases
@@ -110,7 +110,12 @@ def context(flow: FlowFile, facts: PatientFacts, *, verified: bool) -> dict[str,
     return values
 
 
+@lru_cache(maxsize=4096)
+def _compiled(source: str) -> Template:
+    return environment().from_string(source)
+
+
 def render(source: str, values: dict[str, str]) -> str:
     """Render one prompt; whitespace is collapsed so folded YAML reads as one sentence."""
-    text = environment().from_string(source).render(values)
+    text = _compiled(source).render(values)
     return " ".join(text.split())

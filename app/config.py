@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     callback_number: str = "0113 496 0000"
     default_provider_code: str = "RXX"
 
+    review_undo_days: int = Field(default=14, ge=0, le=90)
+    review_page_size: int = Field(default=50, ge=5, le=500)
+
     log_format: Literal["plain", "json"] = "plain"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

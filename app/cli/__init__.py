@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import db, serve
+from app.cli import db, review, serve
 
 cli = typer.Typer(
     name="waitlist",
@@ -13,6 +13,7 @@ cli = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 cli.add_typer(db.app, name="db")
+cli.add_typer(review.app, name="review")
 cli.command()(serve.serve)
 
 

@@ -63,9 +63,13 @@ class ClinicalDecision(Base):
     pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id"), index=True)
     decision: Mapped[Decision] = mapped_column(str_enum(Decision))
     rtt_status_code: Mapped[str | None] = mapped_column(String(2))
+    # Expedite raises the surgical priority to this value (P1..P6).
+    new_priority: Mapped[str | None] = mapped_column(String(2))
     note: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # A removal can be undone (by a clinician, or by the patient replying again) until then.
+    undoable_until: Mapped[dt.datetime | None] = mapped_column()
     undone_at: Mapped[dt.datetime | None] = mapped_column()
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    exported_at: Mapped[dt.datetime | None] = mapped_column()
+    exported_at: Mapped[dt.datetime | None] = mapped_column(index=True)

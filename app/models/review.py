@@ -33,6 +33,25 @@ class ReviewItem(Base):
     __tablename__ = "review_item"
     __table_args__ = (
         Index("ix_review_item_queue", "status", "rank", "priority_rank", "clock_start_date", "id"),
+        # Clinicians work their own specialty: its queue in order without a scan.
+        Index(
+            "ix_review_item_specialty_queue",
+            "status",
+            "specialty_code",
+            "rank",
+            "priority_rank",
+            "clock_start_date",
+            "id",
+        ),
+        # Counts per reason (under any filter) from the index alone.
+        Index(
+            "ix_review_item_counts",
+            "status",
+            "reason",
+            "specialty_code",
+            "provider_code",
+            "campaign_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -8,12 +8,13 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.db import READ_ONLY, utcnow
 from app.errors import InvalidInputError
 from app.models import Outcome, Pathway, Patient, ReviewItem, ReviewStatus
+from app.review.intake import CHANGE_OF_MIND_RANK, REVIEW_RANK
 
 # The queue's order; the cursor of a page is the last (or first) row's values of these.
 SORT_KEY = (
@@ -94,6 +95,14 @@ def decode_cursor(cursor: str) -> SortKey:
         raise InvalidInputError("That page link is not valid; start again from the top.") from exc
 
 
+def rank_for_reason(reason: str) -> int:
+    """The queue rank every item with ``reason`` has (see ``app/review/intake.py``)."""
+    for outcome, rank in REVIEW_RANK.items():
+        if outcome.value == reason:
+            return rank
+    return CHANGE_OF_MIND_RANK
+
+
 def _filter_clauses(filters: QueueFilters, *, with_reason: bool) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = [ReviewItem.status == ReviewStatus.OPEN]
     if filters.campaign_id is not None:
@@ -104,31 +113,18 @@ def _filter_clauses(filters: QueueFilters, *, with_reason: bool) -> list[ColumnE
         clauses.append(ReviewItem.provider_code == filters.provider_code)
     if with_reason and filters.reason:
         clauses.append(ReviewItem.reason == filters.reason)
+        # The reason fixes the rank, which lets the database seek the queue index to it.
+        clauses.append(ReviewItem.rank == rank_for_reason(filters.reason))
     return clauses
 
 
 def _after(key: SortKey) -> ColumnElement[bool]:
-    # Spelled out rather than a row-value comparison so both SQLite and PostgreSQL walk the
-    # queue index from the cursor instead of scanning.
-    rank, priority, clock_start, item_id = key
-    r, p, c, i = SORT_KEY
-    return or_(
-        r > rank,
-        and_(r == rank, p > priority),
-        and_(r == rank, p == priority, c > clock_start),
-        and_(r == rank, p == priority, c == clock_start, i > item_id),
-    )
+    # A row-value comparison: SQLite (3.15+) and PostgreSQL both seek the queue index to it.
+    return tuple_(*SORT_KEY) > tuple_(*key)
 
 
 def _before(key: SortKey) -> ColumnElement[bool]:
-    rank, priority, clock_start, item_id = key
-    r, p, c, i = SORT_KEY
-    return or_(
-        r < rank,
-        and_(r == rank, p < priority),
-        and_(r == rank, p == priority, c < clock_start),
-        and_(r == rank, p == priority, c == clock_start, i < item_id),
-    )
+    return tuple_(*SORT_KEY) < tuple_(*key)
 
 
 def _page_ids(

@@ -1,7 +1,7 @@
 """review decisions undo window and queue indexes
 
 Revision ID: fc4924fe24d2
-Revises: b6ff4153a7e6
+Revises: ba30a984522a
 Create Date: 2026-11-22 20:15:03.104920
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import app.db
 
 revision: str = 'fc4924fe24d2'
-down_revision: str | None = 'b6ff4153a7e6'
+down_revision: str | None = 'ba30a984522a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from app.users.service import create_user
 from pydantic import SecretStr
 from sqlalchemy import Engine, insert, text
 
@@ -46,6 +45,7 @@ from app.models import (
 from app.review.intake import REVIEW_RANK, priority_rank
 from app.review.queue import encode_cursor
 from app.schema import upgrade
+from app.users.service import create_user
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from dataclasses import dataclass
-from typing import TextIO
+from typing import IO
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
@@ -63,7 +63,7 @@ def can_export(user: User) -> bool:
 def export_outcomes(
     session: Session,
     *,
-    out: TextIO,
+    out: IO[str],
     actor: User | str,
     since: dt.datetime | None = None,
     now: dt.datetime | None = None,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Outcome, ReviewItem, Role, User
+from app.models import Outcome, Patient, ReviewItem, Role, User
 from app.outcomes.service import record_outcome
 from tests.support.factories import make_pathway
 
@@ -34,7 +34,13 @@ def queue_pathway(
     **fields: Any,
 ) -> ReviewItem:
     """A pathway whose patient gave ``outcome``, and the review item it raised."""
+    names = {k: fields.pop(k) for k in ("given_name", "family_name") if k in fields}
     pathway = make_pathway(session, **fields)
+    if names:
+        patient = session.get(Patient, pathway.patient_id)
+        assert patient is not None
+        for key, value in names.items():
+            setattr(patient, key, value)
     entry = record_outcome(session, pathway=pathway, outcome=outcome, now=now)
     return session.scalars(
         select(ReviewItem).where(ReviewItem.pathway_outcome_id == entry.id)

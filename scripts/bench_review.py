@@ -5,8 +5,8 @@ into a fresh SQLite file (or the PostgreSQL URL given), then measures p50/p95 of
 the queue's first page, a deep keyset page, a filtered page and an item page, each through the
 real app over ASGI (signed in as a clinician) and as the bare SQL that fetches the same rows.
 
-    /work/venv/bin/python scripts/bench_review.py --pathways 50000 --items 7500
-    /work/venv/bin/python scripts/bench_review.py  # 1,000,000 pathways, 150,000 open items
+    PYTHONPATH=. /work/venv/bin/python scripts/bench_review.py --pathways 50000 --items 7500
+    PYTHONPATH=. /work/venv/bin/python scripts/bench_review.py  # 1,000,000 and 150,000
 """
 
 from __future__ import annotations

@@ -24,6 +24,18 @@ SORT_KEY = (
     ReviewItem.id,
 )
 SortKey = tuple[int, int, dt.date, int]
+# Reasons in the order the queue shows them; "stay" is a reply within a change-of-mind window.
+QUEUE_REASONS = tuple(
+    o.value
+    for o in (
+        Outcome.WORSENED,
+        Outcome.LEAVE,
+        Outcome.UNCLEAR,
+        Outcome.CALLBACK_REQUESTED,
+        Outcome.STAY,
+    )
+)
+COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
@@ -71,11 +83,17 @@ class QueuePage:
     next_cursor: str | None
     previous_cursor: str | None
     counts: dict[str, int] = field(default_factory=dict)
+    count_cap: int = 0
 
     @property
     def total(self) -> int:
-        """Open items matching the filters other than reason."""
+        """Open items matching the filters other than reason (at least, when a count is capped)."""
         return sum(self.counts.values())
+
+    @property
+    def counts_capped(self) -> bool:
+        """Whether some reason has more open items than were counted."""
+        return any(count >= self.count_cap for count in self.counts.values())
 
 
 def encode_cursor(key: SortKey) -> str:
@@ -138,17 +156,26 @@ def _page_ids(
     return query.order_by(*SORT_KEY).limit(limit)
 
 
-def count_by_reason(session: Session, *, filters: QueueFilters) -> dict[str, int]:
-    """Open items per reason (the reason filter itself is ignored, so every tab has a count)."""
-    rows = session.execute(
-        select(ReviewItem.reason, func.count())
-        .where(*_filter_clauses(filters, with_reason=False))
-        .group_by(ReviewItem.reason)
-    ).all()
-    found: dict[str, int] = {reason: count for reason, count in rows}  # noqa: C416
-    order = [o.value for o in (Outcome.WORSENED, Outcome.LEAVE, Outcome.UNCLEAR)]
-    order += [Outcome.CALLBACK_REQUESTED.value]
-    return {reason: found.get(reason, 0) for reason in order} | found
+def count_by_reason(
+    session: Session, *, filters: QueueFilters, cap: int = COUNT_CAP
+) -> dict[str, int]:
+    """Open items per reason, each counted up to ``cap`` (``cap`` means "that many or more").
+
+    The reason filter itself is ignored, so every tab has a count. Counting stops at the cap
+    because an exact count of a national backlog costs a scan of every open item per page view.
+    """
+    counts: dict[str, int] = {}
+    for reason in QUEUE_REASONS:
+        matching = (
+            select(ReviewItem.id)
+            .where(*_filter_clauses(filters, with_reason=False), ReviewItem.reason == reason)
+            .limit(cap)
+            .subquery()
+        )
+        count = session.scalar(select(func.count()).select_from(matching)) or 0
+        if count or reason != Outcome.STAY.value:
+            counts[reason] = count
+    return counts
 
 
 def list_queue(
@@ -158,6 +185,7 @@ def list_queue(
     after: str | None = None,
     before: str | None = None,
     limit: int = 50,
+    count_cap: int = COUNT_CAP,
     now: dt.datetime | None = None,
 ) -> QueuePage:
     """One page of open review items in queue order, after or before a cursor."""
@@ -191,15 +219,34 @@ def list_queue(
         rows=rows,
         next_cursor=next_cursor,
         previous_cursor=previous_cursor,
-        counts=count_by_reason(session, filters=filters),
+        counts=count_by_reason(session, filters=filters, cap=count_cap),
+        count_cap=count_cap,
     )
 
 
 def _load_rows(session: Session, ids: list[int], *, now: dt.datetime) -> list[QueueRow]:
     if not ids:
         return []
+    # Columns, not entities: building 150 ORM objects per page costs more than the query.
     result = session.execute(
-        select(ReviewItem, Pathway, Patient)
+        select(
+            ReviewItem.id,
+            ReviewItem.version,
+            ReviewItem.reason,
+            ReviewItem.rank,
+            ReviewItem.priority_rank,
+            ReviewItem.provider_code,
+            ReviewItem.specialty_code,
+            ReviewItem.clock_start_date,
+            ReviewItem.opened_at,
+            ReviewItem.due_at,
+            Pathway.priority,
+            Pathway.pathway_id,
+            Pathway.specialty_name,
+            Patient.given_name,
+            Patient.family_name,
+            Patient.nhs_number,
+        )
         .join(Pathway, Pathway.id == ReviewItem.pathway_id)
         .join(Patient, Patient.id == Pathway.patient_id)
         .where(ReviewItem.id.in_(ids))
@@ -207,22 +254,22 @@ def _load_rows(session: Session, ids: list[int], *, now: dt.datetime) -> list[Qu
     today = now.date()
     return [
         QueueRow(
-            item_id=item.id,
-            version=item.version,
-            reason=item.reason,
-            priority=pathway.priority,
-            provider_code=item.provider_code,
-            pathway_ref=pathway.pathway_id,
-            specialty_code=item.specialty_code,
-            specialty_name=pathway.specialty_name,
-            patient_name=f"{patient.given_name} {patient.family_name}",
-            nhs_number=patient.nhs_number,
-            clock_start_date=item.clock_start_date,
-            weeks_waiting=(today - item.clock_start_date).days // 7,
-            opened_at=item.opened_at,
-            due_at=item.due_at,
-            overdue=item.due_at < now,
-            sort_key=(item.rank, item.priority_rank, item.clock_start_date, item.id),
+            item_id=row.id,
+            version=row.version,
+            reason=row.reason,
+            priority=row.priority,
+            provider_code=row.provider_code,
+            pathway_ref=row.pathway_id,
+            specialty_code=row.specialty_code,
+            specialty_name=row.specialty_name,
+            patient_name=f"{row.given_name} {row.family_name}",
+            nhs_number=row.nhs_number,
+            clock_start_date=row.clock_start_date,
+            weeks_waiting=(today - row.clock_start_date).days // 7,
+            opened_at=row.opened_at,
+            due_at=row.due_at,
+            overdue=row.due_at < now,
+            sort_key=(row.rank, row.priority_rank, row.clock_start_date, row.id),
         )
-        for item, pathway, patient in result
+        for row in result
     ]

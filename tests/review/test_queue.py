@@ -161,3 +161,15 @@ def test_items_past_their_due_time_are_overdue_and_worsened_ones_urgent(
 def test_a_tampered_cursor_is_refused(db_session: Session) -> None:
     with pytest.raises(InvalidInputError):
         list_queue(db_session, after="not-a-cursor", now=MONDAY_NOON)
+
+
+def test_counts_stop_at_the_cap_and_say_so(db_session: Session) -> None:
+    for _ in range(3):
+        queue_pathway(db_session, outcome=Outcome.LEAVE)
+    queue_pathway(db_session, outcome=Outcome.WORSENED)
+
+    page = list_queue(db_session, count_cap=2, now=MONDAY_NOON)
+
+    assert (page.counts["leave"], page.counts["worsened"]) == (2, 1)
+    assert page.counts_capped
+    assert not list_queue(db_session, now=MONDAY_NOON).counts_capped

@@ -64,6 +64,7 @@ class ReviewQueuePage(BaseModel):
     next_cursor: str | None
     previous_cursor: str | None
     counts: dict[str, int]
+    count_cap: int = Field(description="A count equal to this means that many or more.")
 
 
 class ReviewItemDetail(BaseModel):
@@ -132,6 +133,7 @@ def list_review_items(
         next_cursor=page.next_cursor,
         previous_cursor=page.previous_cursor,
         counts=page.counts,
+        count_cap=page.count_cap,
     )
 
 

@@ -262,3 +262,32 @@ async def test_a_coordinator_downloads_the_export_and_an_admin_cannot(
         "/review/export", data={"csrf_token": csrf_token_in(home.text)}
     )
     assert refused.status_code == 403
+
+
+async def test_a_clinician_undoes_a_removal_and_the_item_is_back_in_the_queue(
+    page_client: httpx.AsyncClient, db_session: Session, personas: Personas
+) -> None:
+    item = queue_pathway(db_session, outcome=Outcome.LEAVE, given_name="Returning")
+    removal = decide(
+        db_session,
+        item_id=item.id,
+        seen_version=item.version,
+        decision=Decision.REMOVE,
+        rtt_status_code="35",
+        note="Declined.",
+        by=personas["alice"],
+    )
+    await signed_in_as(page_client, personas, "alice")
+    page = await page_client.get(f"/review/{item.id}")
+    assert "Decided by Alice Adeyemi on " in page.text
+    assert "Undo the removal" in page.text
+
+    response = await page_client.post(
+        f"/review/{item.id}/undo",
+        data={"csrf_token": csrf_token_in(page.text), "decision_id": str(removal.id)},
+    )
+
+    assert response.status_code == 303
+    db_session.refresh(item)
+    assert item.status == ReviewStatus.OPEN
+    assert "Returning" in (await page_client.get("/review")).text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import db, review, serve
+from app.cli import db, review, serve, user
 
 cli = typer.Typer(
     name="waitlist",
@@ -14,6 +14,7 @@ cli = typer.Typer(
 )
 cli.add_typer(db.app, name="db")
 cli.add_typer(review.app, name="review")
+cli.add_typer(user.app, name="user")
 cli.command()(serve.serve)
 
 

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=50, ge=1, le=10_000)
     login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
+    review_undo_days: int = Field(default=14, ge=0, le=90)
+    review_page_size: int = Field(default=50, ge=1, le=500)
+
     log_format: Literal["plain", "json"] = "plain"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

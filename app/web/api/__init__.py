@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from app.web.api import cohorts, me
+from app.web.api import cohorts, me, review
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
 router.include_router(cohorts.router)
+router.include_router(review.router)

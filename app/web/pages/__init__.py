@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.web.pages import audit, cohorts, home, session
+from app.web.pages import audit, cohorts, home, review, session
 
 router = APIRouter(include_in_schema=False)
 router.include_router(session.router)
 router.include_router(home.router)
 router.include_router(audit.router)
 router.include_router(cohorts.router)
+router.include_router(review.router)

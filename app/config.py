@@ -7,6 +7,7 @@ secrets and incomplete provider settings are refused at start with a message tha
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -48,6 +49,12 @@ class Settings(BaseSettings):
     organisation_name: str = "Example Teaching Hospitals NHS Foundation Trust"
     callback_number: str = "0113 496 0000"
     default_provider_code: str = "RXX"
+
+    # Unit prices for the reports' cost estimates (the provider's tariff, in `cost_currency`).
+    cost_currency: str = "GBP"
+    cost_per_call_minute: Decimal = Field(default=Decimal("0.04"), ge=0)
+    cost_per_call_attempt: Decimal = Field(default=Decimal("0.00"), ge=0)
+    cost_per_sms_segment: Decimal = Field(default=Decimal("0.04"), ge=0)
 
     log_format: Literal["plain", "json"] = "plain"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -1,0 +1,244 @@
+"""Was the campaign fair? Response, leave and removal rates by group, with the tests behind a flag.
+
+Unit: the eligible pathways of the campaign's cohort (pathways not excluded by any rule). Groups
+are judged on the number of distinct people in them (suppression) and rates on pathways. See
+docs/reports.md for the statistics and the suppression policy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, String, case, cast, func, literal, select
+from sqlalchemy.orm import Session
+
+from app.models import Campaign, Outcome, Patient
+from app.reports.facts import RESPONDED_OUTCOMES, flag, pathway_facts, total
+from app.reports.statistics import Interval, holm_adjust, two_proportion_p_value, wilson_interval
+from app.reports.suppression import SUPPRESSION_THRESHOLD, suppressed_groups
+
+ALPHA = 0.05
+TEST_DESCRIPTION = (
+    "Two-sided pooled two-proportion z-test of each group against everyone else in the "
+    "breakdown, Holm-Bonferroni correction across the groups tested in that breakdown, "
+    "flagged when the adjusted p-value is below 0.05 and the group's rate is the lower."
+)
+UNKNOWN = "Unknown"
+SEX_LABELS = {"1": "Male", "2": "Female", "9": "Indeterminate", "X": "Not known"}
+ETHNIC_LABELS = {
+    "A": "White British",
+    "B": "White Irish",
+    "C": "Any other White background",
+    "D": "White and Black Caribbean",
+    "E": "White and Black African",
+    "F": "White and Asian",
+    "G": "Any other mixed background",
+    "H": "Indian",
+    "J": "Pakistani",
+    "K": "Bangladeshi",
+    "L": "Any other Asian background",
+    "M": "Caribbean",
+    "N": "African",
+    "P": "Any other Black background",
+    "R": "Chinese",
+    "S": "Any other ethnic group",
+    "Z": "Not stated",
+}
+AGE_BANDS = ((80, "80+"), (65, "65-79"), (40, "40-64"), (18, "18-39"))
+DIMENSIONS = (
+    ("imd_decile", "IMD decile (1 = most deprived)"),
+    ("age_band", "Age band"),
+    ("sex", "Sex"),
+    ("ethnic_category", "Ethnic category"),
+    ("preferred_language", "Preferred language"),
+)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A proportion with its numerator, denominator and 95% Wilson score interval."""
+
+    count: int
+    of: int
+    rate: float | None
+    ci: Interval | None
+
+
+@dataclass(frozen=True)
+class EquityGroup:
+    """One group of a breakdown; every number is None when the group is suppressed."""
+
+    key: str
+    label: str
+    suppressed: bool
+    people: int | None
+    pathways: int | None
+    response: Rate | None
+    leave: Rate | None
+    removal: Rate | None
+    p_value_adjusted: float | None
+    low_response: bool
+
+
+@dataclass(frozen=True)
+class EquityBreakdown:
+    """Rates for every group of one characteristic, and which groups were flagged."""
+
+    dimension: str
+    title: str
+    groups: list[EquityGroup]
+    flagged: list[str]
+    suggestions: list[str]
+    test: str = TEST_DESCRIPTION
+
+
+@dataclass(frozen=True)
+class _Counts:
+    key: str
+    people: int
+    pathways: int
+    responded: int
+    leave: int
+    removed: int
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The date ``years`` before ``day`` (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _age_band(on_date: dt.date) -> ColumnElement[str]:
+    """Age band at ``on_date``: someone born on or before the date N years earlier is N or over."""
+    whens = [
+        (Patient.date_of_birth <= years_before(on_date, age), label) for age, label in AGE_BANDS
+    ]
+    return case(*whens, else_="Under 18")
+
+
+def _group_key(dimension: str, on_date: dt.date) -> ColumnElement[str]:
+    if dimension == "age_band":
+        return _age_band(on_date)
+    column = getattr(Patient, dimension)
+    return func.coalesce(cast(column, String), literal(UNKNOWN))
+
+
+def _label(dimension: str, key: str) -> str:
+    if dimension == "sex":
+        return SEX_LABELS.get(key, key)
+    if dimension == "ethnic_category":
+        return ETHNIC_LABELS.get(key, key)
+    return key
+
+
+def _sort_key(dimension: str, key: str) -> tuple[int, int, str]:
+    if key == UNKNOWN:
+        return (1, 0, key)
+    if dimension == "imd_decile" and key.isdigit():
+        return (0, int(key), key)
+    if dimension == "age_band":
+        order = ["Under 18", "18-39", "40-64", "65-79", "80+"]
+        return (0, order.index(key) if key in order else 99, key)
+    return (0, 0, key)
+
+
+def _counts(
+    session: Session, campaign: Campaign, dimension: str, on_date: dt.date
+) -> list[_Counts]:
+    facts = pathway_facts(campaign)
+    key = _group_key(dimension, on_date).label("group_key")
+    rows = session.execute(
+        select(
+            key,
+            func.count(func.distinct(facts.c.patient_id)),
+            func.count(),
+            total(flag(facts.c.outcome.in_(RESPONDED_OUTCOMES))),
+            total(flag(facts.c.outcome == Outcome.LEAVE)),
+            total(facts.c.removed),
+        )
+        .select_from(facts)
+        .join(Patient, Patient.id == facts.c.patient_id)
+        .where(facts.c.excluded == 0)
+        .group_by(key)
+    ).all()
+    return [_Counts(str(row[0]), *(int(v) for v in row[1:])) for row in rows]
+
+
+def _rate(count: int, of: int) -> Rate:
+    return Rate(count=count, of=of, rate=count / of if of else None, ci=wilson_interval(count, of))
+
+
+def breakdown(
+    dimension: str, title: str, counts: list[_Counts], *, threshold: int = SUPPRESSION_THRESHOLD
+) -> EquityBreakdown:
+    """Rates, suppression and low-response flags for one characteristic's groups."""
+    hidden = suppressed_groups({c.key: c.people for c in counts}, threshold=threshold)
+    all_pathways = sum(c.pathways for c in counts)
+    all_responded = sum(c.responded for c in counts)
+    shown = [c for c in counts if c.key not in hidden]
+    raw_p = [
+        two_proportion_p_value(
+            c.responded, c.pathways, all_responded - c.responded, all_pathways - c.pathways
+        )
+        for c in shown
+    ]
+    adjusted = dict(zip((c.key for c in shown), holm_adjust(raw_p), strict=True))
+    groups: list[EquityGroup] = []
+    for c in sorted(counts, key=lambda c: _sort_key(dimension, c.key)):
+        label = _label(dimension, c.key)
+        if c.key in hidden:
+            groups.append(
+                EquityGroup(c.key, label, True, None, None, None, None, None, None, False)
+            )
+            continue
+        rest_pathways = all_pathways - c.pathways
+        below = (
+            rest_pathways > 0
+            and c.responded / c.pathways < (all_responded - c.responded) / rest_pathways
+        )
+        p_value = adjusted[c.key]
+        groups.append(
+            EquityGroup(
+                key=c.key,
+                label=label,
+                suppressed=False,
+                people=c.people,
+                pathways=c.pathways,
+                response=_rate(c.responded, c.pathways),
+                leave=_rate(c.leave, c.responded),
+                removal=_rate(c.removed, c.pathways),
+                p_value_adjusted=p_value,
+                low_response=below and p_value < ALPHA,
+            )
+        )
+    flagged = [g.label for g in groups if g.low_response]
+    suggestions = [
+        _suggestion(title, g, all_responded, all_pathways) for g in groups if g.low_response
+    ]
+    return EquityBreakdown(dimension, title, groups, flagged, suggestions)
+
+
+def _suggestion(title: str, group: EquityGroup, all_responded: int, all_pathways: int) -> str:
+    """What to do about a group flagged for low response."""
+    assert group.response is not None
+    responded, pathways = group.response.count, group.response.of
+    rest = (all_responded - responded) / (all_pathways - pathways)
+    return (
+        f"{title}, {group.label}: {responded / pathways:.0%} responded against {rest:.0%} of "
+        f"everyone else. Contact the {pathways - responded} non-responders in this group by a "
+        "person (a call from the booking team) or another channel (letter, interpreter-led call) "
+        "before treating any of them as unreachable."
+    )
+
+
+def equity_breakdowns(
+    session: Session, *, campaign: Campaign, on_date: dt.date
+) -> list[EquityBreakdown]:
+    """Every equity breakdown of one campaign (ages worked out on ``on_date``)."""
+    return [
+        breakdown(dimension, title, _counts(session, campaign, dimension, on_date))
+        for dimension, title in DIMENSIONS
+    ]

@@ -94,7 +94,9 @@ class EquityBreakdown:
 
 
 @dataclass(frozen=True)
-class _Counts:
+class GroupCounts:
+    """What the database counted for one group of eligible pathways."""
+
     key: str
     people: int
     pathways: int
@@ -147,7 +149,7 @@ def _sort_key(dimension: str, key: str) -> tuple[int, int, str]:
 
 def _counts(
     session: Session, campaign: Campaign, dimension: str, on_date: dt.date
-) -> list[_Counts]:
+) -> list[GroupCounts]:
     facts = pathway_facts(campaign)
     key = _group_key(dimension, on_date).label("group_key")
     rows = session.execute(
@@ -164,7 +166,7 @@ def _counts(
         .where(facts.c.excluded == 0)
         .group_by(key)
     ).all()
-    return [_Counts(str(row[0]), *(int(v) for v in row[1:])) for row in rows]
+    return [GroupCounts(str(row[0]), *(int(v) for v in row[1:])) for row in rows]
 
 
 def _rate(count: int, of: int) -> Rate:
@@ -172,34 +174,40 @@ def _rate(count: int, of: int) -> Rate:
 
 
 def breakdown(
-    dimension: str, title: str, counts: list[_Counts], *, threshold: int = SUPPRESSION_THRESHOLD
+    dimension: str, title: str, counts: list[GroupCounts], *, threshold: int = SUPPRESSION_THRESHOLD
 ) -> EquityBreakdown:
-    """Rates, suppression and low-response flags for one characteristic's groups."""
+    """Rates, suppression and low-response flags for one characteristic's groups.
+
+    Every group of ``threshold`` people or more is tested, including one hidden only to protect
+    a smaller group (secondary suppression): its flag is still shown, without its numbers.
+    """
     hidden = suppressed_groups({c.key: c.people for c in counts}, threshold=threshold)
     all_pathways = sum(c.pathways for c in counts)
     all_responded = sum(c.responded for c in counts)
-    shown = [c for c in counts if c.key not in hidden]
+    tested = [c for c in counts if c.people >= threshold]
     raw_p = [
         two_proportion_p_value(
             c.responded, c.pathways, all_responded - c.responded, all_pathways - c.pathways
         )
-        for c in shown
+        for c in tested
     ]
-    adjusted = dict(zip((c.key for c in shown), holm_adjust(raw_p), strict=True))
+    adjusted = dict(zip((c.key for c in tested), holm_adjust(raw_p), strict=True))
     groups: list[EquityGroup] = []
+    suggestions: list[str] = []
     for c in sorted(counts, key=lambda c: _sort_key(dimension, c.key)):
         label = _label(dimension, c.key)
-        if c.key in hidden:
-            groups.append(
-                EquityGroup(c.key, label, True, None, None, None, None, None, None, False)
-            )
-            continue
         rest_pathways = all_pathways - c.pathways
-        below = (
-            rest_pathways > 0
-            and c.responded / c.pathways < (all_responded - c.responded) / rest_pathways
-        )
-        p_value = adjusted[c.key]
+        rest_responded = all_responded - c.responded
+        below = rest_pathways > 0 and c.responded * rest_pathways < rest_responded * c.pathways
+        low = c.key in adjusted and below and adjusted[c.key] < ALPHA
+        if c.key in hidden:
+            groups.append(EquityGroup(c.key, label, True, None, None, None, None, None, None, low))
+            if low:
+                suggestions.append(
+                    f"{title}, {label}: significantly fewer responded than everyone else "
+                    f"(numbers suppressed to protect a small group). {_ACTION}"
+                )
+            continue
         groups.append(
             EquityGroup(
                 key=c.key,
@@ -210,28 +218,24 @@ def breakdown(
                 response=_rate(c.responded, c.pathways),
                 leave=_rate(c.leave, c.responded),
                 removal=_rate(c.removed, c.pathways),
-                p_value_adjusted=p_value,
-                low_response=below and p_value < ALPHA,
+                p_value_adjusted=adjusted.get(c.key),
+                low_response=low,
             )
         )
+        if low:
+            suggestions.append(
+                f"{title}, {label}: {c.responded / c.pathways:.0%} responded against "
+                f"{rest_responded / rest_pathways:.0%} of everyone else; "
+                f"{c.pathways - c.responded} did not respond. {_ACTION}"
+            )
     flagged = [g.label for g in groups if g.low_response]
-    suggestions = [
-        _suggestion(title, g, all_responded, all_pathways) for g in groups if g.low_response
-    ]
     return EquityBreakdown(dimension, title, groups, flagged, suggestions)
 
 
-def _suggestion(title: str, group: EquityGroup, all_responded: int, all_pathways: int) -> str:
-    """What to do about a group flagged for low response."""
-    assert group.response is not None
-    responded, pathways = group.response.count, group.response.of
-    rest = (all_responded - responded) / (all_pathways - pathways)
-    return (
-        f"{title}, {group.label}: {responded / pathways:.0%} responded against {rest:.0%} of "
-        f"everyone else. Contact the {pathways - responded} non-responders in this group by a "
-        "person (a call from the booking team) or another channel (letter, interpreter-led call) "
-        "before treating any of them as unreachable."
-    )
+_ACTION = (
+    "Contact this group's non-responders by a person (a call from the booking team) or by "
+    "another channel (letter, interpreter-led call) before treating any of them as unreachable."
+)
 
 
 def equity_breakdowns(

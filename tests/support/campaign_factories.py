@@ -24,12 +24,13 @@ from app.models import (
     Outcome,
     Pathway,
     PathwayOutcome,
+    Patient,
     ReviewItem,
     ReviewStatus,
     Role,
     User,
 )
-from tests.support.factories import make_cohort
+from tests.support.factories import make_cohort, make_pathway
 
 _sequence = itertools.count(1)
 CAMPAIGN_START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -211,3 +212,13 @@ def make_decision(
     session.add(made)
     session.flush()
     return made
+
+
+def make_patient_pathway(session: Session, *, cohort: Cohort, **patient: Any) -> Pathway:
+    """A pathway whose patient has the given details (any patient column, date of birth too)."""
+    pathway = make_pathway(session, cohort=cohort)
+    person = session.get_one(Patient, pathway.patient_id)
+    for name, value in patient.items():
+        setattr(person, name, value)
+    session.flush()
+    return pathway

@@ -90,6 +90,7 @@ class EquityBreakdown:
     groups: list[EquityGroup]
     flagged: list[str]
     suggestions: list[str]
+    overall_response: float | None = None
     test: str = TEST_DESCRIPTION
 
 
@@ -229,7 +230,8 @@ def breakdown(
                 f"{c.pathways - c.responded} did not respond. {_ACTION}"
             )
     flagged = [g.label for g in groups if g.low_response]
-    return EquityBreakdown(dimension, title, groups, flagged, suggestions)
+    overall = all_responded / all_pathways if all_pathways else None
+    return EquityBreakdown(dimension, title, groups, flagged, suggestions, overall)
 
 
 _ACTION = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import db, serve
+from app.cli import db, report, serve
 
 cli = typer.Typer(
     name="waitlist",
@@ -14,6 +14,7 @@ cli = typer.Typer(
 )
 cli.add_typer(db.app, name="db")
 cli.command()(serve.serve)
+cli.command()(report.report)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import random
 import secrets
 from typing import Any
 
@@ -222,3 +223,76 @@ def make_patient_pathway(session: Session, *, cohort: Cohort, **patient: Any) ->
         setattr(person, name, value)
     session.flush()
     return pathway
+
+
+def make_synthetic_campaign(session: Session, *, people: int = 400, seed: int = 7) -> Campaign:
+    """A whole campaign of synthetic patients in which deprived areas respond less (a demo)."""
+    rng = random.Random(seed)
+    cohort = make_cohort(session)
+    campaign = make_campaign(session, cohort=cohort, name="Trauma and orthopaedics, spring 2026")
+    clinician = make_user(session)
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    for n in range(people):
+        decile = rng.randint(1, 10)
+        language = rng.choices(["en", "pl", "ur", "so"], weights=[85, 6, 6, 3])[0]
+        pathway = make_patient_pathway(
+            session,
+            cohort=cohort,
+            imd_decile=decile if rng.random() > 0.03 else None,
+            sex=rng.choice(["1", "2"]),
+            ethnic_category=rng.choices("ACHJMNRZ", weights=[70, 5, 6, 5, 3, 4, 2, 5])[0],
+            preferred_language=language,
+            date_of_birth=dt.date(rng.randint(1935, 2004), rng.randint(1, 12), rng.randint(1, 28)),
+        )
+        pathway.specialty_code = rng.choice(["110", "120", "130", "101"])
+        if rng.random() < 0.06:
+            make_exclusion(session, pathway=pathway, rule_id=rng.choice(["deceased", "palliative"]))
+            continue
+        respond = 0.35 if decile <= 2 else 0.7
+        respond -= 0.15 if language != "en" else 0.0
+        attempts = 1 if rng.random() < respond else rng.randint(2, 3)
+        answered = rng.random() < respond + 0.1
+        for number in range(1, attempts + 1):
+            last = number == attempts
+            channel = Channel.SMS if number == 3 else Channel.VOICE
+            placed = start + dt.timedelta(days=number - 1, hours=rng.randint(0, 9), minutes=n % 60)
+            attempt = make_attempt(
+                session,
+                campaign=campaign,
+                pathway=pathway,
+                attempt_number=number,
+                channel=channel,
+                status=AttemptStatus.COMPLETED if last and answered else AttemptStatus.NO_ANSWER,
+                placed_at=placed,
+                answered=last and answered,
+                duration_seconds=rng.randint(40, 200) if last and answered else None,
+            )
+        if not answered:
+            make_outcome(session, campaign=campaign, pathway=pathway, outcome=Outcome.UNREACHABLE)
+            continue
+        if channel == Channel.SMS:
+            make_answer(session, attempt=attempt)
+        outcome = rng.choices(
+            [Outcome.STAY, Outcome.LEAVE, Outcome.WORSENED, Outcome.UNCLEAR, Outcome.UNVERIFIED],
+            weights=[70, 14, 4, 6, 6],
+        )[0]
+        make_outcome(session, campaign=campaign, pathway=pathway, outcome=outcome)
+        if outcome == Outcome.LEAVE:
+            remove = rng.random() < 0.8
+            make_decision(
+                session,
+                campaign=campaign,
+                pathway=pathway,
+                decision=Decision.REMOVE if remove else Decision.KEEP,
+                rtt_status_code=rng.choice(["34", "34", "35", "36"]) if remove else None,
+                clinician=clinician,
+            )
+        elif outcome == Outcome.WORSENED:
+            make_decision(
+                session,
+                campaign=campaign,
+                pathway=pathway,
+                decision=Decision.EXPEDITE,
+                clinician=clinician,
+            )
+    return campaign

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     cost_per_call_attempt: Decimal = Field(default=Decimal("0.00"), ge=0)
     cost_per_sms_segment: Decimal = Field(default=Decimal("0.04"), ge=0)
 
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_max_failures_per_address: int = Field(default=50, ge=1, le=10_000)
+    login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
     log_format: Literal["plain", "json"] = "plain"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -109,6 +115,11 @@ class Settings(BaseSettings):
     def exclusions_path(self) -> Path:
         """Directory of the exclusion rule files."""
         return self.exclusions_dir or self.home / "exclusions"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry ``Secure`` (and the ``__Host-`` prefix) when the service is on https."""
+        return self.public_base_url.startswith("https://")
 
     @property
     def migrations_path(self) -> Path:

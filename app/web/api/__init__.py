@@ -1,0 +1,8 @@
+"""The JSON API (``/api/v1``): bearer tokens of service accounts only; each area adds a router."""
+
+from fastapi import APIRouter
+
+from app.web.api import me
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(me.router)

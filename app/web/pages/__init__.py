@@ -1,0 +1,10 @@
+"""Server-rendered pages; each area adds its router here with one line."""
+
+from fastapi import APIRouter
+
+from app.web.pages import audit, home, session
+
+router = APIRouter(include_in_schema=False)
+router.include_router(session.router)
+router.include_router(home.router)
+router.include_router(audit.router)

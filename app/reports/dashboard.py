@@ -46,7 +46,7 @@ class CampaignRow:
     name: str
     status: str
     started_at: dt.datetime | None
-    pathways_answered: int
+    pathways_validated: int
 
 
 @dataclass(frozen=True)

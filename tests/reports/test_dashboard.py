@@ -51,7 +51,7 @@ def test_it_counts_who_is_due_for_validation_at_each_milestone(db_session: Sessi
         DueRow(weeks=52, due=1),
     ]
     (row,) = [c for c in dashboard.campaigns if c.id == campaign.id]
-    assert (row.name, row.pathways_answered) == ("Spring", 4)
+    assert (row.name, row.pathways_validated) == ("Spring", 4)
 
 
 def test_it_counts_open_and_overdue_review_items(db_session: Session) -> None:

@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.web.api import me
+from app.web.api import me, reports
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
+router.include_router(reports.router)

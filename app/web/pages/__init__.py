@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.web.pages import audit, home, session
+from app.web.pages import audit, home, reports, session
 
 router = APIRouter(include_in_schema=False)
 router.include_router(session.router)
 router.include_router(home.router)
 router.include_router(audit.router)
+router.include_router(reports.router)

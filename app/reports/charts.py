@@ -101,7 +101,7 @@ def equity_svg(breakdown: EquityBreakdown, *, chart_id: str) -> str:
         body.append(_text(x0 - 10, y + 19, group.label, anchor="end"))
         response = group.response
         if group.suppressed or response is None or response.rate is None:
-            note = "suppressed (fewer than 10 people)" if group.suppressed else "no data"
+            note = "suppressed (small numbers)" if group.suppressed else "no data"
             if group.low_response:
                 note = "suppressed; response significantly low"
             body.append(_text(x0 + 6, y + 19, note, font_style="italic"))

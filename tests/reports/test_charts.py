@@ -80,7 +80,7 @@ def test_equity_chart_writes_suppressed_instead_of_a_bar() -> None:
     ]
     root = _accessible_root(equity_svg(breakdown("imd_decile", "IMD", counts), chart_id="x"))
     texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
-    assert texts.count("suppressed (fewer than 10 people)") == 2
+    assert texts.count("suppressed (small numbers)") == 2
     assert len(root.findall(f"{SVG}rect")) == 2
     # The flagged group is drawn in red and says so in words.
     assert any(r.get("fill") == "#d5281b" for r in root.iter(f"{SVG}rect"))

@@ -31,8 +31,16 @@ from app.models import (
     Pathway,
     ReviewItem,
 )
-from app.reports.equity import EquityBreakdown, equity_breakdowns
-from app.reports.facts import COMPLETED_OUTCOMES, REACHED_PROVIDER, flag, pathway_facts, total
+from app.reports.equity import DIMENSIONS, EquityBreakdown, equity_breakdowns
+from app.reports.facts import (
+    REACHED_PROVIDER,
+    UNKNOWN,
+    Counts,
+    Dimension,
+    flag,
+    grouped_counts,
+    total,
+)
 
 # The outcomes shown in the funnel, in the order a reader expects them.
 FUNNEL_OUTCOMES = (
@@ -45,6 +53,13 @@ FUNNEL_OUTCOMES = (
     Outcome.OPTED_OUT,
     Outcome.CALLBACK_REQUESTED,
 )
+
+FACT_DIMENSIONS = [
+    Dimension("all", None),
+    Dimension("outcome", "outcome"),
+    Dimension("specialty", "specialty_code"),
+    Dimension("provider", "provider_code"),
+]
 
 
 @dataclass(frozen=True)
@@ -155,7 +170,12 @@ def build_campaign_report(
         raise NotFoundError(f"campaign {campaign_id} does not exist")
     zone = settings.zone
     on_date = campaign_date(campaign, zone)
-    funnel = _funnel(session, campaign)
+    counts = grouped_counts(
+        session, campaign=campaign, on_date=on_date, dimensions=[*FACT_DIMENSIONS, *DIMENSIONS]
+    )
+    if not counts["all"]:  # an empty cohort: no rows to aggregate
+        counts["all"] = [Counts("", *([0] * 11))]
+    funnel = _funnel(session, campaign, counts)
     decisions = _decisions(session, campaign)
     return CampaignReport(
         campaign_id=campaign.id,
@@ -165,38 +185,19 @@ def build_campaign_report(
         generated_at=now or utcnow(),
         funnel=funnel,
         decisions=decisions,
-        by_specialty=_by_group(session, campaign, "specialty_code"),
-        by_provider=_by_group(session, campaign, "provider_code"),
+        by_specialty=_group_rows(counts["specialty"]),
+        by_provider=_group_rows(counts["provider"]),
         by_channel=_attempts_by(session, campaign, ContactAttempt.channel),
         by_attempt_number=_attempts_by(session, campaign, ContactAttempt.attempt_number),
         by_hour=_attempts_by_local_hour(session, campaign, zone),
         usage=_usage(session, campaign, settings, funnel.completed, decisions.removed),
-        equity=equity_breakdowns(session, campaign=campaign, on_date=on_date),
+        equity=equity_breakdowns(counts),
     )
 
 
-def _funnel(session: Session, campaign: Campaign) -> Funnel:
-    facts = pathway_facts(campaign)
-    row = session.execute(
-        select(
-            func.count(),
-            total(facts.c.excluded),
-            total(facts.c.attempted),
-            total(facts.c.answered),
-            total(facts.c.verified),
-            total(flag(facts.c.outcome.in_(COMPLETED_OUTCOMES))),
-            total(flag(facts.c.outcome.is_(None))),
-        ).select_from(facts)
-    ).one()
-    cohort, excluded, attempted, answered, verified, completed, no_outcome = (int(v) for v in row)
-    by_outcome = {
-        str(outcome): int(count)
-        for outcome, count in session.execute(
-            select(facts.c.outcome, func.count())
-            .where(facts.c.outcome.is_not(None))
-            .group_by(facts.c.outcome)
-        )
-    }
+def _funnel(session: Session, campaign: Campaign, counts: dict[str, list[Counts]]) -> Funnel:
+    everyone = counts["all"][0]
+    by_outcome = {c.key: c.pathways for c in counts["outcome"]}
     by_rule = {
         rule: int(count)
         for rule, count in session.execute(
@@ -208,16 +209,16 @@ def _funnel(session: Session, campaign: Campaign) -> Funnel:
         )
     }
     return Funnel(
-        cohort=cohort,
-        excluded=excluded,
+        cohort=everyone.pathways,
+        excluded=everyone.excluded,
         excluded_by_rule=by_rule,
-        eligible=cohort - excluded,
-        attempted=attempted,
-        answered=answered,
-        identity_verified=verified,
-        completed=completed,
+        eligible=everyone.pathways - everyone.excluded,
+        attempted=everyone.attempted,
+        answered=everyone.answered,
+        identity_verified=everyone.verified,
+        completed=everyone.completed,
         outcomes={str(o): by_outcome.get(str(o), 0) for o in FUNNEL_OUTCOMES},
-        no_outcome_yet=no_outcome,
+        no_outcome_yet=by_outcome.get(UNKNOWN, 0),
     )
 
 
@@ -250,25 +251,21 @@ def _decisions(session: Session, campaign: Campaign) -> Decisions:
     )
 
 
-def _by_group(session: Session, campaign: Campaign, column: str) -> list[GroupRow]:
-    facts = pathway_facts(campaign)
-    key = facts.c[column]
-    rows = session.execute(
-        select(
-            key,
-            func.count(),
-            total(facts.c.excluded),
-            total(facts.c.attempted),
-            total(facts.c.answered),
-            total(flag(facts.c.outcome.in_(COMPLETED_OUTCOMES))),
-            total(flag(facts.c.outcome == Outcome.LEAVE)),
-            total(flag(facts.c.outcome == Outcome.WORSENED)),
-            total(facts.c.removed),
+def _group_rows(counts: list[Counts]) -> list[GroupRow]:
+    return [
+        GroupRow(
+            c.key,
+            c.pathways,
+            c.excluded,
+            c.attempted,
+            c.answered,
+            c.completed,
+            c.leave,
+            c.worsened,
+            c.removed,
         )
-        .group_by(key)
-        .order_by(key)
-    ).all()
-    return [GroupRow(str(row[0]), *(int(v) for v in row[1:])) for row in rows]
+        for c in sorted(counts, key=lambda c: c.key)
+    ]
 
 
 def _attempt_measures(campaign: Campaign) -> list[ColumnElement[int]]:

@@ -7,14 +7,9 @@ docs/reports.md for the statistics and the suppression policy.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, String, case, cast, func, literal, select
-from sqlalchemy.orm import Session
-
-from app.models import Campaign, Outcome, Patient
-from app.reports.facts import RESPONDED_OUTCOMES, flag, pathway_facts, total
+from app.reports.facts import UNDER_18, UNKNOWN, Counts, Dimension
 from app.reports.statistics import Interval, holm_adjust, two_proportion_p_value, wilson_interval
 from app.reports.suppression import SUPPRESSION_THRESHOLD, suppressed_groups
 
@@ -24,7 +19,6 @@ TEST_DESCRIPTION = (
     "breakdown, Holm-Bonferroni correction across the groups tested in that breakdown, "
     "flagged when the adjusted p-value is below 0.05 and the group's rate is the lower."
 )
-UNKNOWN = "Unknown"
 SEX_LABELS = {"1": "Male", "2": "Female", "9": "Indeterminate", "X": "Not known"}
 ETHNIC_LABELS = {
     "A": "White British",
@@ -45,14 +39,15 @@ ETHNIC_LABELS = {
     "S": "Any other ethnic group",
     "Z": "Not stated",
 }
-AGE_BANDS = ((80, "80+"), (65, "65-79"), (40, "40-64"), (18, "18-39"))
-DIMENSIONS = (
-    ("imd_decile", "IMD decile (1 = most deprived)"),
-    ("age_band", "Age band"),
-    ("sex", "Sex"),
-    ("ethnic_category", "Ethnic category"),
-    ("preferred_language", "Preferred language"),
-)
+TITLES = {
+    "imd_decile": "IMD decile (1 = most deprived)",
+    "age_band": "Age band",
+    "sex": "Sex",
+    "ethnic_category": "Ethnic category",
+    "preferred_language": "Preferred language",
+}
+# Equity looks at the eligible population: excluded pathways were never meant to be contacted.
+DIMENSIONS = [Dimension(f"equity_{name}", name, eligible_only=True) for name in TITLES]
 
 
 @dataclass(frozen=True)
@@ -106,29 +101,6 @@ class GroupCounts:
     removed: int
 
 
-def years_before(day: dt.date, years: int) -> dt.date:
-    """The date ``years`` before ``day`` (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
-def _age_band(on_date: dt.date) -> ColumnElement[str]:
-    """Age band at ``on_date``: someone born on or before the date N years earlier is N or over."""
-    whens = [
-        (Patient.date_of_birth <= years_before(on_date, age), label) for age, label in AGE_BANDS
-    ]
-    return case(*whens, else_="Under 18")
-
-
-def _group_key(dimension: str, on_date: dt.date) -> ColumnElement[str]:
-    if dimension == "age_band":
-        return _age_band(on_date)
-    column = getattr(Patient, dimension)
-    return func.coalesce(cast(column, String), literal(UNKNOWN))
-
-
 def _label(dimension: str, key: str) -> str:
     if dimension == "sex":
         return SEX_LABELS.get(key, key)
@@ -143,31 +115,9 @@ def _sort_key(dimension: str, key: str) -> tuple[int, int, str]:
     if dimension == "imd_decile" and key.isdigit():
         return (0, int(key), key)
     if dimension == "age_band":
-        order = ["Under 18", "18-39", "40-64", "65-79", "80+"]
+        order = [UNDER_18, "18-39", "40-64", "65-79", "80+"]
         return (0, order.index(key) if key in order else 99, key)
     return (0, 0, key)
-
-
-def _counts(
-    session: Session, campaign: Campaign, dimension: str, on_date: dt.date
-) -> list[GroupCounts]:
-    facts = pathway_facts(campaign)
-    key = _group_key(dimension, on_date).label("group_key")
-    rows = session.execute(
-        select(
-            key,
-            func.count(func.distinct(facts.c.patient_id)),
-            func.count(),
-            total(flag(facts.c.outcome.in_(RESPONDED_OUTCOMES))),
-            total(flag(facts.c.outcome == Outcome.LEAVE)),
-            total(facts.c.removed),
-        )
-        .select_from(facts)
-        .join(Patient, Patient.id == facts.c.patient_id)
-        .where(facts.c.excluded == 0)
-        .group_by(key)
-    ).all()
-    return [GroupCounts(str(row[0]), *(int(v) for v in row[1:])) for row in rows]
 
 
 def _rate(count: int, of: int) -> Rate:
@@ -240,11 +190,16 @@ _ACTION = (
 )
 
 
-def equity_breakdowns(
-    session: Session, *, campaign: Campaign, on_date: dt.date
-) -> list[EquityBreakdown]:
-    """Every equity breakdown of one campaign (ages worked out on ``on_date``)."""
+def equity_breakdowns(counts: dict[str, list[Counts]]) -> list[EquityBreakdown]:
+    """Every equity breakdown, from the grouped counts of :data:`DIMENSIONS`."""
     return [
-        breakdown(dimension, title, _counts(session, campaign, dimension, on_date))
-        for dimension, title in DIMENSIONS
+        breakdown(
+            name,
+            title,
+            [
+                GroupCounts(c.key, c.people, c.pathways, c.responded, c.leave, c.removed)
+                for c in counts[f"equity_{name}"]
+            ],
+        )
+        for name, title in TITLES.items()
     ]

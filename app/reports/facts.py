@@ -6,9 +6,24 @@ SQL runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Integer, and_, case, exists, func, literal, select
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql.selectable import Subquery
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.sql.selectable import CTE
 
 from app.models import (
     AttemptStatus,
@@ -20,9 +35,11 @@ from app.models import (
     Outcome,
     Pathway,
     PathwayOutcome,
+    Patient,
     ReviewItem,
 )
 
+UNKNOWN = "Unknown"
 # An attempt that got as far as the provider (it cost something, or may have).
 REACHED_PROVIDER = (
     AttemptStatus.PLACED,
@@ -50,13 +67,44 @@ RESPONDED_OUTCOMES = (
 )
 
 
+AGE_BANDS = ((80, "80+"), (65, "65-79"), (40, "40-64"), (18, "18-39"))
+UNDER_18 = "Under 18"
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The date ``years`` before ``day`` (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _age_band(on_date: dt.date) -> ColumnElement[str]:
+    """Age band at ``on_date``: someone born on or before the date N years earlier is N or over."""
+    whens = [
+        (Patient.date_of_birth <= years_before(on_date, age), label) for age, label in AGE_BANDS
+    ]
+    return case(*whens, else_=UNDER_18)
+
+
+def _known(
+    column: ColumnElement[str | None] | InstrumentedAttribute[str | None],
+) -> ColumnElement[str]:
+    """The value, or ``Unknown`` where nothing was recorded."""
+    return func.coalesce(column, UNKNOWN)
+
+
 def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     """``1`` where ``condition`` holds, else ``0`` (summed to count)."""
     return case((condition, 1), else_=0)
 
 
-def pathway_facts(campaign: Campaign) -> Subquery:
-    """Per pathway in the campaign's cohort: its groups and 0/1 flags for each funnel stage."""
+def pathway_facts(campaign: Campaign, *, on_date: dt.date) -> CTE:
+    """Per pathway in the campaign's cohort: its groups and 0/1 flags for each funnel stage.
+
+    A materialized CTE: every grouped count of a report is one branch of a single UNION ALL
+    over it, so the per-pathway work (joins, EXISTS lookups) is done once per report.
+    """
     attempts = (
         select(
             ContactAttempt.pathway_id.label("pathway_id"),
@@ -100,6 +148,11 @@ def pathway_facts(campaign: Campaign) -> Subquery:
             Pathway.patient_id.label("patient_id"),
             Pathway.specialty_code.label("specialty_code"),
             Pathway.provider_code.label("provider_code"),
+            _known(cast(Patient.imd_decile, String)).label("imd_decile"),
+            _age_band(on_date).label("age_band"),
+            _known(Patient.sex).label("sex"),
+            _known(Patient.ethnic_category).label("ethnic_category"),
+            _known(Patient.preferred_language).label("preferred_language"),
             flag(excluded).label("excluded"),
             func.coalesce(attempts.c.attempted, 0).label("attempted"),
             func.coalesce(attempts.c.answered, 0).label("answered"),
@@ -108,14 +161,79 @@ def pathway_facts(campaign: Campaign) -> Subquery:
             flag(removed).label("removed"),
         )
         .select_from(Pathway)
+        .join(Patient, Patient.id == Pathway.patient_id)
         .outerjoin(attempts, attempts.c.pathway_id == Pathway.id)
         .outerjoin(latest_ids, latest_ids.c.pathway_id == Pathway.id)
         .outerjoin(latest, and_(latest.id == latest_ids.c.outcome_id))
         .where(Pathway.cohort_id == campaign.cohort_id)
     )
-    return query.subquery("facts")
+    return query.cte("facts").prefix_with("MATERIALIZED")
 
 
 def total(column: ColumnElement[int]) -> ColumnElement[int]:
     """``SUM(column)`` that is 0, not NULL, over no rows, typed as an integer."""
     return func.coalesce(func.sum(column), 0, type_=Integer)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What one group of pathways did (or, for dimension ``all``, the whole cohort)."""
+
+    key: str
+    people: int
+    pathways: int
+    excluded: int
+    attempted: int
+    answered: int
+    verified: int
+    completed: int
+    responded: int
+    leave: int
+    worsened: int
+    removed: int
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A way to group the facts: by one of their columns (None: everyone together)."""
+
+    name: str
+    column: str | None
+    eligible_only: bool = False
+
+
+def grouped_counts(
+    session: Session, *, campaign: Campaign, on_date: dt.date, dimensions: list[Dimension]
+) -> dict[str, list[Counts]]:
+    """Counts per group for every dimension, in one statement over the materialized facts."""
+    facts = pathway_facts(campaign, on_date=on_date)
+    c = facts.c
+    measures = [
+        func.count(func.distinct(c.patient_id)),
+        func.count(),
+        total(c.excluded),
+        total(c.attempted),
+        total(c.answered),
+        total(c.verified),
+        total(flag(c.outcome.in_(COMPLETED_OUTCOMES))),
+        total(flag(c.outcome.in_(RESPONDED_OUTCOMES))),
+        total(flag(c.outcome == Outcome.LEAVE)),
+        total(flag(c.outcome == Outcome.WORSENED)),
+        total(c.removed),
+    ]
+    branches = []
+    for dimension in dimensions:
+        label = literal(dimension.name, String).label("dimension")
+        if dimension.column is None:
+            branch = select(label, literal("", String).label("key"), *measures)
+        else:
+            column = c[dimension.column]
+            branch = select(label, cast(column, String).label("key"), *measures).group_by(column)
+        if dimension.eligible_only:
+            branch = branch.where(c.excluded == 0)
+        branches.append(branch)
+    result: dict[str, list[Counts]] = {d.name: [] for d in dimensions}
+    for name, key, *values in session.execute(union_all(*branches)):
+        # Only the outcome can be NULL here (no outcome yet); the other keys are coalesced.
+        result[name].append(Counts(UNKNOWN if key is None else str(key), *(int(v) for v in values)))
+    return result

@@ -158,6 +158,10 @@ def pathway_facts(campaign: Campaign, *, on_date: dt.date) -> CTE:
             func.coalesce(attempts.c.answered, 0).label("answered"),
             flag(verified).label("verified"),
             latest.outcome.label("outcome"),
+            flag(latest.outcome.in_(COMPLETED_OUTCOMES)).label("completed"),
+            flag(latest.outcome.in_(RESPONDED_OUTCOMES)).label("responded"),
+            flag(latest.outcome == Outcome.LEAVE).label("leave"),
+            flag(latest.outcome == Outcome.WORSENED).label("worsened"),
             flag(removed).label("removed"),
         )
         .select_from(Pathway)
@@ -177,7 +181,10 @@ def total(column: ColumnElement[int]) -> ColumnElement[int]:
 
 @dataclass(frozen=True)
 class Counts:
-    """What one group of pathways did (or, for dimension ``all``, the whole cohort)."""
+    """What one group of pathways did (or, for dimension ``all``, the whole cohort).
+
+    ``people`` counts distinct patients for equity dimensions and pathways elsewhere.
+    """
 
     key: str
     people: int
@@ -208,21 +215,27 @@ def grouped_counts(
     """Counts per group for every dimension, in one statement over the materialized facts."""
     facts = pathway_facts(campaign, on_date=on_date)
     c = facts.c
-    measures = [
-        func.count(func.distinct(c.patient_id)),
-        func.count(),
-        total(c.excluded),
-        total(c.attempted),
-        total(c.answered),
-        total(c.verified),
-        total(flag(c.outcome.in_(COMPLETED_OUTCOMES))),
-        total(flag(c.outcome.in_(RESPONDED_OUTCOMES))),
-        total(flag(c.outcome == Outcome.LEAVE)),
-        total(flag(c.outcome == Outcome.WORSENED)),
-        total(c.removed),
+    sums = [
+        total(c[name])
+        for name in (
+            "excluded",
+            "attempted",
+            "answered",
+            "verified",
+            "completed",
+            "responded",
+            "leave",
+            "worsened",
+            "removed",
+        )
     ]
     branches = []
     for dimension in dimensions:
+        # Distinct people matter only where groups of people are judged (suppression).
+        people = (
+            func.count(func.distinct(c.patient_id)) if dimension.eligible_only else func.count()
+        )
+        measures = [people, func.count(), *sums]
         label = literal(dimension.name, String).label("dimension")
         if dimension.column is None:
             branch = select(label, literal("", String).label("key"), *measures)

@@ -219,3 +219,14 @@ def test_a_campaign_that_does_not_exist_is_not_found(
 ) -> None:
     with pytest.raises(NotFoundError):
         build_campaign_report(db_session, campaign_id=999_999, settings=settings)
+
+
+def test_a_campaign_over_an_empty_cohort_reports_zeros(
+    db_session: Session, settings: Settings
+) -> None:
+    campaign = make_campaign(db_session)
+    report = build_campaign_report(db_session, campaign_id=campaign.id, settings=settings)
+    assert (report.funnel.cohort, report.funnel.eligible, report.funnel.completed) == (0, 0, 0)
+    assert report.usage.total_cost == Decimal("0.00")
+    assert report.usage.cost_per_validated_pathway is None
+    assert all(b.groups == [] and b.flagged == [] for b in report.equity)

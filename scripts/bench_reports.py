@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -188,6 +188,10 @@ def main() -> None:
     with Session(engine) as session:
         began = time.perf_counter()
         campaign_id = fill(session, args.pathways)
+        session.commit()
+        # As autovacuum would soon after an import: without statistics PostgreSQL plans the
+        # grouped subqueries as nested loops over a "1-row" table (~400x slower at 3,000 rows).
+        session.execute(text("ANALYZE"))
         session.commit()
         print(f"filled {args.pathways} pathways in {time.perf_counter() - began:.1f}s")
     settings = Settings(database_url=url)

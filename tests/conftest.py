@@ -73,6 +73,9 @@ def app(settings: Settings, db_session: Session) -> Iterator[FastAPI]:
     application = create_app(settings)
 
     def test_session() -> Iterator[Session]:
+        # What the test arranged before the request is committed, as it would be in real life;
+        # otherwise a request that fails (a 401, a 403) would roll the arranged data back.
+        db_session.commit()
         try:
             yield db_session
             db_session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import db, report, serve
+from app.cli import db, report, serve, user
 
 cli = typer.Typer(
     name="waitlist",
@@ -13,6 +13,7 @@ cli = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 cli.add_typer(db.app, name="db")
+cli.add_typer(user.app, name="user")
 cli.command()(serve.serve)
 cli.command()(report.report)
 

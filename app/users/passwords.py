@@ -58,6 +58,8 @@ def check_strength(password: str, *, username: str, full_name: str = "") -> None
     lowered = password.lower()
     if len(set(lowered)) < 5:
         raise InvalidInputError("The password repeats too few characters; use a passphrase.")
+    if lowered.isdigit():
+        raise InvalidInputError("A password of only digits is too easy to guess; use a passphrase.")
     stripped = lowered.rstrip("0123456789!?.")
     if lowered in _COMMON or stripped in _COMMON:
         raise InvalidInputError("The password is too common; choose a passphrase of your own.")

@@ -18,7 +18,9 @@ from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import Settings
 from app.models import Role, User, UserSession
@@ -104,6 +106,7 @@ def get_principal(request: Request, session: SessionDep, settings: SettingsDep) 
         return None
     user, record = found
     request.state.csrf_token = record.csrf_token
+    request.state.user = user
     return Principal(user=user, session=record)
 
 
@@ -217,11 +220,23 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
 async def _csrf_failed(request: Request, _exc: Exception) -> Response:
     from app.web.pages.rendering import render
 
-    return render(request, "errors/csrf.html", {}, user=None, status_code=403)
+    user = getattr(request.state, "user", None)
+    return render(request, "errors/csrf.html", {}, user=user, status_code=403)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code != 404 or request.url.path.startswith((API_PREFIX, "/webhooks/")):
+        return await http_exception_handler(request, exc)
+    from app.web.pages.rendering import render
+
+    user = getattr(request.state, "user", None)
+    return render(request, "errors/404.html", {}, user=user, status_code=404)
 
 
 def install_auth_handlers(app: FastAPI) -> None:
-    """Map the auth exceptions to 401/303/403 responses."""
+    """Map the auth exceptions to 401/303/403 responses, and show pages' 404 as a page."""
     app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
     app.add_exception_handler(NotAllowedError, _not_allowed)
     app.add_exception_handler(CsrfError, _csrf_failed)
+    app.add_exception_handler(StarletteHTTPException, _not_found)

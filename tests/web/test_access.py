@@ -105,3 +105,14 @@ async def test_sign_in_only_returns_to_pages_of_this_service(
         page_client, "alice", personas.passwords["alice"], next_path="//evil.example/"
     )
     assert response.headers["location"] == "/"
+
+
+async def test_an_unknown_page_is_a_page_and_an_unknown_api_path_is_json(
+    page_client: httpx.AsyncClient,
+) -> None:
+    page = await page_client.get("/no-such-page")
+    assert page.status_code == 404
+    assert "Page not found" in page.text
+    api = await page_client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404
+    assert api.json() == {"detail": "Not Found"}

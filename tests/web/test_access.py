@@ -17,6 +17,7 @@ from tests.support.web import sign_in
 GUARDED_PAGES: dict[str, set[str]] = {
     "/": {"alice", "bob", "charlie"},
     "/audit": {"charlie"},
+    "/dashboard": {"alice", "bob", "charlie"},
 }
 
 

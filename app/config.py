@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -56,6 +57,12 @@ class Settings(BaseSettings):
     organisation_name: str = "Example Teaching Hospitals NHS Foundation Trust"
     callback_number: str = "0113 496 0000"
     default_provider_code: str = "RXX"
+
+    # Unit prices for the reports' cost estimates (the provider's tariff, in `cost_currency`).
+    cost_currency: str = "GBP"
+    cost_per_call_minute: Decimal = Field(default=Decimal("0.04"), ge=0)
+    cost_per_call_attempt: Decimal = Field(default=Decimal("0.00"), ge=0)
+    cost_per_sms_segment: Decimal = Field(default=Decimal("0.04"), ge=0)
 
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_max_hours: int = Field(default=12, ge=1, le=7 * 24)

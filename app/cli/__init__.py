@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import cohort, db, flow, review, serve, user
+from app.cli import cohort, db, flow, report, review, serve, user
 
 cli = typer.Typer(
     name="waitlist",
@@ -18,6 +18,7 @@ cli.add_typer(user.app, name="user")
 cli.add_typer(flow.app, name="flow")
 cli.command()(serve.serve)
 cohort.register(cli)
+cli.command()(report.report)
 
 
 def main() -> None:

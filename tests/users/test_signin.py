@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Role
+from app.users import passwords
 from app.users.service import create_user
 from app.users.signin import (
     SignInRefusedError,
@@ -155,6 +156,19 @@ def test_failures_are_audited_without_naming_unknown_usernames(
     assert all("my-password" not in str(event.detail) for event in events)
 
 
+def test_an_unknown_username_costs_a_full_password_check(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[str] = []
+    real_verify = passwords._hasher.verify
+
+    def counting_verify(password: str, hashed: str) -> bool:
+        checked.append(hashed)
+        return real_verify(password, hashed)
+    monkeypatch.setattr(passwords._hasher, "verify", counting_verify)
+    _fail(db_session, "nobody-at-all", at=T0)
+    assert len(checked) == 1
+    assert checked[0].startswith("$argon2id$")
 def test_old_attempts_can_be_pruned_without_unlocking_recent_ones(
     db_session: Session, personas: Personas
 ) -> None:

@@ -35,7 +35,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Campaigns", "/campaigns", frozenset({Role.COORDINATOR})),
     NavItem("Cohorts", "/cohorts", frozenset({Role.COORDINATOR})),
     NavItem("Call scripts", "/call-scripts", frozenset({Role.CLINICIAN, Role.COORDINATOR})),
-    NavItem("Reports", "/reports", frozenset({Role.COORDINATOR, Role.ADMIN})),
+    NavItem("Reports", "/reports", frozenset(Role)),
     NavItem("Audit", "/audit", frozenset({Role.ADMIN})),
 )
 

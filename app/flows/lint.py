@@ -89,6 +89,7 @@ def lint_flow(flow: FlowFile, *, name: str) -> list[Problem]:
     _check_graph(flow, problem)
     _check_templates(flow, problem)
     _check_questions(flow, problem)
+    _check_courtesy(flow, problem)
     _check_safety(flow, problem)
     _check_voice(flow, problem)
     _check_sms(flow, problem)
@@ -222,6 +223,13 @@ def _check_questions(flow: FlowFile, problem: _Report) -> None:
                 f"keypad key {key} is used by more than one option",
                 "give each option its own key",
             )
+        meanings = [option.meaning for option in step.options]
+        for meaning in sorted({m for m in meanings if meanings.count(m) > 1}):
+            problem(
+                step_name,
+                f"two options would be stored as {meaning!r}",
+                "give each option its own label",
+            )
         for words, key, other in overlapping_words(step.options):
             problem(
                 step_name,
@@ -243,6 +251,41 @@ def _check_questions(flow: FlowFile, problem: _Report) -> None:
                         f"sms text does not say to reply {', '.join(missing)}",
                         "say in the sms text which number to reply for each option",
                     )
+
+
+def _opening(flow: FlowFile, channel: str) -> list[str]:
+    """The templates of the first thing said: say steps from start to the first question or end."""
+    texts: list[str] = []
+    node = flow.start
+    seen: set[str] = set()
+    while node not in seen:
+        seen.add(node)
+        step = flow.steps[node]
+        texts.extend(_texts(flow, step, channel))
+        if not isinstance(step, SayStep):
+            break
+        node = step.next
+    return texts
+
+
+def _check_courtesy(flow: FlowFile, problem: _Report) -> None:
+    """Say who is calling at once; never end without a word."""
+    for channel in flow.channels:
+        if not any(
+            _uses(text, frozenset({"organisation_name"})) for text in _opening(flow, channel)
+        ):
+            problem(
+                flow.start,
+                f"the first {channel} message does not say who is calling",
+                "use {{ organisation_name }} in the opening words",
+            )
+    for name, step in flow.steps.items():
+        if isinstance(step, EndStep) and not step.say:
+            problem(
+                name,
+                "ends without closing words",
+                "add say: (thank the patient; say what happens next or how to call back)",
+            )
 
 
 def _check_safety(flow: FlowFile, problem: _Report) -> None:

@@ -277,6 +277,15 @@ def load_script(path: Path, *, flows_path: Path | None = None) -> LoadedScript:
     )
 
 
+def find_script(flows_path: Path, flow_id: str) -> LoadedScript:
+    """Load the one script with this id, whatever state the other files are in."""
+    for path in script_files(flows_path):
+        flow, _, _, _ = parse_flow(path)
+        if flow is not None and flow.id == flow_id:
+            return load_script(path, flows_path=flows_path)
+    raise NotFoundError(f"No call script with id {flow_id!r} in {flows_path}")
+
+
 class ScriptRegistry:
     """Every script in ``call_flows/``, loaded once at start (no file reads per request)."""
 

@@ -309,9 +309,11 @@ def _answer_verify(turn: _Turn, name: str, step: VerifyStep, heard: Heard) -> Re
         _record(turn, name, heard, "no_input", redact=True)
         return _ask_again(turn, name, fallback, before=str(phrase(flow, "no_input")))
     given = _read_birth(heard, step)
-    if given is None and heard.kind != "dtmf":
+    if given is None:
+        # Too few digits or an unreadable phrase is a mishearing, not a wrong date: re-ask.
         _record(turn, name, heard, "unreadable", redact=True)
-        hint = "use_keypad" if turn.channel == "voice" else "not_understood"
+        spoken = turn.channel == "voice" and heard.kind != "dtmf"
+        hint = "use_keypad" if spoken else "not_understood"
         return _ask_again(turn, name, fallback, before=str(phrase(flow, hint)))
     expected: dt.date | int = turn.facts.date_of_birth
     if step.verify == "year_of_birth":

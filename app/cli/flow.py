@@ -14,7 +14,7 @@ from app.errors import DomainError
 from app.flows.approval import approve_script
 from app.flows.conversation import Heard, Reply
 from app.flows.lint import lint_paths
-from app.flows.loading import FlowError, load_registry
+from app.flows.loading import FlowError, find_script
 from app.flows.simulation import parse_answer, sample_facts, simulate
 
 app = typer.Typer(help="Call scripts: lint, simulate, approve.", no_args_is_help=True)
@@ -61,7 +61,7 @@ def approve(
     """Record that NAME approved this script's exact current content."""
     settings = load_settings()
     try:
-        script = load_registry(settings.flows_path).get(flow_id)
+        script = find_script(settings.flows_path, flow_id)
         record = approve_script(script, by=by, at=utcnow(), flows_path=settings.flows_path)
     except DomainError as exc:
         console.print(f"[red]{exc}[/red]", highlight=False)
@@ -94,7 +94,7 @@ def simulate_command(
     chosen: Literal["voice", "sms"] = "voice" if channel == "voice" else "sms"
     settings = load_settings()
     try:
-        script = load_registry(settings.flows_path).get(flow_id)
+        script = find_script(settings.flows_path, flow_id)
     except (FlowError, DomainError) as exc:
         console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(1) from exc

@@ -18,6 +18,7 @@ from app.flows.loading import FlowError, LoadedScript, Problem
 from app.flows.schema import AskStep, EndStep, FlowFile, Option, SayStep, VerifyStep
 from app.flows.templates import PatientFacts, context, phrase, render
 from app.flows.understanding import Understood, understand_digits, understand_text
+from app.flows.wording import wording
 
 STATE_SPEC = 1
 
@@ -124,31 +125,13 @@ def voicemail_message(script: LoadedScript, facts: PatientFacts) -> str:
     return render(phrase(script.flow, "voicemail"), values)
 
 
-def _text(step: SayStep | AskStep | EndStep, channel: Channel) -> str | None:
-    if channel == "sms" and step.sms:
-        return step.sms
-    if isinstance(step, AskStep):
-        return step.ask
-    return step.say
-
-
-def _verify_prompt(flow: FlowFile, step: VerifyStep, channel: Channel) -> str:
-    if channel == "sms" and step.sms:
-        return step.sms
-    if step.say:
-        return step.say
-    base = "dob_prompt" if step.verify == "date_of_birth" else "yob_prompt"
-    return str(phrase(flow, base + ("_sms" if channel == "sms" else "")))
-
-
 def question_text(flow: FlowFile, name: str, channel: Channel) -> str:
     """The template of the question a step asks, on this channel."""
     step = flow.steps[name]
-    if isinstance(step, VerifyStep):
-        return _verify_prompt(flow, step, channel)
-    if isinstance(step, AskStep):
-        return step.sms if channel == "sms" and step.sms else step.ask
-    raise ValueError(f"step {name!r} asks no question")
+    text = wording(flow, step, channel) if isinstance(step, (AskStep, VerifyStep)) else None
+    if text is None:
+        raise ValueError(f"step {name!r} asks no question")
+    return text
 
 
 def _question(flow: FlowFile, name: str) -> Question:
@@ -185,11 +168,11 @@ def _enter(turn: _Turn, target: str) -> Reply:
             target = step.on_max_visits
             continue
         if isinstance(step, SayStep):
-            turn.say(_text(step, turn.channel) or "")
+            turn.say(wording(flow, step, turn.channel) or "")
             target = step.next
             continue
         if isinstance(step, EndStep):
-            closing = _text(step, turn.channel)
+            closing = wording(flow, step, turn.channel)
             if closing:
                 turn.say(closing)
             state.update(step=None, outcome=step.end, pending=None)
@@ -309,9 +292,11 @@ def _answer_verify(turn: _Turn, name: str, step: VerifyStep, heard: Heard) -> Re
         _record(turn, name, heard, "no_input", redact=True)
         return _ask_again(turn, name, fallback, before=str(phrase(flow, "no_input")))
     given = _read_birth(heard, step)
-    if given is None and heard.kind != "dtmf":
+    if given is None:
+        # Too few digits or an unreadable phrase is a mishearing, not a wrong date: re-ask.
         _record(turn, name, heard, "unreadable", redact=True)
-        hint = "use_keypad" if turn.channel == "voice" else "not_understood"
+        spoken = turn.channel == "voice" and heard.kind != "dtmf"
+        hint = "use_keypad" if spoken else "not_understood"
         return _ask_again(turn, name, fallback, before=str(phrase(flow, hint)))
     expected: dt.date | int = turn.facts.date_of_birth
     if step.verify == "year_of_birth":

@@ -5,57 +5,28 @@ Each problem names the file, the step and the fix, in words a clinical author ca
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from jinja2 import TemplateError
 
-from app.flows.graph import can_end, edges, must_hold, reachable, step_edges, unbounded_cycles
+from app.flows.graph import can_end, must_hold, reachable, step_edges, unbounded_cycles
 from app.flows.loading import VOICES, Problem, parse_flow, script_files, voice_for
-from app.flows.schema import AskStep, EndStep, FlowFile, Phrases, SayStep, Step, VerifyStep
-from app.flows.sms import count_segments
+from app.flows.schema import AskStep, EndStep, FlowFile, Phrases, SayStep, Step
+from app.flows.sms import sms_problems
 from app.flows.templates import (
     CONFIRM_VARIABLES,
     PATIENT_VARIABLES,
     PUBLIC_VARIABLES,
     TEMPLATE_VARIABLES,
-    PatientFacts,
-    context,
-    phrase,
-    render,
     template_problem,
     variables_in,
 )
 from app.flows.understanding import overlapping_words
+from app.flows.wording import step_texts
 
-# Values used to measure SMS length: long-ish but realistic, so the budget holds in practice.
-SAMPLE_FACTS = PatientFacts(
-    given_name="Christopher",
-    date_of_birth=dt.date(1956, 3, 14),
-    specialty_name="Trauma and Orthopaedics",
-    organisation_name="Example Teaching Hospitals NHS Foundation Trust",
-    callback_number="0113 496 0000",
-)
 ENGINE_PHRASES = tuple(Phrases.model_fields)
-
-
-def _texts(flow: FlowFile, step: Step, channel: str) -> list[str]:
-    """The templates a step says on one channel."""
-    if isinstance(step, VerifyStep):
-        if channel == "sms" and step.sms:
-            return [step.sms]
-        if step.say:
-            return [step.say]
-        base = "dob_prompt" if step.verify == "date_of_birth" else "yob_prompt"
-        try:
-            return [str(phrase(flow, base + ("_sms" if channel == "sms" else "")))]
-        except KeyError:
-            return []
-    main = step.ask if isinstance(step, AskStep) else step.say
-    chosen = step.sms if channel == "sms" and step.sms else main
-    return [chosen] if chosen else []
 
 
 def _all_templates(step: Step) -> Iterator[tuple[str, str]]:
@@ -89,9 +60,10 @@ def lint_flow(flow: FlowFile, *, name: str) -> list[Problem]:
     _check_graph(flow, problem)
     _check_templates(flow, problem)
     _check_questions(flow, problem)
+    _check_courtesy(flow, problem)
     _check_safety(flow, problem)
     _check_voice(flow, problem)
-    _check_sms(flow, problem)
+    problems.extend(sms_problems(flow, name=name))
     return problems
 
 
@@ -197,7 +169,7 @@ def _check_templates(flow: FlowFile, problem: _Report) -> None:
             used = sorted(
                 {
                     name
-                    for text in _texts(flow, step, channel)
+                    for text in step_texts(flow, step, channel)
                     for name in _used(text) & PATIENT_VARIABLES
                 }
             )
@@ -222,6 +194,13 @@ def _check_questions(flow: FlowFile, problem: _Report) -> None:
                 f"keypad key {key} is used by more than one option",
                 "give each option its own key",
             )
+        meanings = [option.meaning for option in step.options]
+        for meaning in sorted({m for m in meanings if meanings.count(m) > 1}):
+            problem(
+                step_name,
+                f"two options would be stored as {meaning!r}",
+                "give each option its own label",
+            )
         for words, key, other in overlapping_words(step.options):
             problem(
                 step_name,
@@ -245,6 +224,41 @@ def _check_questions(flow: FlowFile, problem: _Report) -> None:
                     )
 
 
+def _opening(flow: FlowFile, channel: str) -> list[str]:
+    """The templates of the first thing said: say steps from start to the first question or end."""
+    texts: list[str] = []
+    node = flow.start
+    seen: set[str] = set()
+    while node not in seen:
+        seen.add(node)
+        step = flow.steps[node]
+        texts.extend(step_texts(flow, step, channel))
+        if not isinstance(step, SayStep):
+            break
+        node = step.next
+    return texts
+
+
+def _check_courtesy(flow: FlowFile, problem: _Report) -> None:
+    """Say who is calling at once; never end without a word."""
+    for channel in flow.channels:
+        if not any(
+            _uses(text, frozenset({"organisation_name"})) for text in _opening(flow, channel)
+        ):
+            problem(
+                flow.start,
+                f"the first {channel} message does not say who is calling",
+                "use {{ organisation_name }} in the opening words",
+            )
+    for name, step in flow.steps.items():
+        if isinstance(step, EndStep) and not step.say:
+            problem(
+                name,
+                "ends without closing words",
+                "add say: (thank the patient; say what happens next or how to call back)",
+            )
+
+
 def _check_safety(flow: FlowFile, problem: _Report) -> None:
     if "111" not in flow.safety_net or "999" not in flow.safety_net:
         problem(
@@ -262,7 +276,7 @@ def _check_safety(flow: FlowFile, problem: _Report) -> None:
         def gives(name: str, channel: str = channel) -> bool:
             return any(
                 _uses(text, frozenset({"safety_net"}))
-                for text in _texts(flow, flow.steps[name], channel)
+                for text in step_texts(flow, flow.steps[name], channel)
             )
 
         holds = must_hold(flow, gives=gives)
@@ -293,66 +307,6 @@ def _check_voice(flow: FlowFile, problem: _Report) -> None:
             f"voice {flow.voice} does not speak {flow.language}",
             f"use one of {', '.join(voices)}",
         )
-
-
-def _sms_chains(flow: FlowFile) -> Iterator[tuple[str, list[str]]]:
-    """Each text that can be sent as one SMS: (the step it ends at, its templates in order)."""
-    entries = {flow.start}
-    for edge in edges(flow):
-        if isinstance(flow.steps[edge.source], (AskStep, VerifyStep)) or edge.bounded:
-            entries.add(edge.target)
-    for entry in sorted(entries):
-        texts: list[str] = []
-        node = entry
-        seen: set[str] = set()
-        while isinstance(flow.steps[node], SayStep) and node not in seen:
-            seen.add(node)
-            say = flow.steps[node]
-            assert isinstance(say, SayStep)
-            texts.extend(_texts(flow, say, "sms"))
-            node = say.next
-        texts.extend(_texts(flow, flow.steps[node], "sms"))
-        yield node, texts
-    for name, step in flow.steps.items():
-        if isinstance(step, (AskStep, VerifyStep)):
-            prefixes = ["not_understood", "no_input"]
-            if isinstance(step, VerifyStep):
-                prefixes.append("dob_not_matched")
-            for prefix in prefixes:
-                try:
-                    yield name, [str(phrase(flow, prefix)), *_texts(flow, step, "sms")]
-                except KeyError:
-                    continue
-
-
-def _check_sms(flow: FlowFile, problem: _Report) -> None:
-    if "sms" not in flow.channels:
-        return
-    for step_name, step in flow.steps.items():
-        for text in _texts(flow, step, "sms"):
-            if _uses(text, frozenset({"specialty_name"})):
-                problem(
-                    step_name,
-                    "sms text names the specialty (texts stay on shared phones)",
-                    "give the step an sms: text that does not use specialty_name",
-                )
-    values = context(flow, SAMPLE_FACTS, verified=True)
-    reported: set[str] = set()
-    for step_name, texts in _sms_chains(flow):
-        try:
-            message = "\n\n".join(render(text, values) for text in texts)
-        except TemplateError:
-            continue  # reported by the template checks
-        segments = count_segments(message)
-        if segments.parts > flow.sms.max_segments and step_name not in reported:
-            reported.add(step_name)
-            problem(
-                step_name,
-                f"an SMS reaching this step needs {segments.parts} {segments.encoding} "
-                f"segments ({segments.units} characters), over the budget of "
-                f"{flow.sms.max_segments}",
-                "shorten the sms texts on the way here, or raise sms.max_segments",
-            )
 
 
 def lint_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:

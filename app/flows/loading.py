@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from app.errors import InvalidInputError, NotFoundError
 from app.flows.approval import APPROVALS_FILE, Approval, find_approval, read_approvals
 from app.flows.schema import (
+    SPEC_VERSION,
     AskStep,
     EndStep,
     FlowFile,
@@ -203,6 +204,12 @@ def schema_problems(name: str, error: ValidationError) -> list[Problem]:
         elif kind in ("int_type", "int_parsing", "int_from_float"):
             message = f"{where}: expected a whole number, found {item['input']!r}"
             fix = "write a whole number, e.g. 2"
+        elif loc == ("spec",):
+            message = f"spec {item['input']!r} is not a schema version this service reads"
+            fix = f"write the script for spec {SPEC_VERSION} (see docs/call-flows.md)"
+        elif kind == "literal_error":
+            message = f"{where}: {item['msg']}"
+            fix = "use one of the values listed"
         elif kind == "step_kind":
             message = "has no say, ask, verify or end key"
             fix = "give the step exactly one of say (with next), ask, verify or end"
@@ -275,6 +282,15 @@ def load_script(path: Path, *, flows_path: Path | None = None) -> LoadedScript:
         content=text,
         path=path,
     )
+
+
+def find_script(flows_path: Path, flow_id: str) -> LoadedScript:
+    """Load the one script with this id, whatever state the other files are in."""
+    for path in script_files(flows_path):
+        flow, _, _, _ = parse_flow(path)
+        if flow is not None and flow.id == flow_id:
+            return load_script(path, flows_path=flows_path)
+    raise NotFoundError(f"No call script with id {flow_id!r} in {flows_path}")
 
 
 class ScriptRegistry:

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from app.flows.conversation import Reply
+from app.flows.conversation import Question, Reply
 from app.flows.loading import LoadedScript
+from app.flows.schema import AskStep
+from app.flows.templates import phrase
+
+
+def speech_hints(reply: Reply, question: Question, script: LoadedScript) -> str | None:
+    """The words the question expects, as Twilio speech hints (they improve recognition)."""
+    step = script.flow.steps.get(question.step)
+    if not isinstance(step, AskStep):
+        return None
+    if reply.state.get("pending"):
+        words = [*phrase(script.flow, "yes_words"), *phrase(script.flow, "no_words")]
+    else:
+        words = [word for option in step.options for word in option.words]
+    return ", ".join(dict.fromkeys(word.replace(",", " ") for word in words))
 
 
 def render_voice(reply: Reply, script: LoadedScript, *, action_url: str) -> str:
@@ -21,6 +35,7 @@ def render_voice(reply: Reply, script: LoadedScript, *, action_url: str) -> str:
             response.say(message, **say_options)
         response.hangup()
         return str(response)
+    hints = speech_hints(reply, reply.question, script)
     gather = Gather(
         input="dtmf speech",
         num_digits=reply.question.num_digits,
@@ -29,6 +44,7 @@ def render_voice(reply: Reply, script: LoadedScript, *, action_url: str) -> str:
         action=action_url,
         method="POST",
         speech_timeout="auto",
+        **({"hints": hints} if hints else {}),
     )
     for message in reply.messages:
         gather.say(message, **say_options)

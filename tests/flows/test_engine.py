@@ -77,6 +77,17 @@ def test_a_date_it_cannot_read_from_speech_asks_for_the_keypad(english: LoadedSc
     assert reply.answers[0].interpretation == "unreadable"
 
 
+def test_too_few_digits_are_asked_again_not_counted_as_a_wrong_date(
+    english: LoadedScript,
+) -> None:
+    reply = start_conversation(english, PATIENT, channel="voice")
+    reply = answer(english, reply, Heard("dtmf", "1403"), Heard("dtmf", "1403"))
+    assert reply.messages[0] == "Sorry, I did not understand that."
+    assert reply.answers[0].interpretation == "unreadable"
+    reply = answer(english, reply, BIRTHDAY_KEYS)
+    assert reply.question is not None and reply.question.step == "still_needed"
+
+
 def test_low_confidence_speech_is_confirmed_not_trusted(english: LoadedScript) -> None:
     reply = answer(english, start_conversation(english, PATIENT, channel="voice"), BIRTHDAY_KEYS)
     reply = answer(english, reply, Heard("speech", "no", 0.31))

@@ -33,6 +33,9 @@ EXPECTED = {
     "voice_does_not_speak_language": (None, "voice Polly.Gwyneth does not speak en-GB"),
     "missing_phrases_for_welsh": (None, "phrases missing: no_input"),
     "duplicate_yaml_key": (None, "the key 'staying' is given twice"),
+    "silent_end": ("staying", "ends without closing words"),
+    "opening_does_not_say_who_calls": ("hello", "does not say who is calling"),
+    "duplicate_labels": ("condition", "two options would be stored as 'worse'"),
 }
 
 

@@ -54,6 +54,19 @@ def test_a_choice_question_takes_one_digit(english: LoadedScript) -> None:
     )
     gather = parse(render_voice(reply, english, action_url=ACTION)).find("Gather")
     assert gather is not None and gather.attrib["numDigits"] == "1"
+    assert gather.attrib["hints"].startswith("yes, still need, i do, still waiting, no, ")
+
+
+def test_a_confirmation_hints_at_yes_and_no(english: LoadedScript) -> None:
+    reply = start_conversation(english, PATIENT, channel="voice")
+    for heard in (Heard("dtmf", "14031956"), Heard("speech", "no", 0.2)):
+        reply = continue_conversation(english, reply.state, heard, PATIENT, channel="voice")
+    gather = parse(render_voice(reply, english, action_url=ACTION)).find("Gather")
+    assert gather is not None
+    assert (
+        gather.attrib["hints"]
+        == "yes, correct, right, that's right, no, wrong, not right, that's wrong"
+    )
 
 
 def test_the_end_says_goodbye_and_hangs_up(english: LoadedScript) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.flows import LoadedScript, ScriptRegistry
+from app.flows import LoadedScript, Reply, ScriptRegistry
 from app.flows.conversation import Channel, Heard
 from app.flows.simulation import parse_answer, simulate
 from tests.flows.conftest import PATIENT
@@ -92,3 +92,19 @@ def test_the_simulate_notation() -> None:
     assert parse_answer("say:yes", channel="voice") == Heard("speech", "yes", None)
     assert parse_answer("say@0.3:yes", channel="voice") == Heard("speech", "yes", 0.3)
     assert parse_answer("1", channel="sms") == Heard("sms", "1")
+
+
+def test_answers_can_come_from_a_function_as_in_the_interactive_mode(
+    english: LoadedScript,
+) -> None:
+    asked: list[str] = []
+    answers = iter(["14031956", "2"])
+
+    def patient(reply: Reply) -> Heard | None:
+        assert reply.question is not None
+        asked.append(reply.question.step)
+        return parse_answer(next(answers), channel="voice")
+
+    transcript = simulate(english, PATIENT, channel="voice", answers=patient)
+    assert asked == ["identity", "still_needed"]
+    assert transcript.outcome == "leave"

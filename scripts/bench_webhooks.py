@@ -51,6 +51,7 @@ from tests.support.telephony import (  # noqa: E402
     validation_script,
 )
 
+MAX_IN_FLIGHT = 512
 TOKEN = "bench-signing-token-0123456789abcdef"  # noqa: S105 - a throwaway benchmark database
 
 
@@ -139,15 +140,21 @@ class Run:
 
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    shed: int = 0  # not sent: too many requests already waiting (the server is saturated)
+    cpu_seconds: float = 0.0
     started: float = 0.0
     finished: float = 0.0
 
-    def summary(self) -> dict[str, float]:
+    def summary(self) -> dict[str, object]:
         ordered = sorted(self.latencies)
         count = len(ordered)
         return {
             "requests": count,
             "errors": self.errors,
+            "failures": self.failures,
+            "shed": self.shed,
+            "server_cpu_ms_per_request": round(self.cpu_seconds * 1000 / max(count, 1), 2),
             "achieved_rps": round(count / max(self.finished - self.started, 1e-9), 1),
             "p50_ms": round(statistics.median(ordered) * 1000, 2) if ordered else 0.0,
             "p99_ms": round(ordered[min(count - 1, int(count * 0.99))] * 1000, 2)
@@ -161,12 +168,13 @@ async def _send(client: httpx.AsyncClient, url: str, params: dict[str, str], run
     began = time.perf_counter()
     try:
         response = await client.post(url, data=params, headers={SIGNATURE_HEADER: signature})
-        ok = response.status_code == 200
-    except httpx.HTTPError:
-        ok = False
+        failure = None if response.status_code == 200 else f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        failure = type(exc).__name__
     run.latencies.append(time.perf_counter() - began)
-    if not ok:
+    if failure:
         run.errors += 1
+        run.failures[failure] = run.failures.get(failure, 0) + 1
 
 
 async def drive(
@@ -193,6 +201,9 @@ async def drive(
             delay = target - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if len(tasks) >= MAX_IN_FLIGHT:
+                run.shed += 1
+                continue
             try:
                 chain = ready.get_nowait()
             except asyncio.QueueEmpty:
@@ -208,8 +219,14 @@ async def drive(
     return run
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc), immune to other load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def uvicorn_serving(url: str, port: int) -> Iterator[str]:
+def uvicorn_serving(url: str, port: int) -> Iterator[tuple[str, int]]:
     """The app in a child process (its own interpreter, like production), one worker."""
     env = os.environ | {
         "WAITLIST_DATABASE_URL": url,
@@ -248,7 +265,7 @@ def uvicorn_serving(url: str, port: int) -> Iterator[str]:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError("the app did not start")
             time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -270,15 +287,17 @@ def main() -> None:
         calls_needed = sum(int(rate * args.seconds) for rate in rates)
         tokens = plan_calls(url, calls_needed)
         port = free_port()
-        with uvicorn_serving(url, port) as base:
+        with uvicorn_serving(url, port) as (base, pid):
             for rate in rates:
                 for noop in (True, False):
                     batch = tokens[: int(rate * args.seconds)]
                     if not noop:
                         del tokens[: len(batch)]
+                    before = cpu_seconds(pid)
                     run = asyncio.run(
                         drive(base, batch, rate=rate, seconds=args.seconds, noop=noop)
                     )
+                    run.cpu_seconds = cpu_seconds(pid) - before
                     results.append(
                         {"rate": rate, "endpoint": "noop" if noop else "webhooks"} | run.summary()
                     )
@@ -290,7 +309,8 @@ def main() -> None:
                 "backend": backend,
                 "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                 "python": platform.python_version(),
-                "date": time.strftime("%Y-%m-%d"),
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "load_average": os.getloadavg(),
                 "results": results,
             }
         )

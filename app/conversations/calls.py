@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -75,32 +75,38 @@ def _int(value: str | None) -> int | None:
 def apply_call_status(
     session: Session, *, attempt: ContactAttempt, params: Mapping[str, str]
 ) -> None:
-    """Apply one call-progress callback (in any order, any number of times)."""
-    record_sid(session, attempt_id=attempt.id, sid=params.get("CallSid", ""))
-    target = CALL_STATUS.get(params.get("CallStatus", ""))
-    if target is None:
-        return
-    now = utcnow()
+    """Apply one call-progress callback (in any order, any number of times).
+
+    One guarded UPDATE in the usual case: the new state, the SID if missing and the duration.
+    """
+    sid = params.get("CallSid", "")
     duration = _int(params.get("CallDuration"))
+    target = CALL_STATUS.get(params.get("CallStatus", ""))
+    details: dict[str, Any] = {}
+    if sid and attempt.provider_sid is None:
+        details["provider_sid"] = func.coalesce(ContactAttempt.provider_sid, sid)
     if duration is not None:
+        details["duration_seconds"] = duration
+    moved = False
+    if target is not None:
+        now = utcnow()
+        extra: dict[str, Any] = dict(details)
+        if target is AttemptStatus.IN_PROGRESS:
+            extra["answered_at"] = now
+        elif target is not AttemptStatus.PLACED:
+            extra["ended_at"] = now
+            if target is not AttemptStatus.COMPLETED:
+                extra["error_code"] = params.get("SipResponseCode") or params.get("ErrorCode")
+            elif is_machine(attempt.answered_by):
+                target = AttemptStatus.VOICEMAIL
+        moved = advance(session, attempt_id=attempt.id, to=target, **extra)
+    if details and not moved:
         session.execute(
             update(ContactAttempt)
             .where(ContactAttempt.id == attempt.id)
-            .values(duration_seconds=duration)
+            .values(**details)
             .execution_options(synchronize_session=False)
         )
-    if target is AttemptStatus.IN_PROGRESS:
-        advance(session, attempt_id=attempt.id, to=target, answered_at=now)
-        return
-    if target is AttemptStatus.PLACED:
-        advance(session, attempt_id=attempt.id, to=target)
-        return
-    extra: dict[str, Any] = {"ended_at": now}
-    if target is not AttemptStatus.COMPLETED:
-        extra["error_code"] = params.get("SipResponseCode") or params.get("ErrorCode")
-    if target is AttemptStatus.COMPLETED and is_machine(attempt.answered_by):
-        target = AttemptStatus.VOICEMAIL
-    advance(session, attempt_id=attempt.id, to=target, **extra)
 
 
 def apply_amd(session: Session, *, attempt: ContactAttempt, params: Mapping[str, str]) -> bool:

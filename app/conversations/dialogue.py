@@ -49,6 +49,7 @@ class Subject:
     pathway: Pathway
     script: LoadedScript | None
     facts: PatientFacts
+    opted_out: bool = False
 
 
 def load_subject(
@@ -82,7 +83,13 @@ def load_subject(
         organisation_name=context.organisation_name,
         callback_number=context.callback_number,
     )
-    return Subject(attempt=attempt, pathway=pathway, script=script, facts=facts)
+    return Subject(
+        attempt=attempt,
+        pathway=pathway,
+        script=script,
+        facts=facts,
+        opted_out=patient.opted_out_at is not None,
+    )
 
 
 def neutral_goodbye(context: ConversationContext) -> list[str]:

@@ -98,7 +98,14 @@ def on_voice(
         session, attempt_id=attempt.id, to=AttemptStatus.IN_PROGRESS, answered_at=utcnow()
     )
     subject = dialogue.load_subject(session, attempt=attempt, context=context)
-    if calls.is_machine(attempt.answered_by) or subject.script is None:
+    # A machine, a script that cannot run, or a patient who opted out (or whose attempt was
+    # cancelled) while the call was ringing: only who called and the number to call back.
+    if (
+        calls.is_machine(attempt.answered_by)
+        or subject.script is None
+        or subject.opted_out
+        or attempt.status is AttemptStatus.CANCELLED
+    ):
         return voice_response(dialogue.machine_message(subject, context))
     if not new and attempt.conversation:
         return _replay(attempt)

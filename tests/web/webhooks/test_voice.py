@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.models import Answer, AttemptStatus, ContactAttempt, Outcome, Pathway
+from app.db import utcnow
+from app.models import Answer, AttemptStatus, ContactAttempt, Outcome, Pathway, Patient
 from tests.support.factories import make_pathway
 from tests.support.telephony import (
     call_params,
@@ -189,3 +190,20 @@ async def test_a_wrong_date_of_birth_never_reveals_the_patients_care(
 
     db_session.refresh(pathway)
     assert pathway.outcome is Outcome.UNVERIFIED
+
+
+async def test_a_patient_who_opted_out_while_the_phone_rang_hears_nothing_clinical(
+    client: httpx.AsyncClient, settings: Settings, db_session: Session
+) -> None:
+    pathway, attempt = _voice_attempt(db_session)
+    patient = db_session.get(Patient, pathway.patient_id)
+    assert patient is not None
+    patient.opted_out_at = utcnow()
+    db_session.flush()
+
+    response = await _answer_call(client, settings, attempt, call_sid())
+
+    assert "<Gather" not in response.text
+    assert "<Hangup" in response.text
+    assert settings.callback_number in response.text
+    assert "date of birth" not in response.text

@@ -7,6 +7,9 @@ secrets and incomplete provider settings are refused at start with a message tha
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -42,12 +45,33 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     calls_per_second: float = Field(default=1.0, gt=0, le=100)
+    # The simulator signs its webhooks like Twilio; without this it derives a token from SECRET_KEY.
+    simulator_auth_token: SecretStr | None = None
+    simulator_duplicate_rate: float = Field(default=0.05, ge=0, le=1)
+    simulator_reorder_rate: float = Field(default=0.05, ge=0, le=1)
+    simulator_speed: float = Field(default=0.0, ge=0, le=10)
+    simulator_seed: int | None = None
 
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     timezone: str = "Europe/London"
     organisation_name: str = "Example Teaching Hospitals NHS Foundation Trust"
     callback_number: str = "0113 496 0000"
     default_provider_code: str = "RXX"
+
+    # Unit prices for the reports' cost estimates (the provider's tariff, in `cost_currency`).
+    cost_currency: str = "GBP"
+    cost_per_call_minute: Decimal = Field(default=Decimal("0.04"), ge=0)
+    cost_per_call_attempt: Decimal = Field(default=Decimal("0.00"), ge=0)
+    cost_per_sms_segment: Decimal = Field(default=Decimal("0.04"), ge=0)
+
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_max_failures_per_address: int = Field(default=50, ge=1, le=10_000)
+    login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+    review_undo_days: int = Field(default=14, ge=0, le=90)
+    review_page_size: int = Field(default=50, ge=1, le=500)
 
     log_format: Literal["plain", "json"] = "plain"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -84,9 +108,26 @@ class Settings(BaseSettings):
                 problems.append(
                     "WAITLIST_PUBLIC_BASE_URL must be https:// with the twilio provider"
                 )
+        simulator_token = self.simulator_auth_token
+        if (
+            self.environment == "production"
+            and simulator_token is not None
+            and simulator_token.get_secret_value() in (PLACEHOLDER_SECRET, "", "12345")
+        ):
+            problems.append("WAITLIST_SIMULATOR_AUTH_TOKEN must not be a placeholder in production")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def webhook_auth_token(self) -> str:
+        """The secret webhooks are signed with: Twilio's auth token, or the simulator's."""
+        if self.telephony_provider == "twilio" and self.twilio_auth_token is not None:
+            return self.twilio_auth_token.get_secret_value()
+        if self.simulator_auth_token is not None:
+            return self.simulator_auth_token.get_secret_value()
+        key = self.secret_key.get_secret_value().encode()
+        return hmac.new(key, b"simulator-webhook-signing", hashlib.sha256).hexdigest()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -102,6 +143,11 @@ class Settings(BaseSettings):
     def exclusions_path(self) -> Path:
         """Directory of the exclusion rule files."""
         return self.exclusions_dir or self.home / "exclusions"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry ``Secure`` (and the ``__Host-`` prefix) when the service is on https."""
+        return self.public_base_url.startswith("https://")
 
     @property
     def migrations_path(self) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from playwright.sync_api import Page, sync_playwright
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -16,8 +17,10 @@ from app.db import make_engine
 from app.main import create_app
 from app.schema import upgrade
 from app.web.deps import get_session
+from tests.support.browser import CHROMIUM_ARGS, LiveServer, chromium_or_skip, run_live_server
 from tests.support.databases import fresh_database
 from tests.support.settings import make_settings
+from tests.support.users import Personas, make_personas
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -70,6 +73,9 @@ def app(settings: Settings, db_session: Session) -> Iterator[FastAPI]:
     application = create_app(settings)
 
     def test_session() -> Iterator[Session]:
+        # What the test arranged before the request is committed, as it would be in real life;
+        # otherwise a request that fails (a 401, a 403) would roll the arranged data back.
+        db_session.commit()
         try:
             yield db_session
             db_session.commit()
@@ -89,3 +95,38 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture
+def personas(db_session: Session) -> Personas:
+    """alice (clinician), bob (coordinator), charlie (admin), dave (deactivated), in this test."""
+    return make_personas(db_session)
+
+
+@pytest.fixture
+async def page_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for pages over https, so it keeps the Secure session cookie like a browser."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The real app under uvicorn on a loopback port, over a committed database with personas."""
+    with run_live_server(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Page]:
+    """A page in headless Debian Chromium (skips with install advice when it is missing)."""
+    executable = chromium_or_skip()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()

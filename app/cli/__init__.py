@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import db, serve
+from app.cli import cohort, db, flow, report, review, serve, user
 
 cli = typer.Typer(
     name="waitlist",
@@ -13,7 +13,12 @@ cli = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 cli.add_typer(db.app, name="db")
+cli.add_typer(review.app, name="review")
+cli.add_typer(user.app, name="user")
+cli.add_typer(flow.app, name="flow")
 cli.command()(serve.serve)
+cohort.register(cli)
+cli.command()(report.report)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from app.models.flow import CallScript
 from app.models.outcome import Answer, PathwayOutcome
 from app.models.patient import Outcome, Pathway, PathwayStatus, Patient
 from app.models.review import ClinicalDecision, Decision, ReviewItem, ReviewStatus
-from app.models.user import ApiToken, Role, User, UserSession
+from app.models.user import ApiToken, LoginAttempt, Role, User, UserSession
 from app.models.webhook import WebhookEvent
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "ImportJob",
     "ImportRowError",
     "ImportStatus",
+    "LoginAttempt",
     "Outcome",
     "Pathway",
     "PathwayOutcome",

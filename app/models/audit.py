@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigIntPK, utcnow
@@ -15,6 +15,11 @@ class AuditEvent(Base):
     """One audited action; rows are only ever inserted (see app/audit.py)."""
 
     __tablename__ = "audit_event"
+    # The admin audit page filters by actor or action and pages backwards by id.
+    __table_args__ = (
+        Index("ix_audit_event_actor_id", "actor", "id"),
+        Index("ix_audit_event_action_id", "action", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

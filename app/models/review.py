@@ -33,6 +33,25 @@ class ReviewItem(Base):
     __tablename__ = "review_item"
     __table_args__ = (
         Index("ix_review_item_queue", "status", "rank", "priority_rank", "clock_start_date", "id"),
+        # Clinicians work their own specialty: its queue in order without a scan.
+        Index(
+            "ix_review_item_specialty_queue",
+            "status",
+            "specialty_code",
+            "rank",
+            "priority_rank",
+            "clock_start_date",
+            "id",
+        ),
+        # Counts per reason (under any filter) from the index alone.
+        Index(
+            "ix_review_item_counts",
+            "status",
+            "reason",
+            "specialty_code",
+            "provider_code",
+            "campaign_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -63,9 +82,13 @@ class ClinicalDecision(Base):
     pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id"), index=True)
     decision: Mapped[Decision] = mapped_column(str_enum(Decision))
     rtt_status_code: Mapped[str | None] = mapped_column(String(2))
+    # Expedite raises the surgical priority to this value (P1..P6).
+    new_priority: Mapped[str | None] = mapped_column(String(2))
     note: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # A removal can be undone (by a clinician, or by the patient replying again) until then.
+    undoable_until: Mapped[dt.datetime | None] = mapped_column()
     undone_at: Mapped[dt.datetime | None] = mapped_column()
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    exported_at: Mapped[dt.datetime | None] = mapped_column()
+    exported_at: Mapped[dt.datetime | None] = mapped_column(index=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.calendar import add_working_days
 from app.db import utcnow
 from app.models import Outcome, Pathway, PathwayOutcome, ReviewItem, ReviewStatus
+from app.review.decisions import undo_removal, undoable_removal
 
 # Lower rank is reviewed first: a worsening patient before anyone else.
 REVIEW_RANK: dict[Outcome, int] = {
@@ -26,6 +27,13 @@ REVIEW_DUE_WORKING_DAYS: dict[Outcome, int] = {
     Outcome.CALLBACK_REQUESTED: 5,
 }
 UNKNOWN_PRIORITY_RANK = 9
+# A patient who replies again after a removal, within its change-of-mind window, goes back to
+# the queue whatever they said ("stay" included); such an item ranks with "leave".
+REPLIES = frozenset(
+    {Outcome.STAY, Outcome.LEAVE, Outcome.WORSENED, Outcome.UNCLEAR, Outcome.CALLBACK_REQUESTED}
+)
+CHANGE_OF_MIND_RANK = REVIEW_RANK[Outcome.LEAVE]
+CHANGE_OF_MIND_DUE_WORKING_DAYS = 2
 
 
 def needs_review(outcome: Outcome) -> bool:
@@ -50,20 +58,30 @@ def open_review_item(
     """Queue ``pathway`` for review because of ``pathway_outcome``, or update its open item.
 
     One open item per pathway: a patient who answers again moves their existing item (a worse
-    answer raises it) rather than appearing twice.
+    answer raises it) rather than appearing twice. A reply within a removal's change-of-mind
+    window undoes the removal and reopens its item.
     """
     outcome = pathway_outcome.outcome
-    if not needs_review(outcome):
-        return None
     now = now or utcnow()
-    due_at = dt.datetime.combine(
-        add_working_days(now.date(), REVIEW_DUE_WORKING_DAYS[outcome]), now.timetz()
-    )
     item = session.scalars(
         select(ReviewItem).where(
             ReviewItem.pathway_id == pathway.id, ReviewItem.status == ReviewStatus.OPEN
         )
     ).one_or_none()
+    reopened = False
+    if item is None and outcome in REPLIES:
+        removal = undoable_removal(session, pathway_id=pathway.id, now=now)
+        if removal is not None:
+            item = undo_removal(
+                session, decision_id=removal.id, by=None, reason="patient replied again", now=now
+            )
+            reopened = True
+    if not needs_review(outcome) and not reopened:
+        return None
+    due_days = REVIEW_DUE_WORKING_DAYS.get(outcome, CHANGE_OF_MIND_DUE_WORKING_DAYS)
+    if reopened:
+        due_days = min(due_days, CHANGE_OF_MIND_DUE_WORKING_DAYS)
+    due_at = dt.datetime.combine(add_working_days(now.date(), due_days), now.timetz())
     if item is None:
         item = ReviewItem(
             pathway_id=pathway.id,
@@ -76,11 +94,11 @@ def open_review_item(
             version=1,
         )
         session.add(item)
-    else:
+    elif not reopened:
         item.version += 1
     item.pathway_outcome_id = pathway_outcome.id
     item.reason = outcome.value
-    item.rank = REVIEW_RANK[outcome]
+    item.rank = REVIEW_RANK.get(outcome, CHANGE_OF_MIND_RANK)
     item.priority_rank = priority_rank(pathway.priority)
     item.due_at = due_at
     session.flush()

@@ -40,16 +40,16 @@ def make_pathway(session: Session, *, cohort: Cohort | None = None, **fields: An
         for k in list(fields)
         if k in Patient.__table__.columns and k not in Pathway.__table__.columns
     }
-    patient = Patient(
-        nhs_number=synthetic_nhs_number(n * 7919),
-        given_name="Ada",
-        family_name="Testpatient",
-        date_of_birth=dt.date(1956, 3, 14),
-        mobile_phone=f"+4477009{n % 100000:05d}",
-        preferred_language="en",
-        interpreter_required=False,
-        **patient_fields,
-    )
+    defaults: dict[str, Any] = {
+        "nhs_number": synthetic_nhs_number(n * 7919),
+        "given_name": "Ada",
+        "family_name": "Testpatient",
+        "date_of_birth": dt.date(1956, 3, 14),
+        "mobile_phone": f"+4477009{n % 100000:05d}",
+        "preferred_language": "en",
+        "interpreter_required": False,
+    }
+    patient = Patient(**(defaults | patient_fields))
     session.add(patient)
     session.flush()
     pathway = Pathway(

@@ -1,0 +1,172 @@
+"""``waitlist user``: accounts for people and service accounts, and API tokens."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from app.cli.common import console, emit_json, unit_of_work
+from app.errors import DomainError
+from app.models import Role
+from app.users.passwords import check_strength
+from app.users.service import create_user, deactivate_user, get_user, list_users, set_password
+from app.users.tokens import issue_api_token, revoke_api_token
+
+app = typer.Typer(help="People, service accounts and API tokens.", no_args_is_help=True)
+
+
+def _fail(error: DomainError) -> typer.Exit:
+    console.print(f"[red]{error}[/red]")
+    return typer.Exit(1)
+
+
+def _read_password(username: str, full_name: str, from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        console.print("[red]No terminal to ask for a password: pass --password-stdin.[/red]")
+        raise typer.Exit(2)
+    while True:
+        password: str = typer.prompt("Password", hide_input=True)
+        try:
+            check_strength(password, username=username, full_name=full_name)
+        except DomainError as error:
+            console.print(f"[red]{error}[/red]")
+            continue
+        if typer.prompt("Password again", hide_input=True) == password:
+            return password
+        console.print("[red]The passwords did not match.[/red]")
+
+
+@app.command()
+def create(
+    username: Annotated[str, typer.Option(help="Sign-in name (no spaces).")],
+    full_name: Annotated[str, typer.Option(help="The person's name as colleagues know it.")],
+    role: Annotated[Role, typer.Option(help="clinician, coordinator or admin.")],
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin."
+    ),
+    service_account: bool = typer.Option(
+        False, "--service-account", help="A machine client: no password, uses API tokens."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Add a person (asks for a password) or a service account."""
+    password = None if service_account else _read_password(username, full_name, password_stdin)
+    try:
+        with unit_of_work() as session:
+            user = create_user(
+                session,
+                username=username,
+                full_name=full_name,
+                role=role,
+                password=password,
+                service_account=service_account,
+                actor="cli",
+            )
+            summary = {
+                "id": user.id,
+                "username": user.username,
+                "role": user.role.value,
+                "service_account": user.is_service_account,
+            }
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        emit_json(summary)
+    else:
+        console.print(f"Created {summary['username']} ({summary['role']}).")
+
+
+@app.command()
+def token(
+    username: str = typer.Option(..., help="The service account."),
+    name: str = typer.Option(..., help="What will use the token, e.g. 'PAS nightly extract'."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Issue an API token for a service account; it is shown once and never again."""
+    try:
+        with unit_of_work() as session:
+            issued = issue_api_token(
+                session, user=get_user(session, username=username), name=name, actor="cli"
+            )
+            token_id = issued.record.id
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        emit_json({"id": token_id, "username": username, "name": name, "token": issued.value})
+        return
+    console.print(f"Token {token_id} for {username}. Store it now; it will not be shown again:")
+    sys.stdout.write(issued.value + "\n")
+
+
+@app.command("list")
+def list_command(
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Every account with its role and state."""
+    with unit_of_work() as session:
+        rows = [
+            {
+                "id": user.id,
+                "username": user.username,
+                "full_name": user.full_name,
+                "role": user.role.value,
+                "service_account": user.is_service_account,
+                "active": user.is_active,
+                "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
+            }
+            for user in list_users(session)
+        ]
+    if json_output:
+        emit_json({"users": rows})
+        return
+    for row in rows:
+        kind = "service account" if row["service_account"] else "person"
+        state = "" if row["active"] else ", deactivated"
+        sys.stdout.write(f"{row['username']}\t{row['role']}\t{row['full_name']} ({kind}{state})\n")
+
+
+@app.command()
+def password(
+    username: Annotated[str, typer.Option(help="Whose password to change.")],
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin."
+    ),
+) -> None:
+    """Set a new password; every session the person has open ends."""
+    try:
+        with unit_of_work() as session:
+            user = get_user(session, username=username)
+            name, full_name = user.username, user.full_name
+        # Ask outside any transaction: a prompt must not hold the database's write lock.
+        new = _read_password(name, full_name, password_stdin)
+        with unit_of_work() as session:
+            set_password(session, user=get_user(session, username=name), password=new, actor="cli")
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"Password changed for {username}; their sessions have ended.")
+
+
+@app.command()
+def deactivate(username: Annotated[str, typer.Option(help="The account to stop.")]) -> None:
+    """Stop an account: no sign-in, no API tokens, open sessions end at once."""
+    try:
+        with unit_of_work() as session:
+            deactivate_user(session, user=get_user(session, username=username), actor="cli")
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"Deactivated {username}.")
+
+
+@app.command("revoke-token")
+def revoke_token(token_id: Annotated[int, typer.Option("--id", help="The token's id.")]) -> None:
+    """Stop an API token from working (its id was printed when it was issued)."""
+    try:
+        with unit_of_work() as session:
+            revoke_api_token(session, token_id=token_id, actor="cli")
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"Revoked token {token_id}.")

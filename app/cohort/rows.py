@@ -1,0 +1,188 @@
+"""One CSV row -> a validated cohort row, or the reasons it was rejected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from app.cohort import values
+from app.cohort.columns import REQUIRED, Header
+from app.cohort.phones import PhoneError, PhoneKind, normalise_phone
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """Why a row was rejected: ``line`` is the row number a spreadsheet shows (header = 1)."""
+
+    line: int
+    column: str | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``{line, column, message}`` shape of the CLI and API."""
+        return {"line": self.line, "column": self.column, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class CohortRow:
+    """A valid row, normalised; ``row_hash`` tells an unchanged row from an updated one."""
+
+    line: int
+    nhs_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    date_of_death: dt.date | None
+    sex: str | None
+    postcode: str | None
+    imd_decile: int | None
+    ethnic_category: str | None
+    preferred_language: str
+    interpreter_required: bool
+    mobile_phone: str | None
+    landline_phone: str | None
+    provider_code: str
+    pathway_id: str
+    local_patient_id: str | None
+    specialty_code: str
+    specialty_name: str | None
+    clock_start_date: dt.date
+    priority: str | None
+    waiting_list_type: str | None
+    planned_procedure: str | None
+    consultant_code: str | None
+    site: str | None
+    last_validated_date: dt.date | None
+    flags: list[str]
+    diagnosis_codes: list[str]
+    row_hash: str
+
+
+def _limited(limit: int) -> Callable[[str], str]:
+    return lambda value: values.text(value, limit=limit)
+
+
+# Column -> parser for the cells whose parser needs nothing but the cell.
+_SIMPLE: dict[str, Callable[[str], Any]] = {
+    "nhs_number": values.nhs_number,
+    "pathway_id": _limited(64),
+    "given_name": _limited(100),
+    "family_name": _limited(100),
+    "specialty_code": values.specialty_code,
+    "provider_code": values.provider_code,
+    "local_patient_id": _limited(32),
+    "sex": values.sex,
+    "postcode": values.postcode,
+    "imd_decile": values.imd_decile,
+    "ethnic_category": values.ethnic_category,
+    "preferred_language": values.language,
+    "interpreter_required": values.yes_no,
+    "priority": values.priority,
+    "waiting_list_type": values.waiting_list_type,
+    "specialty_name": _limited(100),
+    "planned_procedure": _limited(200),
+    "consultant_code": _limited(16),
+    "site": _limited(64),
+    "flags": values.flags,
+    "diagnosis_codes": values.diagnosis_codes,
+}
+_DATES = ("date_of_birth", "clock_start_date", "last_validated_date", "date_of_death")
+
+
+class RowValidator:
+    """Validates the rows of one file against its header (positions are looked up once)."""
+
+    def __init__(self, header: Header, *, today: dt.date, default_provider_code: str) -> None:
+        self.today = today
+        self.default_provider_code = default_provider_code
+        parsers: dict[str, Callable[[str], Any]] = {
+            **_SIMPLE,
+            **{name: partial(values.date, today=today) for name in _DATES},
+            # Phones are sorted by kind after the loop (a landline may come as mobile_phone).
+            "mobile_phone": str,
+            "landline_phone": str,
+        }
+        self.columns = [(name, index, parsers[name]) for name, index in header.positions.items()]
+        self.width = max(header.positions.values()) + 1
+
+    def validate(self, cells: list[str], line: int) -> CohortRow | list[RowError]:
+        """The normalised row, or every problem found in it (one per column)."""
+        if len(cells) < self.width:
+            cells = cells + [""] * (self.width - len(cells))
+        parsed: dict[str, Any] = {}
+        errors: list[RowError] = []
+        for name, index, parser in self.columns:
+            raw = cells[index].strip()
+            if not raw:
+                continue
+            try:
+                parsed[name] = parser(raw)
+            except values.CellError as exc:
+                errors.append(RowError(line, name, f"{name} {exc}"))
+        for name in REQUIRED:
+            if name not in parsed and not any(error.column == name for error in errors):
+                errors.append(RowError(line, name, f"{name} is required but empty"))
+        birth, death = parsed.get("date_of_birth"), parsed.get("date_of_death")
+        if birth and death and death < birth:
+            errors.append(RowError(line, "date_of_death", "date_of_death is before date_of_birth"))
+        if errors:
+            return errors
+        mobile, landline = self._phones(parsed.get("mobile_phone"), parsed.get("landline_phone"))
+        fields = (
+            parsed["nhs_number"],
+            parsed["given_name"],
+            parsed["family_name"],
+            parsed["date_of_birth"],
+            death,
+            parsed.get("sex"),
+            parsed.get("postcode"),
+            parsed.get("imd_decile"),
+            parsed.get("ethnic_category"),
+            parsed.get("preferred_language", "en"),
+            parsed.get("interpreter_required", False),
+            mobile,
+            landline,
+            parsed.get("provider_code", self.default_provider_code),
+            parsed["pathway_id"],
+            parsed.get("local_patient_id"),
+            parsed["specialty_code"],
+            parsed.get("specialty_name"),
+            parsed["clock_start_date"],
+            parsed.get("priority"),
+            parsed.get("waiting_list_type"),
+            parsed.get("planned_procedure"),
+            parsed.get("consultant_code"),
+            parsed.get("site"),
+            parsed.get("last_validated_date"),
+            parsed.get("flags", []),
+            parsed.get("diagnosis_codes", []),
+        )
+        digest = hashlib.sha256("\x1f".join(map(str, fields)).encode()).hexdigest()
+        return CohortRow(line, *fields, row_hash=digest)
+
+    @staticmethod
+    def _phones(*cells: str | None) -> tuple[str | None, str | None]:
+        """Sort the given numbers by what they are, not by the column they came in.
+
+        A number that is not usable is dropped rather than rejecting the row: the pathway is
+        still imported (so it stays visible and is closed correctly later) and the no-phone rule
+        then excludes it with a reason.
+        """
+        mobile: str | None = None
+        landline: str | None = None
+        for cell in cells:
+            if not cell:
+                continue
+            try:
+                phone = normalise_phone(cell)
+            except PhoneError:
+                continue
+            if phone.kind is PhoneKind.MOBILE:
+                mobile = mobile or phone.e164
+            else:
+                landline = landline or phone.e164
+        return mobile, landline

@@ -1,0 +1,268 @@
+"""Importing a cohort file: an import job, validated rows in committed chunks, then the rules.
+
+Unlike most domain functions this one commits: it is a unit-of-work owner like a dispatcher tick,
+because a long import must show progress and survive a crash chunk by chunk. Each chunk (its
+patients, pathways, row errors and the job's counters) is one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.cohort.encoding import scan_file
+from app.cohort.reader import read_rows
+from app.cohort.rows import CohortRow, RowError, RowValidator
+from app.cohort.store import close_missing, write_chunk, write_errors
+
+__all__ = [
+    "ImportReport",
+    "get_import",
+    "import_cohort",
+    "import_stream",
+    "recent_imports",
+    "write_chunk",
+]
+from app.db import utcnow
+from app.eligibility.rules import RuleSet
+from app.eligibility.service import evaluate_cohort, exclusion_counts
+from app.errors import DomainError, InvalidInputError, NotFoundError
+from app.models import Cohort, ImportJob, ImportRowError, ImportStatus
+
+CHUNK_ROWS = 10_000
+REPORTED_ERRORS = 1_000
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import, as the CLI and API report it."""
+
+    import_job_id: int
+    cohort: str
+    status: ImportStatus
+    encoding: str | None
+    counts: dict[str, int]
+    excluded: dict[str, int]
+    unknown_columns: list[str]
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document of ``waitlist import --json`` and the API."""
+        return {
+            "import_job_id": self.import_job_id,
+            "cohort": self.cohort,
+            "status": self.status.value,
+            "encoding": self.encoding,
+            **self.counts,
+            "excluded": self.excluded,
+            "unknown_columns": self.unknown_columns,
+            "errors": self.errors,
+            "error": self.error,
+        }
+
+
+def get_or_create_cohort(session: Session, *, name: str) -> Cohort:
+    """The cohort called ``name``, created if new."""
+    cohort = session.scalars(select(Cohort).where(Cohort.name == name)).first()
+    if cohort is None:
+        cohort = Cohort(name=name)
+        session.add(cohort)
+        session.flush()
+    return cohort
+
+
+def import_cohort(
+    session: Session,
+    *,
+    cohort_name: str,
+    path: Path,
+    filename: str | None = None,
+    default_provider_code: str,
+    rules: RuleSet | None,
+    today: dt.date | None = None,
+    created_by: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import ``path`` into the cohort, close pathways no longer listed, then apply ``rules``.
+
+    A file with a missing required column or an unreadable encoding is refused whole (the job is
+    recorded as failed and the DomainError raised); bad rows are rejected one by one.
+    ``progress(rows_done, rows_expected)`` is called after each chunk.
+    """
+    now = utcnow()
+    today = today or now.date()
+    cohort = get_or_create_cohort(session, name=cohort_name)
+    job = ImportJob(
+        cohort_id=cohort.id,
+        filename=(filename or path.name)[:255],
+        status=ImportStatus.RUNNING,
+        created_by=created_by,
+        started_at=now,
+    )
+    session.add(job)
+    session.commit()
+    try:
+        scan = scan_file(path)
+        job.encoding, job.file_sha256 = scan.encoding, scan.sha256
+        header, rows = read_rows(path, encoding=scan.encoding)
+        job.unknown_columns = list(header.unknown)
+        session.commit()
+        validator = RowValidator(header, today=today, default_provider_code=default_provider_code)
+        done = 0
+        for chunk in _chunks(rows, chunk_rows):
+            _import_chunk(session, job=job, chunk=chunk, validator=validator, now=now)
+            done += len(chunk)
+            if progress:
+                progress(done, max(scan.lines - 1, done))
+        job.closed = close_missing(session, cohort_id=cohort.id, import_job_id=job.id, now=now)
+        excluded = (
+            evaluate_cohort(session, cohort_id=cohort.id, rules=rules, on_date=today)
+            if rules is not None
+            else {}
+        )
+        job.status = ImportStatus.SUCCEEDED
+        job.finished_at = utcnow()
+        session.commit()
+    except BaseException as exc:
+        session.rollback()
+        _mark_failed(session, job_id=job.id, error=exc)
+        raise
+    return _report(session, job=job, cohort=cohort, excluded=excluded)
+
+
+def _chunks(
+    rows: Iterator[tuple[int, list[str]]], size: int
+) -> Iterator[list[tuple[int, list[str]]]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _import_chunk(
+    session: Session,
+    *,
+    job: ImportJob,
+    chunk: list[tuple[int, list[str]]],
+    validator: RowValidator,
+    now: dt.datetime,
+) -> None:
+    valid: list[CohortRow] = []
+    errors: list[RowError] = []
+    rejected = 0
+    for line, cells in chunk:
+        result = validator.validate(cells, line)
+        if isinstance(result, CohortRow):
+            valid.append(result)
+        else:
+            errors.extend(result)
+            rejected += 1
+    counts = write_chunk(
+        session, rows=valid, cohort_id=job.cohort_id, import_job_id=job.id, now=now
+    )
+    errors.extend(counts.errors)
+    write_errors(session, errors=errors, import_job_id=job.id)
+    job.rows += len(chunk)
+    job.imported += counts.imported
+    job.updated += counts.updated
+    job.unchanged += counts.unchanged
+    job.rejected += rejected + len(counts.errors)
+    session.commit()
+
+
+def _mark_failed(session: Session, *, job_id: int, error: BaseException) -> None:
+    message = str(error) if isinstance(error, DomainError) else f"{type(error).__name__}"
+    session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.status == ImportStatus.RUNNING)
+        .values(status=ImportStatus.FAILED, error=message[:2000], finished_at=utcnow())
+    )
+    session.commit()
+
+
+def _report(
+    session: Session, *, job: ImportJob, cohort: Cohort, excluded: dict[str, int]
+) -> ImportReport:
+    errors = session.scalars(
+        select(ImportRowError)
+        .where(ImportRowError.import_job_id == job.id)
+        .order_by(ImportRowError.line, ImportRowError.id)
+        .limit(REPORTED_ERRORS)
+    ).all()
+    return ImportReport(
+        import_job_id=job.id,
+        cohort=cohort.name,
+        status=job.status,
+        encoding=job.encoding,
+        counts={
+            "rows": job.rows,
+            "imported": job.imported,
+            "updated": job.updated,
+            "unchanged": job.unchanged,
+            "rejected": job.rejected,
+            "closed": job.closed,
+        },
+        excluded=excluded,
+        unknown_columns=list(job.unknown_columns),
+        errors=[{"line": e.line, "column": e.column, "message": e.message} for e in errors],
+        error=job.error,
+    )
+
+
+def get_import(session: Session, *, import_job_id: int) -> ImportReport:
+    """A stored import job with its counts, the cohort's exclusions and the first row errors."""
+    job = session.get(ImportJob, import_job_id)
+    if job is None:
+        raise NotFoundError(f"import {import_job_id} not found")
+    cohort = session.get(Cohort, job.cohort_id)
+    assert cohort is not None
+    excluded = exclusion_counts(session, cohort_id=cohort.id)
+    return _report(session, job=job, cohort=cohort, excluded=excluded)
+
+
+def recent_imports(session: Session, *, limit: int = 20) -> list[tuple[ImportJob, str]]:
+    """The latest import jobs with their cohort's name, newest first."""
+    query = (
+        select(ImportJob, Cohort.name)
+        .join(Cohort, Cohort.id == ImportJob.cohort_id)
+        .order_by(ImportJob.id.desc())
+        .limit(limit)
+    )
+    return [(job, str(name)) for job, name in session.execute(query)]
+
+
+def import_stream(
+    session: Session,
+    *,
+    cohort_name: str,
+    source: BinaryIO,
+    filename: str,
+    default_provider_code: str,
+    rules: RuleSet,
+    created_by: str | None,
+) -> ImportReport:
+    """Import an uploaded file: spooled to a temporary file first (memory stays flat)."""
+    if not cohort_name.strip():
+        raise InvalidInputError("give the cohort a name")
+    with tempfile.TemporaryDirectory(prefix="waitlist-import-") as directory:
+        path = Path(directory) / "upload.csv"
+        with path.open("wb") as target:
+            shutil.copyfileobj(source, target, length=1 << 20)
+        return import_cohort(
+            session,
+            cohort_name=cohort_name.strip()[:200],
+            path=path,
+            filename=filename,
+            default_provider_code=default_provider_code,
+            rules=rules,
+            created_by=created_by,
+        )

@@ -1,0 +1,1 @@
+"""Exclusion rules as data, and which pathways they keep from automated contact."""

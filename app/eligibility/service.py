@@ -1,0 +1,207 @@
+"""Applying exclusion rules: to a cohort (stored with reasons) or to one pathway before contact."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Select, func, select
+from sqlalchemy.orm import Session
+
+from app.cohort.bulk import Dialect, dialect, marks
+from app.db import utcnow
+from app.eligibility.conditions import PathwayFacts, compile_rule
+from app.eligibility.rules import RuleSet, load_rules
+from app.errors import NotFoundError
+from app.models import (
+    AttemptStatus,
+    ContactAttempt,
+    Exclusion,
+    Pathway,
+    PathwayStatus,
+    Patient,
+)
+
+__all__ = [
+    "ExclusionReason",
+    "evaluate_cohort",
+    "exclusion_counts",
+    "exclusion_reasons",
+    "load_rules",
+]
+
+BATCH = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionReason:
+    """One rule that excludes a pathway, and why, in words staff can read."""
+
+    rule_id: str
+    reason: str
+
+
+def _facts_query() -> Select[Any]:
+    last_contact = (
+        select(
+            ContactAttempt.patient_id.label("patient_id"),
+            func.max(
+                func.coalesce(
+                    ContactAttempt.ended_at, ContactAttempt.answered_at, ContactAttempt.placed_at
+                )
+            ).label("last_contact_at"),
+        )
+        # Only contacts that reached the patient: unanswered attempts must not block retries.
+        .where(ContactAttempt.status == AttemptStatus.COMPLETED)
+        .group_by(ContactAttempt.patient_id)
+        .subquery()
+    )
+    return (
+        select(
+            Pathway.id,
+            Patient.date_of_birth,
+            Patient.date_of_death,
+            Pathway.flags,
+            Pathway.diagnosis_codes,
+            Patient.mobile_phone,
+            Patient.landline_phone,
+            Patient.opted_out_at,
+            last_contact.c.last_contact_at,
+        )
+        .join(Patient, Patient.id == Pathway.patient_id)
+        .outerjoin(last_contact, last_contact.c.patient_id == Pathway.patient_id)
+    )
+
+
+def _facts(record: Any) -> PathwayFacts:
+    last = record[8]
+    if isinstance(last, str):  # an aggregate may bypass the column type on SQLite
+        last = dt.datetime.fromisoformat(last)
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=dt.UTC)
+    return PathwayFacts(
+        pathway_id=record[0],
+        date_of_birth=record[1],
+        date_of_death=record[2],
+        flags=tuple(record[3] or ()),
+        diagnosis_codes=tuple(record[4] or ()),
+        mobile_phone=record[5],
+        landline_phone=record[6],
+        opted_out_at=record[7],
+        last_contact_at=last,
+    )
+
+
+Compiled = list[tuple[str, Callable[[PathwayFacts, dt.date], str | None]]]
+
+
+def _compile(rules: RuleSet) -> Compiled:
+    return [(rule.id, compile_rule(rule)) for rule in rules.rules]
+
+
+def _reasons(facts: PathwayFacts, compiled: Compiled, on_date: dt.date) -> list[ExclusionReason]:
+    found = []
+    for rule_id, reason_for in compiled:
+        reason = reason_for(facts, on_date)
+        if reason is not None:
+            found.append(ExclusionReason(rule_id, reason))
+    return found
+
+
+def exclusion_reasons(
+    session: Session, *, pathway_id: int, rules: RuleSet, on_date: dt.date
+) -> list[ExclusionReason]:
+    """Every rule that excludes this pathway today (empty: it may be contacted). Writes nothing."""
+    record = session.execute(_facts_query().where(Pathway.id == pathway_id)).first()
+    if record is None:
+        raise NotFoundError(f"pathway {pathway_id} not found")
+    return _reasons(_facts(record), _compile(rules), on_date)
+
+
+def evaluate_cohort(
+    session: Session, *, cohort_id: int, rules: RuleSet, on_date: dt.date
+) -> dict[str, int]:
+    """Store every excluding rule per open pathway and set outcomes; return counts per rule id.
+
+    Each evaluated pathway's exclusion rows are replaced. An excluded pathway still ``pending``
+    becomes ``excluded``; an ``excluded`` one that no rule excludes any more goes back to
+    ``pending``. Outcomes reached by a conversation are left alone (the exclusion rows still
+    stop further contact). Flushes, does not commit.
+    """
+    counts: Counter[str] = Counter({rule.id: 0 for rule in rules.rules})
+    compiled = _compile(rules)
+    sql = dialect(session.connection())
+    stamp = sql.timestamp(utcnow())
+    query = _facts_query().where(
+        Pathway.cohort_id == cohort_id, Pathway.status == PathwayStatus.OPEN
+    )
+    after = 0
+    while True:
+        batch = session.execute(query.where(Pathway.id > after).order_by(Pathway.id).limit(BATCH))
+        facts = [_facts(record) for record in batch]
+        if not facts:
+            break
+        after = facts[-1].pathway_id
+        ids = [f.pathway_id for f in facts]
+        rows: list[tuple[Any, ...]] = []
+        excluded: list[int] = []
+        for fact in facts:
+            reasons = _reasons(fact, compiled, on_date)
+            if reasons:
+                excluded.append(fact.pathway_id)
+            for item in reasons:
+                counts[item.rule_id] += 1
+                rows.append((fact.pathway_id, item.rule_id, item.reason, rules.hash, stamp))
+        _replace_batch(session.connection(), sql, ids=ids, excluded=excluded, rows=rows, now=stamp)
+    return dict(counts)
+
+
+def _replace_batch(
+    connection: Connection,
+    sql: Dialect,
+    *,
+    ids: list[int],
+    excluded: list[int],
+    rows: list[tuple[Any, ...]],
+    now: Any,
+) -> None:
+    # Driver-level statements (see app.cohort.bulk): this runs for every pathway of a cohort.
+    connection.exec_driver_sql(
+        f"DELETE FROM exclusion WHERE pathway_id IN ({marks(sql, len(ids))})",  # noqa: S608
+        tuple(ids),
+    )
+    if rows:
+        connection.exec_driver_sql(
+            "INSERT INTO exclusion (pathway_id, rule_id, reason, rule_set_hash, evaluated_at) "  # noqa: S608
+            f"VALUES ({marks(sql, 5)})",
+            rows,
+        )
+    # Guarded: only a pending pathway becomes excluded, only an excluded one goes back.
+    if excluded:
+        connection.exec_driver_sql(
+            f"UPDATE pathway SET outcome = 'excluded', outcome_at = {sql.placeholder} "  # noqa: S608
+            f"WHERE outcome = 'pending' AND id IN ({marks(sql, len(excluded))})",
+            (now, *excluded),
+        )
+    eligible = sorted(set(ids) - set(excluded))
+    if eligible:
+        connection.exec_driver_sql(
+            f"UPDATE pathway SET outcome = 'pending', outcome_at = {sql.placeholder} "  # noqa: S608
+            f"WHERE outcome = 'excluded' AND id IN ({marks(sql, len(eligible))})",
+            (now, *eligible),
+        )
+
+
+def exclusion_counts(session: Session, *, cohort_id: int) -> dict[str, int]:
+    """How many open pathways of the cohort each rule excludes, as last evaluated."""
+    query = (
+        select(Exclusion.rule_id, func.count())
+        .join(Pathway, Pathway.id == Exclusion.pathway_id)
+        .where(Pathway.cohort_id == cohort_id, Pathway.status == PathwayStatus.OPEN)
+        .group_by(Exclusion.rule_id)
+        .order_by(Exclusion.rule_id)
+    )
+    return {rule_id: int(count) for rule_id, count in session.execute(query)}

@@ -1,0 +1,252 @@
+"""One row per pathway of a campaign's cohort, with what happened to it: the base of every count.
+
+Reports aggregate this subquery with GROUP BY; nothing loops over pathways in Python. The same
+SQL runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.sql.selectable import CTE
+
+from app.models import (
+    AttemptStatus,
+    Campaign,
+    ClinicalDecision,
+    ContactAttempt,
+    Decision,
+    Exclusion,
+    Outcome,
+    Pathway,
+    PathwayOutcome,
+    Patient,
+    ReviewItem,
+)
+
+UNKNOWN = "Unknown"
+# An attempt that got as far as the provider (it cost something, or may have).
+REACHED_PROVIDER = (
+    AttemptStatus.PLACED,
+    AttemptStatus.IN_PROGRESS,
+    AttemptStatus.COMPLETED,
+    AttemptStatus.NO_ANSWER,
+    AttemptStatus.BUSY,
+    AttemptStatus.FAILED,
+    AttemptStatus.VOICEMAIL,
+    AttemptStatus.IN_DOUBT,
+)
+# Outcomes a script can only reach after the patient's date of birth was confirmed (call-flows.md:
+# nothing about care is said before a `verify` step succeeds).
+VERIFIED_OUTCOMES = (Outcome.STAY, Outcome.LEAVE, Outcome.WORSENED, Outcome.UNCLEAR)
+# A definitive answer about the waiting list: the pathway is validated.
+COMPLETED_OUTCOMES = (Outcome.STAY, Outcome.LEAVE, Outcome.WORSENED)
+# The patient took part in a conversation (as opposed to never being reached, or opting out).
+RESPONDED_OUTCOMES = (
+    Outcome.STAY,
+    Outcome.LEAVE,
+    Outcome.WORSENED,
+    Outcome.UNCLEAR,
+    Outcome.UNVERIFIED,
+    Outcome.CALLBACK_REQUESTED,
+)
+
+
+AGE_BANDS = ((80, "80+"), (65, "65-79"), (40, "40-64"), (18, "18-39"))
+UNDER_18 = "Under 18"
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The date ``years`` before ``day`` (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _age_band(on_date: dt.date) -> ColumnElement[str]:
+    """Age band at ``on_date``: someone born on or before the date N years earlier is N or over."""
+    whens = [
+        (Patient.date_of_birth <= years_before(on_date, age), label) for age, label in AGE_BANDS
+    ]
+    return case(*whens, else_=UNDER_18)
+
+
+def _known(
+    column: ColumnElement[str | None] | InstrumentedAttribute[str | None],
+) -> ColumnElement[str]:
+    """The value, or ``Unknown`` where nothing was recorded."""
+    return func.coalesce(column, UNKNOWN)
+
+
+def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """``1`` where ``condition`` holds, else ``0`` (summed to count)."""
+    return case((condition, 1), else_=0)
+
+
+def pathway_facts(campaign: Campaign, *, on_date: dt.date) -> CTE:
+    """Per pathway in the campaign's cohort: its groups and 0/1 flags for each funnel stage.
+
+    A materialized CTE: every grouped count of a report is one branch of a single UNION ALL
+    over it, so the per-pathway work (joins, EXISTS lookups) is done once per report.
+    """
+    attempts = (
+        select(
+            ContactAttempt.pathway_id.label("pathway_id"),
+            func.max(flag(ContactAttempt.status.in_(REACHED_PROVIDER))).label("attempted"),
+            func.max(flag(ContactAttempt.answered_at.is_not(None))).label("answered"),
+        )
+        .where(ContactAttempt.campaign_id == campaign.id)
+        .group_by(ContactAttempt.pathway_id)
+        .subquery("attempts")
+    )
+    latest_ids = (
+        select(
+            PathwayOutcome.pathway_id.label("pathway_id"),
+            func.max(PathwayOutcome.id).label("outcome_id"),
+        )
+        .where(PathwayOutcome.campaign_id == campaign.id)
+        .group_by(PathwayOutcome.pathway_id)
+        .subquery("latest_ids")
+    )
+    latest = aliased(PathwayOutcome, name="latest")
+    excluded = exists().where(Exclusion.pathway_id == Pathway.id)
+    verified = exists().where(
+        PathwayOutcome.pathway_id == Pathway.id,
+        PathwayOutcome.campaign_id == campaign.id,
+        PathwayOutcome.outcome.in_(VERIFIED_OUTCOMES),
+    )
+    removed = exists(
+        select(literal(1))
+        .select_from(ClinicalDecision)
+        .join(ReviewItem, ReviewItem.id == ClinicalDecision.review_item_id)
+        .where(
+            ClinicalDecision.pathway_id == Pathway.id,
+            ReviewItem.campaign_id == campaign.id,
+            ClinicalDecision.decision == Decision.REMOVE,
+            ClinicalDecision.undone_at.is_(None),
+        )
+    )
+    query = (
+        select(
+            Pathway.id.label("pathway_id"),
+            Pathway.patient_id.label("patient_id"),
+            Pathway.specialty_code.label("specialty_code"),
+            Pathway.provider_code.label("provider_code"),
+            _known(cast(Patient.imd_decile, String)).label("imd_decile"),
+            _age_band(on_date).label("age_band"),
+            _known(Patient.sex).label("sex"),
+            _known(Patient.ethnic_category).label("ethnic_category"),
+            _known(Patient.preferred_language).label("preferred_language"),
+            flag(excluded).label("excluded"),
+            func.coalesce(attempts.c.attempted, 0).label("attempted"),
+            func.coalesce(attempts.c.answered, 0).label("answered"),
+            flag(verified).label("verified"),
+            latest.outcome.label("outcome"),
+            flag(latest.outcome.in_(COMPLETED_OUTCOMES)).label("completed"),
+            flag(latest.outcome.in_(RESPONDED_OUTCOMES)).label("responded"),
+            flag(latest.outcome == Outcome.LEAVE).label("leave"),
+            flag(latest.outcome == Outcome.WORSENED).label("worsened"),
+            flag(removed).label("removed"),
+        )
+        .select_from(Pathway)
+        .join(Patient, Patient.id == Pathway.patient_id)
+        .outerjoin(attempts, attempts.c.pathway_id == Pathway.id)
+        .outerjoin(latest_ids, latest_ids.c.pathway_id == Pathway.id)
+        .outerjoin(latest, and_(latest.id == latest_ids.c.outcome_id))
+        .where(Pathway.cohort_id == campaign.cohort_id)
+    )
+    return query.cte("facts").prefix_with("MATERIALIZED")
+
+
+def total(column: ColumnElement[int]) -> ColumnElement[int]:
+    """``SUM(column)`` that is 0, not NULL, over no rows, typed as an integer."""
+    return func.coalesce(func.sum(column), 0, type_=Integer)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What one group of pathways did (or, for dimension ``all``, the whole cohort).
+
+    ``people`` counts distinct patients for equity dimensions and pathways elsewhere.
+    """
+
+    key: str
+    people: int
+    pathways: int
+    excluded: int
+    attempted: int
+    answered: int
+    verified: int
+    completed: int
+    responded: int
+    leave: int
+    worsened: int
+    removed: int
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A way to group the facts: by one of their columns (None: everyone together)."""
+
+    name: str
+    column: str | None
+    eligible_only: bool = False
+
+
+def grouped_counts(
+    session: Session, *, campaign: Campaign, on_date: dt.date, dimensions: list[Dimension]
+) -> dict[str, list[Counts]]:
+    """Counts per group for every dimension, in one statement over the materialized facts."""
+    facts = pathway_facts(campaign, on_date=on_date)
+    c = facts.c
+    sums = [
+        total(c[name])
+        for name in (
+            "excluded",
+            "attempted",
+            "answered",
+            "verified",
+            "completed",
+            "responded",
+            "leave",
+            "worsened",
+            "removed",
+        )
+    ]
+    branches = []
+    for dimension in dimensions:
+        # Distinct people matter only where groups of people are judged (suppression).
+        people = (
+            func.count(func.distinct(c.patient_id)) if dimension.eligible_only else func.count()
+        )
+        measures = [people, func.count(), *sums]
+        label = literal(dimension.name, String).label("dimension")
+        if dimension.column is None:
+            branch = select(label, literal("", String).label("key"), *measures)
+        else:
+            column = c[dimension.column]
+            branch = select(label, cast(column, String).label("key"), *measures).group_by(column)
+        if dimension.eligible_only:
+            branch = branch.where(c.excluded == 0)
+        branches.append(branch)
+    result: dict[str, list[Counts]] = {d.name: [] for d in dimensions}
+    for name, key, *values in session.execute(union_all(*branches)):
+        # Only the outcome can be NULL here (no outcome yet); the other keys are coalesced.
+        result[name].append(Counts(UNKNOWN if key is None else str(key), *(int(v) for v in values)))
+    return result

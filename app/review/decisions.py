@@ -1,0 +1,228 @@
+"""Clinical decisions on review items: remove, keep, expedite, call back, and undoing a removal.
+
+Two clinicians may open the same item; the first decision wins through a guarded UPDATE on the
+item's ``version`` and the second is told who decided and when. Only clinicians decide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.db import utcnow
+from app.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from app.models import (
+    ClinicalDecision,
+    Decision,
+    Outcome,
+    Pathway,
+    Patient,
+    ReviewItem,
+    ReviewStatus,
+    Role,
+    User,
+)
+
+RTT_STATUS_CODES: dict[str, str] = {
+    "34": "Decision not to treat",
+    "35": "Patient declined treatment",
+    "36": "Patient died before treatment",
+}
+PRIORITIES = ("P1", "P2", "P3", "P4", "P5", "P6")
+MAX_NOTE_LENGTH = 2000
+
+
+def suggest_rtt_status_code(*, reason: str, patient: Patient, pathway: Pathway) -> str:
+    """The candidate RTT status for a removal: died 36, patient wants to leave 35, otherwise 34."""
+    if patient.date_of_death is not None or "deceased" in (pathway.flags or []):
+        return "36"
+    if reason == Outcome.LEAVE.value:
+        return "35"
+    return "34"
+
+
+def _require_clinician(user: User) -> None:
+    if user.role != Role.CLINICIAN or not user.is_active:
+        raise PermissionDeniedError("Only clinicians can decide on review items.")
+
+
+def _conflict(session: Session, item: ReviewItem) -> ConflictError:
+    if item.status == ReviewStatus.DECIDED and item.decided_by_id is not None:
+        decider = session.get(User, item.decided_by_id)
+        name = decider.full_name if decider else "another clinician"
+        when = item.decided_at.strftime("%d %b %Y at %H:%M UTC") if item.decided_at else "earlier"
+        return ConflictError(f"Already decided by {name} on {when}.")
+    return ConflictError(
+        "This item changed after you opened it (the patient answered again). Review it again."
+    )
+
+
+def _validate(
+    *, decision: Decision, rtt_status_code: str | None, note: str, new_priority: str | None
+) -> None:
+    if not note.strip():
+        raise InvalidInputError("Enter a note explaining the decision.")
+    if len(note) > MAX_NOTE_LENGTH:
+        raise InvalidInputError(f"The note must be {MAX_NOTE_LENGTH} characters or fewer.")
+    if decision == Decision.REMOVE and rtt_status_code not in RTT_STATUS_CODES:
+        raise InvalidInputError("Confirm the RTT status code for the removal (34, 35 or 36).")
+    if decision != Decision.REMOVE and rtt_status_code:
+        raise InvalidInputError("An RTT status code is only recorded for a removal.")
+    if decision == Decision.EXPEDITE and new_priority not in PRIORITIES:
+        raise InvalidInputError("Choose the new priority (P1 to P6) to expedite.")
+
+
+def decide(
+    session: Session,
+    *,
+    item_id: int,
+    seen_version: int,
+    decision: Decision,
+    by: User,
+    note: str,
+    rtt_status_code: str | None = None,
+    new_priority: str | None = None,
+    undo_days: int = 14,
+    now: dt.datetime | None = None,
+) -> ClinicalDecision:
+    """Record ``by``'s decision on the item they saw at ``seen_version``; first decision wins."""
+    _require_clinician(by)
+    _validate(
+        decision=decision, rtt_status_code=rtt_status_code, note=note, new_priority=new_priority
+    )
+    now = now or utcnow()
+    item = session.get(ReviewItem, item_id)
+    if item is None:
+        raise NotFoundError("No such review item.")
+    pathway = session.get(Pathway, item.pathway_id)
+    assert pathway is not None
+    current = pathway.priority
+    if decision == Decision.EXPEDITE and current and new_priority and new_priority >= current:
+        raise InvalidInputError(f"Expediting must raise the priority above {pathway.priority}.")
+    claimed = session.execute(
+        update(ReviewItem)
+        .where(
+            ReviewItem.id == item_id,
+            ReviewItem.version == seen_version,
+            ReviewItem.status == ReviewStatus.OPEN,
+        )
+        .values(
+            status=ReviewStatus.DECIDED,
+            version=ReviewItem.version + 1,
+            decided_at=now,
+            decided_by_id=by.id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(item)
+        raise _conflict(session, item)
+    session.refresh(item)
+    record = ClinicalDecision(
+        review_item_id=item.id,
+        pathway_id=item.pathway_id,
+        decision=decision,
+        rtt_status_code=rtt_status_code if decision == Decision.REMOVE else None,
+        new_priority=new_priority if decision == Decision.EXPEDITE else None,
+        note=note.strip(),
+        decided_by_id=by.id,
+        decided_at=now,
+        undoable_until=now + dt.timedelta(days=undo_days) if decision == Decision.REMOVE else None,
+    )
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        actor=by,
+        action="review_item.decided",
+        entity_type="review_item",
+        entity_id=item.id,
+        pathway_id=item.pathway_id,
+        detail={
+            "decision": decision.value,
+            "rtt_status_code": record.rtt_status_code,
+            "new_priority": record.new_priority,
+            "clinical_decision_id": record.id,
+            "version": seen_version,
+        },
+    )
+    return record
+
+
+def undoable_removal(
+    session: Session, *, pathway_id: int, now: dt.datetime | None = None
+) -> ClinicalDecision | None:
+    """The pathway's removal that can still be undone, if there is one."""
+    now = now or utcnow()
+    return session.scalars(
+        select(ClinicalDecision)
+        .where(
+            ClinicalDecision.pathway_id == pathway_id,
+            ClinicalDecision.decision == Decision.REMOVE,
+            ClinicalDecision.undone_at.is_(None),
+            ClinicalDecision.undoable_until > now,
+        )
+        .order_by(ClinicalDecision.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def undo_removal(
+    session: Session,
+    *,
+    decision_id: int,
+    by: User | None,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> ReviewItem:
+    """Undo a removal within its window and put the item back in the queue.
+
+    ``by`` is the clinician who changed their mind, or ``None`` when the patient replied again.
+    """
+    if by is not None:
+        _require_clinician(by)
+    now = now or utcnow()
+    record = session.get(ClinicalDecision, decision_id)
+    if record is None or record.decision != Decision.REMOVE:
+        raise NotFoundError("No such removal.")
+    if record.undoable_until is None or record.undoable_until <= now:
+        raise ConflictError("The change-of-mind window for this removal has closed.")
+    undone = session.execute(
+        update(ClinicalDecision)
+        .where(ClinicalDecision.id == decision_id, ClinicalDecision.undone_at.is_(None))
+        .values(undone_at=now, undone_by_id=by.id if by else None)
+        .execution_options(synchronize_session=False)
+    )
+    if undone.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError("This removal has already been undone.")
+    reopened = session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == record.review_item_id, ReviewItem.status == ReviewStatus.DECIDED)
+        .values(
+            status=ReviewStatus.OPEN,
+            version=ReviewItem.version + 1,
+            decided_at=None,
+            decided_by_id=None,
+            opened_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if reopened.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError("The review item is already open.")
+    session.refresh(record)
+    item = session.get(ReviewItem, record.review_item_id)
+    assert item is not None
+    session.refresh(item)
+    audit.record(
+        session,
+        actor=by or "patient reply",
+        action="review_item.removal_undone",
+        entity_type="review_item",
+        entity_id=item.id,
+        pathway_id=item.pathway_id,
+        detail={"clinical_decision_id": record.id, "reason": reason},
+    )
+    return item

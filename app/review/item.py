@@ -1,0 +1,148 @@
+"""Everything a clinician sees on one review item; every view is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.db import utcnow
+from app.errors import NotFoundError
+from app.models import (
+    Answer,
+    ClinicalDecision,
+    ContactAttempt,
+    Pathway,
+    PathwayOutcome,
+    Patient,
+    ReviewItem,
+    ReviewStatus,
+    User,
+)
+from app.review.decisions import suggest_rtt_status_code, undoable_removal
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """A past decision on this pathway, with who made it."""
+
+    decision: ClinicalDecision
+    decided_by: str
+    undone_by: str | None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """The item, the patient and pathway, the whole conversation and the history around it."""
+
+    item: ReviewItem
+    pathway: Pathway
+    patient: Patient
+    answers: list[Answer]
+    attempts: list[ContactAttempt]
+    outcomes: list[PathwayOutcome]
+    decisions: list[DecisionView]
+    suggested_rtt_status_code: str
+    decided_by: str | None
+    undoable: ClinicalDecision | None
+    weeks_waiting: int
+    overdue: bool
+
+    @property
+    def is_open(self) -> bool:
+        """Whether a clinician can still decide."""
+        return self.item.status == ReviewStatus.OPEN
+
+
+def _names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all()
+    return {user_id: name for user_id, name in rows}  # noqa: C416 (rows are Row tuples)
+
+
+def view_item(
+    session: Session, *, item_id: int, viewer: User, now: dt.datetime | None = None
+) -> ItemView:
+    """Load review item ``item_id`` for ``viewer`` and audit that they saw the patient's record."""
+    now = now or utcnow()
+    item = session.get(ReviewItem, item_id)
+    if item is None:
+        raise NotFoundError("No such review item.")
+    pathway = session.get(Pathway, item.pathway_id)
+    assert pathway is not None
+    patient = session.get(Patient, pathway.patient_id)
+    assert patient is not None
+    answers = list(
+        session.scalars(
+            select(Answer)
+            .where(Answer.pathway_id == pathway.id)
+            .order_by(Answer.answered_at, Answer.contact_attempt_id, Answer.turn, Answer.id)
+        )
+    )
+    attempts = list(
+        session.scalars(
+            select(ContactAttempt)
+            .where(ContactAttempt.pathway_id == pathway.id)
+            .order_by(ContactAttempt.due_at.desc(), ContactAttempt.id.desc())
+        )
+    )
+    outcomes = list(
+        session.scalars(
+            select(PathwayOutcome)
+            .where(PathwayOutcome.pathway_id == pathway.id)
+            .order_by(PathwayOutcome.recorded_at.desc(), PathwayOutcome.id.desc())
+        )
+    )
+    decisions = list(
+        session.scalars(
+            select(ClinicalDecision)
+            .where(ClinicalDecision.pathway_id == pathway.id)
+            .order_by(ClinicalDecision.decided_at.desc(), ClinicalDecision.id.desc())
+        )
+    )
+    user_ids = {d.decided_by_id for d in decisions} | {
+        d.undone_by_id for d in decisions if d.undone_by_id
+    }
+    if item.decided_by_id:
+        user_ids.add(item.decided_by_id)
+    names = _names(session, user_ids)
+    audit.record(
+        session,
+        actor=viewer,
+        action="review_item.viewed",
+        entity_type="review_item",
+        entity_id=item.id,
+        pathway_id=pathway.id,
+    )
+    session.flush()
+    return ItemView(
+        item=item,
+        pathway=pathway,
+        patient=patient,
+        answers=answers,
+        attempts=attempts,
+        outcomes=outcomes,
+        decisions=[
+            DecisionView(
+                decision=d,
+                decided_by=names.get(d.decided_by_id, "unknown"),
+                undone_by=(
+                    names.get(d.undone_by_id, "unknown")
+                    if d.undone_by_id
+                    else ("the patient's reply" if d.undone_at else None)
+                ),
+            )
+            for d in decisions
+        ],
+        suggested_rtt_status_code=suggest_rtt_status_code(
+            reason=item.reason, patient=patient, pathway=pathway
+        ),
+        decided_by=names.get(item.decided_by_id) if item.decided_by_id else None,
+        undoable=undoable_removal(session, pathway_id=pathway.id, now=now),
+        weeks_waiting=(now.date() - pathway.clock_start_date).days // 7,
+        overdue=item.status == ReviewStatus.OPEN and item.due_at < now,
+    )

@@ -1,0 +1,11 @@
+"""The JSON API (``/api/v1``): bearer tokens of service accounts only; each area adds a router."""
+
+from fastapi import APIRouter
+
+from app.web.api import cohorts, me, reports, review
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(me.router)
+router.include_router(cohorts.router)
+router.include_router(review.router)
+router.include_router(reports.router)

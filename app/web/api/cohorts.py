@@ -1,0 +1,95 @@
+"""Cohort imports over the API: a PAS job uploads tonight's extract and reads the result."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, UploadFile
+from pydantic import BaseModel
+
+from app import audit
+from app.cohort.service import ImportReport, get_import, import_stream
+from app.eligibility.rules import load_rules
+from app.web.auth import CoordinatorUser
+from app.web.deps import SessionDep, SettingsDep
+
+router = APIRouter(tags=["cohorts"])
+
+
+class RowErrorOut(BaseModel):
+    """Why one row was rejected; ``line`` is the spreadsheet row (the header is line 1)."""
+
+    line: int
+    column: str | None
+    message: str
+
+
+class ImportOut(BaseModel):
+    """An import job: counts, exclusions per rule and the first 1,000 row errors."""
+
+    import_job_id: int
+    cohort: str
+    status: str
+    encoding: str | None
+    rows: int
+    imported: int
+    updated: int
+    unchanged: int
+    rejected: int
+    closed: int
+    excluded: dict[str, int]
+    unknown_columns: list[str]
+    errors: list[RowErrorOut]
+    error: str | None
+
+
+def _out(report: ImportReport) -> ImportOut:
+    document: dict[str, Any] = report.as_dict()
+    return ImportOut.model_validate(document)
+
+
+@router.post(
+    "/cohorts/{name}/imports",
+    status_code=201,
+    responses={422: {"description": "File refused: encoding or a missing required column"}},
+)
+def upload_import(
+    name: str,
+    file: Annotated[UploadFile, File(description="The cohort CSV (UTF-8 or Windows-1252)")],
+    user: CoordinatorUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ImportOut:
+    """Import a cohort extract into the named cohort (created on first use)."""
+    report = import_stream(
+        session,
+        cohort_name=name,
+        source=file.file,
+        filename=file.filename or "upload.csv",
+        default_provider_code=settings.default_provider_code,
+        rules=load_rules(settings.exclusions_path),
+        created_by=user.username,
+    )
+    audit.record(
+        session,
+        actor=user,
+        action="cohort_imported",
+        entity_type="import_job",
+        entity_id=report.import_job_id,
+        detail=report.counts,
+    )
+    return _out(report)
+
+
+@router.get("/imports/{import_job_id}", responses={404: {"description": "No such import"}})
+def read_import(import_job_id: int, user: CoordinatorUser, session: SessionDep) -> ImportOut:
+    """An import job with its counts and row errors."""
+    report = get_import(session, import_job_id=import_job_id)
+    audit.record(
+        session,
+        actor=user,
+        action="import_viewed",
+        entity_type="import_job",
+        entity_id=import_job_id,
+    )
+    return _out(report)

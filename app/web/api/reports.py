@@ -1,0 +1,34 @@
+"""A campaign's report as JSON, for a trust's own dashboards (suppressed numbers stay out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from app import audit
+from app.reports.campaign import build_campaign_report
+from app.reports.export import to_jsonable
+from app.web.auth import StaffUser
+from app.web.deps import SessionDep, SettingsDep
+
+router = APIRouter(tags=["reports"])
+
+
+@router.get(
+    "/campaigns/{campaign_id}/report",
+    responses={
+        401: {"description": "No valid bearer token"},
+        404: {"description": "No such campaign"},
+    },
+)
+def campaign_report(
+    campaign_id: int, user: StaffUser, session: SessionDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """The funnel, decisions, breakdowns, cost estimate and equity breakdowns of one campaign."""
+    report = build_campaign_report(session, campaign_id=campaign_id, settings=settings)
+    audit.record(
+        session, actor=user, action="report_viewed", entity_type="campaign", entity_id=campaign_id
+    )
+    document: dict[str, Any] = to_jsonable(report)
+    return document

@@ -1,0 +1,242 @@
+"""Who is asking, and may they: sessions for pages, bearer tokens for the API, CSRF for forms.
+
+Deny by default: a route is public only if it is listed in :data:`PUBLIC_ROUTES` (a test walks
+every route and fails on one that neither names a user dependency nor is listed). Pages take a
+session cookie only, the API (``/api/``) takes a bearer token only, so a browser's cookie can
+never drive the API and a leaked token can never drive the pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.config import Settings
+from app.models import Role, User, UserSession
+from app.users.sessions import SessionPolicy, resolve_session
+from app.users.tokens import resolve_api_token
+from app.web.deps import SessionDep, SettingsDep
+
+API_PREFIX = "/api/"
+SIGN_IN_PATH = "/sign-in"
+
+# (method, path) of routes anyone may call; webhooks verify their own signatures.
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", SIGN_IN_PATH),
+        ("POST", SIGN_IN_PATH),
+    }
+)
+PUBLIC_PREFIXES: tuple[str, ...] = ("/webhooks/", "/static", "/docs", "/redoc", "/openapi.json")
+
+
+class NotAuthenticatedError(Exception):
+    """Nobody is signed in (pages redirect to sign-in; the API answers 401)."""
+
+
+class NotAllowedError(Exception):
+    """Someone is signed in but their role does not allow this (403)."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__(f"role {user.role.value} not allowed")
+        self.user = user
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user and, for a browser, their session."""
+
+    user: User
+    session: UserSession | None
+
+
+def session_cookie_name(settings: Settings) -> str:
+    """``__Host-`` cookies are Secure, host-only and path ``/`` by browser rule."""
+    return "__Host-waitlist_session" if settings.secure_cookies else "waitlist_session"
+
+
+def anonymous_cookie_name(settings: Settings) -> str:
+    """The cookie that ties the sign-in form's CSRF token to the browser that asked for it."""
+    return "__Host-waitlist_csrf" if settings.secure_cookies else "waitlist_csrf"
+
+
+def is_api_request(request: Request) -> bool:
+    """Whether the caller is a machine client of the JSON API."""
+    return request.url.path.startswith(API_PREFIX)
+
+
+def client_address(request: Request) -> str:
+    """The client's address as uvicorn saw it (after trusted proxy headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal | None:
+    """Whoever the request carries credentials for, or None (resolved once per request)."""
+    if is_api_request(request):
+        token = _bearer_token(request)
+        user = resolve_api_token(session, value=token) if token else None
+        return Principal(user=user, session=None) if user else None
+    cookie = request.cookies.get(session_cookie_name(settings))
+    if not cookie:
+        return None
+    policy = SessionPolicy(
+        idle=_minutes(settings.session_idle_minutes),
+        absolute=_minutes(settings.session_max_hours * 60),
+    )
+    found = resolve_session(session, token=cookie, policy=policy)
+    if found is None:
+        return None
+    user, record = found
+    request.state.csrf_token = record.csrf_token
+    request.state.user = user
+    return Principal(user=user, session=record)
+
+
+def _minutes(n: int) -> dt.timedelta:
+    return dt.timedelta(minutes=n)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(get_principal)]
+
+
+def get_current_user(principal: OptionalPrincipal) -> User:
+    """The signed-in user; otherwise 401 (API) or a redirect to sign-in (pages)."""
+    if principal is None:
+        raise NotAuthenticatedError
+    return principal.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[User], User]:
+    """A dependency that lets only users with one of ``roles`` through (403 otherwise)."""
+    allowed = frozenset(roles)
+
+    def check_role(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise NotAllowedError(user)
+        return user
+
+    check_role.__name__ = "require_" + "_or_".join(sorted(r.value for r in allowed))
+    return check_role
+
+
+ClinicianUser = Annotated[User, Depends(require_roles(Role.CLINICIAN))]
+CoordinatorUser = Annotated[User, Depends(require_roles(Role.COORDINATOR))]
+AdminUser = Annotated[User, Depends(require_roles(Role.ADMIN))]
+StaffUser = Annotated[User, Depends(require_roles(*Role))]
+
+
+def anonymous_csrf_token(secret: str, nonce: str) -> str:
+    """The sign-in form's token: bound to the browser's nonce cookie and the server's secret."""
+    return hmac.new(secret.encode(), b"sign-in:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def new_anonymous_nonce() -> str:
+    """A fresh value for the anonymous CSRF cookie."""
+    return secrets.token_urlsafe(32)
+
+
+async def verify_csrf(
+    request: Request, principal: OptionalPrincipal, settings: SettingsDep
+) -> None:
+    """Refuse a form post whose ``csrf_token`` is not this browser's (403)."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    if principal is not None and principal.session is not None:
+        expected: str | None = principal.session.csrf_token
+    else:
+        nonce = request.cookies.get(anonymous_cookie_name(settings))
+        expected = (
+            anonymous_csrf_token(settings.secret_key.get_secret_value(), nonce) if nonce else None
+        )
+    if not isinstance(sent, str) or expected is None:
+        raise CsrfError
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfError
+
+
+class CsrfError(Exception):
+    """A form arrived without this browser's CSRF token (403)."""
+
+
+CsrfProtected = Annotated[None, Depends(verify_csrf)]
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after sign-in; anything else (another site) becomes ``/``."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return "/"
+    return target
+
+
+def sign_in_redirect(request: Request) -> RedirectResponse:
+    """Send a signed-out browser to sign in, then back where it was going."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{SIGN_IN_PATH}?next={quote(target, safe='')}", status_code=303)
+
+
+async def _not_authenticated(request: Request, _exc: Exception) -> Response:
+    if is_api_request(request):
+        return JSONResponse(
+            {"detail": "Authentication required: send Authorization: Bearer <token>."},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return sign_in_redirect(request)
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotAllowedError)
+    if is_api_request(request):
+        return JSONResponse({"detail": "Your role does not allow this."}, status_code=403)
+    from app.web.pages.rendering import render  # pages import this module; import late
+
+    return render(request, "errors/403.html", {}, user=exc.user, status_code=403)
+
+
+async def _csrf_failed(request: Request, _exc: Exception) -> Response:
+    from app.web.pages.rendering import render
+
+    user = getattr(request.state, "user", None)
+    return render(request, "errors/csrf.html", {}, user=user, status_code=403)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code != 404 or request.url.path.startswith((API_PREFIX, "/webhooks/")):
+        return await http_exception_handler(request, exc)
+    from app.web.pages.rendering import render
+
+    user = getattr(request.state, "user", None)
+    return render(request, "errors/404.html", {}, user=user, status_code=404)
+
+
+def install_auth_handlers(app: FastAPI) -> None:
+    """Map the auth exceptions to 401/303/403 responses, and show pages' 404 as a page."""
+    app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
+    app.add_exception_handler(NotAllowedError, _not_allowed)
+    app.add_exception_handler(CsrfError, _csrf_failed)
+    app.add_exception_handler(StarletteHTTPException, _not_found)

@@ -1,0 +1,13 @@
+"""Server-rendered pages; each area adds its router here with one line."""
+
+from fastapi import APIRouter
+
+from app.web.pages import audit, cohorts, home, reports, review, session
+
+router = APIRouter(include_in_schema=False)
+router.include_router(session.router)
+router.include_router(home.router)
+router.include_router(audit.router)
+router.include_router(cohorts.router)
+router.include_router(review.router)
+router.include_router(reports.router)

@@ -1,0 +1,111 @@
+"""Rendering pages: one Jinja2 environment, and the context every page template gets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.routing import iter_route_contexts
+from fastapi.templating import Jinja2Templates
+
+from app.models import Role, User
+from app.web.auth import anonymous_cookie_name, anonymous_csrf_token, new_anonymous_nonce
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+SERVICE_NAME = "Waiting list validation"
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the header, shown to the roles that may use it once its page exists."""
+
+    label: str
+    href: str
+    roles: frozenset[Role]
+
+
+# Each area owns its line; an item appears only once a route answers GET at its href.
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Review queue", "/review", frozenset({Role.CLINICIAN, Role.COORDINATOR})),
+    NavItem("Campaigns", "/campaigns", frozenset({Role.COORDINATOR})),
+    NavItem("Cohorts", "/cohorts", frozenset({Role.COORDINATOR})),
+    NavItem("Call scripts", "/call-scripts", frozenset({Role.CLINICIAN, Role.COORDINATOR})),
+    NavItem("Reports", "/reports", frozenset(Role)),
+    NavItem("Audit", "/audit", frozenset({Role.ADMIN})),
+)
+
+
+def nav_items_for(request: Request, user: User | None) -> list[dict[str, Any]]:
+    """The header links this user may follow, with the current one marked."""
+    if user is None:
+        return []
+    served = _page_paths(request)
+    path = request.url.path
+    return [
+        {
+            "label": item.label,
+            "href": item.href,
+            "current": path == item.href or path.startswith(item.href + "/"),
+        }
+        for item in NAV_ITEMS
+        if user.role in item.roles and item.href in served
+    ]
+
+
+def _page_paths(request: Request) -> frozenset[str]:
+    # Routes are fixed once the app is built: collect the GET paths once per app.
+    state = request.app.state
+    if not hasattr(state, "page_paths"):
+        state.page_paths = frozenset(
+            context.path
+            for context in iter_route_contexts(request.app.routes)
+            if context.path and "GET" in (context.methods or ())
+        )
+    paths: frozenset[str] = state.page_paths
+    return paths
+
+
+def render(
+    request: Request,
+    template_name: str,
+    context: dict[str, Any],
+    *,
+    user: User | None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A page from ``template_name`` with the user, CSRF token, navigation and organisation."""
+    settings = request.app.state.settings
+    new_nonce: str | None = None
+    csrf_token = getattr(request.state, "csrf_token", None) if user is not None else None
+    if csrf_token is None:
+        # Signed out (the sign-in form): a token bound to a nonce cookie in this browser.
+        nonce = request.cookies.get(anonymous_cookie_name(settings))
+        if not nonce:
+            nonce = new_nonce = new_anonymous_nonce()
+        csrf_token = anonymous_csrf_token(settings.secret_key.get_secret_value(), nonce)
+    full_context = {
+        "current_user": user,
+        "csrf_token": csrf_token,
+        "nav_items": nav_items_for(request, user),
+        "organisation_name": settings.organisation_name,
+        "service_name": SERVICE_NAME,
+        **context,
+    }
+    response = templates.TemplateResponse(
+        request, template_name, full_context, status_code=status_code
+    )
+    if new_nonce is not None:
+        response.set_cookie(
+            anonymous_cookie_name(settings),
+            new_nonce,
+            httponly=True,
+            secure=settings.secure_cookies,
+            samesite="lax",
+            path="/",
+        )
+    return response

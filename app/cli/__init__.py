@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import db, serve
+from app.cli import campaign, db, serve
 
 cli = typer.Typer(
     name="waitlist",
@@ -14,6 +14,8 @@ cli = typer.Typer(
 )
 cli.add_typer(db.app, name="db")
 cli.command()(serve.serve)
+cli.add_typer(campaign.app, name="campaign")
+cli.command()(campaign.worker)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 Limit = tuple[str, float]
-"""A bucket key and its rate in tokens per second (the burst is one second's worth)."""
+"""A bucket key and its rate in tokens per second (the burst is a tenth of a second's worth)."""
 
 
 class RateBudget(Protocol):
@@ -28,7 +28,8 @@ class RateBudget(Protocol):
 
 
 def _burst(rate: float) -> float:
-    return max(1.0, rate)
+    # A tenth of a second's worth: enough to keep workers busy, too little to overshoot the cap.
+    return max(1.0, rate / 10)
 
 
 class LocalBudget:

@@ -7,6 +7,8 @@ secrets and incomplete provider settings are refused at start with a message tha
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -42,6 +44,12 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     calls_per_second: float = Field(default=1.0, gt=0, le=100)
+    # The simulator signs its webhooks like Twilio; without this it derives a token from SECRET_KEY.
+    simulator_auth_token: SecretStr | None = None
+    simulator_duplicate_rate: float = Field(default=0.05, ge=0, le=1)
+    simulator_reorder_rate: float = Field(default=0.05, ge=0, le=1)
+    simulator_speed: float = Field(default=0.0, ge=0, le=10)
+    simulator_seed: int | None = None
 
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     timezone: str = "Europe/London"
@@ -84,9 +92,26 @@ class Settings(BaseSettings):
                 problems.append(
                     "WAITLIST_PUBLIC_BASE_URL must be https:// with the twilio provider"
                 )
+        simulator_token = self.simulator_auth_token
+        if (
+            self.environment == "production"
+            and simulator_token is not None
+            and simulator_token.get_secret_value() in (PLACEHOLDER_SECRET, "", "12345")
+        ):
+            problems.append("WAITLIST_SIMULATOR_AUTH_TOKEN must not be a placeholder in production")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def webhook_auth_token(self) -> str:
+        """The secret webhooks are signed with: Twilio's auth token, or the simulator's."""
+        if self.telephony_provider == "twilio" and self.twilio_auth_token is not None:
+            return self.twilio_auth_token.get_secret_value()
+        if self.simulator_auth_token is not None:
+            return self.simulator_auth_token.get_secret_value()
+        key = self.secret_key.get_secret_value().encode()
+        return hmac.new(key, b"simulator-webhook-signing", hashlib.sha256).hexdigest()
 
     @property
     def zone(self) -> ZoneInfo:

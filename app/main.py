@@ -9,8 +9,10 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.config import Settings, get_settings
+from app.conversations.context import ConversationContext
 from app.db import make_engine, make_session_factory
-from app.web import health
+from app.flows import load_registry
+from app.web import health, webhooks
 from app.web.errors import install_error_handlers
 from app.web.middleware import RequestContextMiddleware
 
@@ -30,11 +32,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Automated, clinically approved contact with elective waiting-list patients.",
         lifespan=lifespan,
+        # Exact paths only: a redirect on a Twilio action URL would drop the caller's Digits.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    # Scripts are parsed once here: a webhook must answer in milliseconds, without file reads.
+    app.state.conversation_context = ConversationContext(
+        registry=load_registry(settings.flows_path),
+        public_base_url=settings.public_base_url,
+        organisation_name=settings.organisation_name,
+        callback_number=settings.callback_number,
+    )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    app.include_router(webhooks.router)
     return app

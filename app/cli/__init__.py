@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import campaign, db, serve
+from app.cli import campaign, db, flow, serve
 
 cli = typer.Typer(
     name="waitlist",
@@ -13,6 +13,7 @@ cli = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 cli.add_typer(db.app, name="db")
+cli.add_typer(flow.app, name="flow")
 cli.command()(serve.serve)
 cli.add_typer(campaign.app, name="campaign")
 cli.command()(campaign.worker)

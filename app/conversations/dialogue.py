@@ -1,0 +1,219 @@
+"""Running an approved script over a call or a text thread: turns, answers and the outcome."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.conversations.calls import advance
+from app.conversations.context import ConversationContext
+from app.db import utcnow
+from app.errors import NotFoundError
+from app.flows import (
+    Heard,
+    LoadedScript,
+    PatientFacts,
+    Reply,
+    continue_conversation,
+    render_sms,
+    start_conversation,
+    voicemail_message,
+)
+from app.models import (
+    Answer,
+    AttemptStatus,
+    CallScript,
+    Campaign,
+    ContactAttempt,
+    Outcome,
+    Pathway,
+    Patient,
+)
+from app.outcomes.service import record_outcome
+
+log = logging.getLogger(__name__)
+
+Channel = Literal["voice", "sms"]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Everything one turn needs about the attempt: its script and the patient's facts."""
+
+    attempt: ContactAttempt
+    pathway: Pathway
+    script: LoadedScript | None
+    facts: PatientFacts
+
+
+def load_subject(
+    session: Session, *, attempt: ContactAttempt, context: ConversationContext
+) -> Subject:
+    """The attempt's pathway, patient and script, in one query (scripts come from memory).
+
+    The script must be the exact content the campaign was started with; if the file on disk
+    has changed since, ``script`` is None and nothing of it is said.
+    """
+    row = session.execute(
+        select(Pathway, Patient, CallScript)
+        .join(Patient, Patient.id == Pathway.patient_id)
+        .join(Campaign, Campaign.id == attempt.campaign_id)
+        .join(CallScript, CallScript.id == Campaign.call_script_id)
+        .where(Pathway.id == attempt.pathway_id)
+    ).one()
+    pathway, patient, call_script = row
+    script: LoadedScript | None
+    try:
+        script = context.registry.get(call_script.flow_id)
+    except NotFoundError:
+        script = None
+    if script is not None and script.content_hash != call_script.content_hash:
+        log.warning("script %s changed since the campaign started", call_script.flow_id)
+        script = None
+    facts = PatientFacts(
+        given_name=patient.given_name,
+        date_of_birth=patient.date_of_birth,
+        specialty_name=pathway.specialty_name or "hospital",
+        organisation_name=context.organisation_name,
+        callback_number=context.callback_number,
+    )
+    return Subject(attempt=attempt, pathway=pathway, script=script, facts=facts)
+
+
+def neutral_goodbye(context: ConversationContext) -> list[str]:
+    """What is said when the script cannot run: nothing about the patient's care."""
+    return [
+        f"Hello, this is an automated call from {context.organisation_name}. "
+        f"Please call us back on {context.callback_number}. Thank you."
+    ]
+
+
+def machine_message(subject: Subject, context: ConversationContext) -> list[str]:
+    """The only thing an answering machine hears: who called and the number to call back."""
+    if subject.script is None:
+        return neutral_goodbye(context)
+    return [voicemail_message(subject.script, subject.facts)]
+
+
+def begin(session: Session, *, subject: Subject, channel: Channel) -> Reply:
+    """Start the script for this attempt and keep its state on the attempt."""
+    assert subject.script is not None
+    reply = start_conversation(subject.script, subject.facts, channel=channel)
+    _keep(session, subject=subject, reply=reply, turn=0)
+    return reply
+
+
+def answer(session: Session, *, subject: Subject, channel: Channel, heard: Heard) -> Reply:
+    """Give the script what the patient said; store the answers and, at the end, the outcome."""
+    assert subject.script is not None
+    conversation = subject.attempt.conversation or {}
+    if "state" not in conversation:
+        begin(session, subject=subject, channel=channel)
+        conversation = subject.attempt.conversation
+    reply = continue_conversation(
+        subject.script,
+        dict(conversation.get("state", {})),
+        heard,
+        subject.facts,
+        channel=channel,
+    )
+    _keep(session, subject=subject, reply=reply, turn=int(conversation.get("turn", 0)) + 1)
+    return reply
+
+
+def _keep(session: Session, *, subject: Subject, reply: Reply, turn: int) -> None:
+    attempt = subject.attempt
+    script = subject.script
+    assert script is not None
+    for item in reply.answers:
+        _store_answer(session, subject=subject, answer=item)
+    attempt.conversation = {
+        "state": reply.state,
+        "turn": turn,
+        "step": reply.question.step if reply.question else None,
+        "outcome": reply.outcome,
+        "flow_id": script.id,
+        "flow_version": script.version,
+        "flow_hash": script.content_hash,
+    }
+    session.flush()
+    if reply.outcome is not None:
+        record_outcome(
+            session,
+            pathway=subject.pathway,
+            outcome=Outcome(reply.outcome),
+            campaign_id=attempt.campaign_id,
+            contact_attempt_id=attempt.id,
+            recorded=dict(reply.state.get("recorded", {})),
+        )
+
+
+def _store_answer(session: Session, *, subject: Subject, answer: Any) -> None:
+    """One answer row; a duplicate (same attempt, step, turn) changes nothing."""
+    script = subject.script
+    assert script is not None
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Answer)
+        .values(
+            contact_attempt_id=subject.attempt.id,
+            pathway_id=subject.pathway.id,
+            step=answer.step,
+            turn=answer.turn,
+            prompt=answer.prompt,
+            input_kind=answer.input_kind,
+            raw_input=answer.raw_input,
+            confidence=answer.confidence,
+            interpretation=answer.interpretation,
+            recorded=answer.recorded,
+            flow_id=script.id,
+            flow_version=script.version,
+            flow_hash=script.content_hash,
+            answered_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["contact_attempt_id", "step", "turn"])
+    )
+
+
+def start_sms_conversation(
+    session: Session, *, attempt: ContactAttempt, context: ConversationContext
+) -> str | None:
+    """The opening text of an SMS attempt (for the dispatcher), with the state kept; None if
+    the campaign's script cannot run (changed or missing)."""
+    subject = load_subject(session, attempt=attempt, context=context)
+    if subject.script is None:
+        return None
+    reply = begin(session, subject=subject, channel="sms")
+    assert subject.script is not None
+    return render_sms(reply, subject.script)
+
+
+def remember_twiml(attempt: ContactAttempt, twiml: str) -> None:
+    """Keep the TwiML just sent, so a retried or replayed request gets exactly the same."""
+    attempt.conversation = {**(attempt.conversation or {}), "twiml": twiml}
+
+
+def finish_sms(session: Session, *, attempt: ContactAttempt) -> None:
+    """A text conversation that reached its end completes its attempt."""
+    advance(session, attempt_id=attempt.id, to=AttemptStatus.COMPLETED, ended_at=utcnow())
+
+
+def heard_from_voice(params: dict[str, str]) -> Heard:
+    """Twilio's gather parameters as the engine's input: keys, speech (maybe unrated), or none."""
+    digits = params.get("Digits")
+    if digits:
+        return Heard(kind="dtmf", text=digits)
+    speech = (params.get("SpeechResult") or "").strip()
+    if speech:
+        try:
+            confidence: float | None = float(params["Confidence"])
+        except (KeyError, ValueError):
+            confidence = None
+        return Heard(kind="speech", text=speech, confidence=confidence)
+    return Heard(kind="none")

@@ -1,0 +1,156 @@
+"""Texts: delivery receipts, and what a patient's reply does (answer, opt out, opt back in)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.conversations.calls import advance, record_sid
+from app.db import utcnow
+from app.models import AttemptStatus, Channel, ContactAttempt, Patient
+
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+START_WORDS = frozenset({"START", "UNSTOP"})
+FAILED_SMS = frozenset({"failed", "undelivered"})
+OPT_OUT_ACTOR = "patient-sms"
+
+
+def apply_sms_status(
+    session: Session, *, attempt: ContactAttempt, params: Mapping[str, str]
+) -> None:
+    """A delivery receipt: record the SID; a failed text ends the attempt as ``failed``."""
+    record_sid(session, attempt_id=attempt.id, sid=params.get("MessageSid", ""))
+    status = params.get("MessageStatus", "")
+    if status in FAILED_SMS:
+        advance(
+            session,
+            attempt_id=attempt.id,
+            to=AttemptStatus.FAILED,
+            ended_at=utcnow(),
+            error_code=(params.get("ErrorCode") or status)[:16],
+        )
+    elif status in ("sent", "delivered"):
+        advance(session, attempt_id=attempt.id, to=AttemptStatus.PLACED)
+
+
+def keyword(params: Mapping[str, str]) -> str | None:
+    """``STOP``, ``START`` or None: what an inbound text asks of our contact with the sender."""
+    word = params.get("Body", "").strip().upper()
+    opt_out_type = params.get("OptOutType", "").upper()
+    if word in STOP_WORDS or opt_out_type == "STOP":
+        return "STOP"
+    if word in START_WORDS:
+        return "START"
+    return None
+
+
+def patients_with_number(session: Session, number: str) -> list[Patient]:
+    """Every patient whose mobile or landline is ``number`` (a family can share a phone)."""
+    if not number:
+        return []
+    return list(
+        session.scalars(
+            select(Patient)
+            .where(or_(Patient.mobile_phone == number, Patient.landline_phone == number))
+            .order_by(Patient.id)
+        )
+    )
+
+
+def opt_out(session: Session, *, patients: Sequence[Patient]) -> int:
+    """Stop all automated contact with ``patients`` at once; returns attempts cancelled.
+
+    Their planned and claimed attempts are cancelled (guarded: one being placed is not touched)
+    and eligibility excludes them from future cohorts while ``opted_out_at`` is set.
+    """
+    now = utcnow()
+    ids = [p.id for p in patients]
+    if not ids:
+        return 0
+    for patient in patients:
+        if patient.opted_out_at is None:
+            patient.opted_out_at = now
+            audit.record(
+                session,
+                actor=OPT_OUT_ACTOR,
+                action="patient.opted_out",
+                entity_type="patient",
+                entity_id=patient.id,
+            )
+    result = session.execute(
+        update(ContactAttempt)
+        .where(
+            ContactAttempt.patient_id.in_(ids),
+            ContactAttempt.status.in_((AttemptStatus.PLANNED, AttemptStatus.CLAIMED)),
+        )
+        .values(status=AttemptStatus.CANCELLED, ended_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def opt_in(session: Session, *, patients: Sequence[Patient]) -> None:
+    """Reverse an opt-out: the patients may be contacted by future campaigns again."""
+    for patient in patients:
+        if patient.opted_out_at is not None:
+            patient.opted_out_at = None
+            audit.record(
+                session,
+                actor=OPT_OUT_ACTOR,
+                action="patient.opted_in",
+                entity_type="patient",
+                entity_id=patient.id,
+            )
+    session.flush()
+
+
+def open_sms_attempt(session: Session, *, patients: Sequence[Patient]) -> ContactAttempt | None:
+    """The newest text conversation still waiting for these patients' reply, if any."""
+    ids = [p.id for p in patients]
+    if not ids:
+        return None
+    return session.scalars(
+        select(ContactAttempt)
+        .where(
+            ContactAttempt.patient_id.in_(ids),
+            ContactAttempt.channel == Channel.SMS,
+            ContactAttempt.status.in_(
+                (AttemptStatus.PLACING, AttemptStatus.PLACED, AttemptStatus.IN_PROGRESS)
+            ),
+        )
+        .order_by(ContactAttempt.id.desc())
+        .limit(1)
+    ).first()
+
+
+@dataclass(frozen=True)
+class Courtesy:
+    """Fixed texts that reveal nothing about the patient (safe for any sender)."""
+
+    organisation_name: str
+    callback_number: str
+
+    def unknown_sender(self) -> str:
+        """The reply to a text we cannot place: polite, and saying nothing about anyone."""
+        return (
+            f"Thank you for your message. This number cannot answer questions. "
+            f"If you need help, please call {self.callback_number}."
+        )
+
+    def opted_out(self) -> str:
+        """Confirmation of STOP (only when Twilio's Advanced Opt-Out has not already sent one)."""
+        return (
+            f"You will get no more automated messages from {self.organisation_name}. "
+            f"Text START to allow them again, or call {self.callback_number}."
+        )
+
+    def opted_in(self) -> str:
+        """Confirmation of START."""
+        return f"Thank you. {self.organisation_name} may contact you again by automated message."

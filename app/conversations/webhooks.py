@@ -1,0 +1,191 @@
+"""One function per Twilio webhook: store the raw event first, then apply it (idempotently)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy.orm import Session
+
+from app.conversations import calls, dialogue, sms
+from app.conversations.context import ConversationContext
+from app.conversations.events import attempt_by_token, store_event
+from app.db import utcnow
+from app.flows import Heard, Reply, render_sms, render_voice
+from app.models import TERMINAL_ATTEMPT_STATUSES, AttemptStatus, ContactAttempt
+from app.telephony.twiml import empty_response, message_response, voice_response
+
+Params = Mapping[str, str]
+AllParams = Mapping[str, Sequence[str]]
+
+
+def on_call_status(session: Session, *, token: str, params: Params, raw: AllParams) -> None:
+    """A call-progress callback: stored under (CallSid, SequenceNumber), applied if new."""
+    attempt = attempt_by_token(session, token)
+    sequence = params.get("SequenceNumber") or params.get("CallStatus", "")
+    key = f"call-status:{params.get('CallSid', '')}:{sequence}"
+    if attempt is None:
+        store_event(session, kind="call-status-unknown", external_key=key, payload=raw)
+        return
+    if store_event(
+        session, kind="call-status", external_key=key, payload=raw, contact_attempt_id=attempt.id
+    ):
+        calls.apply_call_status(session, attempt=attempt, params=params)
+
+
+def on_amd(session: Session, *, token: str, params: Params, raw: AllParams) -> None:
+    """Asynchronous answering-machine detection: a machine ends the attempt as voicemail."""
+    attempt = attempt_by_token(session, token)
+    key = f"amd:{params.get('CallSid', '')}"
+    if attempt is None:
+        store_event(session, kind="amd-unknown", external_key=key, payload=raw)
+        return
+    if store_event(
+        session, kind="amd", external_key=key, payload=raw, contact_attempt_id=attempt.id
+    ):
+        calls.apply_amd(session, attempt=attempt, params=params)
+
+
+def on_sms_status(session: Session, *, token: str, params: Params, raw: AllParams) -> None:
+    """A delivery receipt, stored under (MessageSid, MessageStatus)."""
+    attempt = attempt_by_token(session, token)
+    key = f"sms-status:{params.get('MessageSid', '')}:{params.get('MessageStatus', '')}"
+    if attempt is None:
+        store_event(session, kind="sms-status-unknown", external_key=key, payload=raw)
+        return
+    if store_event(
+        session, kind="sms-status", external_key=key, payload=raw, contact_attempt_id=attempt.id
+    ):
+        sms.apply_sms_status(session, attempt=attempt, params=params)
+
+
+def _voice_twiml(
+    session: Session,
+    reply: Reply,
+    *,
+    subject: dialogue.Subject,
+    token: str,
+    context: ConversationContext,
+    turn: int,
+) -> str:
+    assert subject.script is not None
+    step = reply.question.step if reply.question else "end"
+    twiml = render_voice(
+        reply, subject.script, action_url=context.gather_url(token, step=step, number=turn)
+    )
+    dialogue.remember_twiml(subject.attempt, twiml)
+    session.flush()
+    return twiml
+
+
+def on_voice(
+    session: Session, *, token: str, params: Params, raw: AllParams, context: ConversationContext
+) -> str:
+    """The call was answered: greet at once and ask the first question (TwiML).
+
+    A retried request gets the same TwiML again; a machine gets only the voicemail message.
+    """
+    attempt = attempt_by_token(session, token)
+    call_sid = params.get("CallSid", "")
+    key = f"voice:{call_sid}"
+    if attempt is None:
+        store_event(session, kind="voice-unknown", external_key=key, payload=raw)
+        return empty_response()
+    new = store_event(
+        session, kind="voice", external_key=key, payload=raw, contact_attempt_id=attempt.id
+    )
+    calls.record_sid(session, attempt_id=attempt.id, sid=call_sid)
+    calls.advance(
+        session, attempt_id=attempt.id, to=AttemptStatus.IN_PROGRESS, answered_at=utcnow()
+    )
+    subject = dialogue.load_subject(session, attempt=attempt, context=context)
+    if calls.is_machine(attempt.answered_by) or subject.script is None:
+        return voice_response(dialogue.machine_message(subject, context))
+    if not new and attempt.conversation:
+        return _replay(attempt)
+    reply = dialogue.begin(session, subject=subject, channel="voice")
+    return _voice_twiml(session, reply, subject=subject, token=token, context=context, turn=0)
+
+
+def _replay(attempt: ContactAttempt) -> str:
+    """The TwiML last sent for this call (for a retried, replayed or out-of-turn request)."""
+    twiml = (attempt.conversation or {}).get("twiml")
+    return str(twiml) if twiml else voice_response([])
+
+
+def on_gather(
+    session: Session,
+    *,
+    token: str,
+    step: str,
+    number: int,
+    params: Params,
+    raw: AllParams,
+    context: ConversationContext,
+) -> str:
+    """An answer to the question ``step`` (turn ``number``): store it once, say what comes next."""
+    attempt = attempt_by_token(session, token)
+    call_sid = params.get("CallSid", "")
+    key = f"gather:{call_sid}:{step}:{number}"
+    if attempt is None:
+        store_event(session, kind="gather-unknown", external_key=key, payload=raw)
+        return empty_response()
+    new = store_event(
+        session, kind="gather", external_key=key, payload=raw, contact_attempt_id=attempt.id
+    )
+    subject = dialogue.load_subject(session, attempt=attempt, context=context)
+    if calls.is_machine(attempt.answered_by) or subject.script is None:
+        return voice_response(dialogue.machine_message(subject, context))
+    conversation = attempt.conversation or {}
+    current = (conversation.get("step"), int(conversation.get("turn", -1)))
+    if not new or current != (step, number) or attempt.status in TERMINAL_ATTEMPT_STATUSES:
+        return _replay(attempt)
+    reply = dialogue.answer(
+        session, subject=subject, channel="voice", heard=dialogue.heard_from_voice(dict(params))
+    )
+    return _voice_twiml(
+        session, reply, subject=subject, token=token, context=context, turn=number + 1
+    )
+
+
+def on_inbound_sms(
+    session: Session, *, params: Params, raw: AllParams, context: ConversationContext
+) -> str:
+    """A text from anyone: STOP/START, an answer to an open conversation, or a polite reply."""
+    courtesy = sms.Courtesy(context.organisation_name, context.callback_number)
+    sender = params.get("From", "")
+    patients = sms.patients_with_number(session, sender)
+    key = f"sms:{params.get('MessageSid', '')}"
+    open_attempt = sms.open_sms_attempt(session, patients=patients)
+    if not store_event(
+        session,
+        kind="sms" if patients else "sms-unknown",
+        external_key=key,
+        payload=raw,
+        contact_attempt_id=open_attempt.id if open_attempt else None,
+    ):
+        return empty_response()
+    if not patients:
+        return message_response([courtesy.unknown_sender()])
+    word = sms.keyword(params)
+    twilio_confirms = bool(params.get("OptOutType"))
+    if word == "STOP":
+        sms.opt_out(session, patients=patients)
+        return empty_response() if twilio_confirms else message_response([courtesy.opted_out()])
+    if word == "START" or (
+        params.get("OptOutType", "").upper() == "START"
+        and any(p.opted_out_at is not None for p in patients)
+    ):
+        sms.opt_in(session, patients=patients)
+        return empty_response() if twilio_confirms else message_response([courtesy.opted_in()])
+    if open_attempt is None:
+        return message_response([courtesy.unknown_sender()])
+    subject = dialogue.load_subject(session, attempt=open_attempt, context=context)
+    if subject.script is None:
+        return message_response([courtesy.unknown_sender()])
+    calls.advance(session, attempt_id=open_attempt.id, to=AttemptStatus.IN_PROGRESS)
+    heard = Heard(kind="sms", text=params.get("Body", ""))
+    reply = dialogue.answer(session, subject=subject, channel="sms", heard=heard)
+    if reply.ended:
+        dialogue.finish_sms(session, attempt=open_attempt)
+    assert subject.script is not None
+    return message_response([render_sms(reply, subject.script)])

@@ -1,0 +1,367 @@
+"""``waitlist flow lint``: every check a script must pass before it can be approved or run.
+
+Each problem names the file, the step and the fix, in words a clinical author can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from jinja2 import TemplateError
+
+from app.flows.graph import can_end, edges, must_hold, reachable, step_edges, unbounded_cycles
+from app.flows.loading import VOICES, Problem, parse_flow, script_files, voice_for
+from app.flows.schema import AskStep, EndStep, FlowFile, Phrases, SayStep, Step, VerifyStep
+from app.flows.sms import count_segments
+from app.flows.templates import (
+    CONFIRM_VARIABLES,
+    PATIENT_VARIABLES,
+    PUBLIC_VARIABLES,
+    TEMPLATE_VARIABLES,
+    PatientFacts,
+    context,
+    phrase,
+    render,
+    template_problem,
+    variables_in,
+)
+from app.flows.understanding import overlapping_words
+
+# Values used to measure SMS length: long-ish but realistic, so the budget holds in practice.
+SAMPLE_FACTS = PatientFacts(
+    given_name="Christopher",
+    date_of_birth=dt.date(1956, 3, 14),
+    specialty_name="Trauma and Orthopaedics",
+    organisation_name="Example Teaching Hospitals NHS Foundation Trust",
+    callback_number="0113 496 0000",
+)
+ENGINE_PHRASES = tuple(Phrases.model_fields)
+
+
+def _texts(flow: FlowFile, step: Step, channel: str) -> list[str]:
+    """The templates a step says on one channel."""
+    if isinstance(step, VerifyStep):
+        if channel == "sms" and step.sms:
+            return [step.sms]
+        if step.say:
+            return [step.say]
+        base = "dob_prompt" if step.verify == "date_of_birth" else "yob_prompt"
+        try:
+            return [str(phrase(flow, base + ("_sms" if channel == "sms" else "")))]
+        except KeyError:
+            return []
+    main = step.ask if isinstance(step, AskStep) else step.say
+    chosen = step.sms if channel == "sms" and step.sms else main
+    return [chosen] if chosen else []
+
+
+def _all_templates(step: Step) -> Iterator[tuple[str, str]]:
+    for field in ("say", "ask", "sms"):
+        value = getattr(step, field, None)
+        if isinstance(value, str):
+            yield field, value
+
+
+def _uses(source: str, names: frozenset[str]) -> bool:
+    try:
+        return bool(variables_in(source) & names)
+    except TemplateError:
+        return False
+
+
+def lint_flow(flow: FlowFile, *, name: str) -> list[Problem]:
+    """Every problem with one parsed script."""
+    problems: list[Problem] = []
+
+    def problem(step: str | None, message: str, fix: str) -> None:
+        problems.append(Problem(name, step, message, fix))
+
+    _check_targets(flow, problem)
+    if problems:
+        return problems  # the graph checks below need every target to exist
+    _check_graph(flow, problem)
+    _check_templates(flow, problem)
+    _check_questions(flow, problem)
+    _check_safety(flow, problem)
+    _check_voice(flow, problem)
+    _check_sms(flow, problem)
+    return problems
+
+
+# How each check reports a problem: (step or None, what is wrong, how to fix it).
+_Report = Callable[[str | None, str, str], None]
+
+
+def _suggest(target: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(target, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_targets(flow: FlowFile, problem: _Report) -> None:
+    if flow.start not in flow.steps:
+        problem(
+            None,
+            f"start names {flow.start!r}, which is not a step",
+            f"set start to an existing step{_suggest(flow.start, flow.steps)}",
+        )
+    for step_name, step in flow.steps.items():
+        for edge in step_edges(step_name, step):
+            if edge.target not in flow.steps:
+                problem(
+                    step_name,
+                    f"{edge.label} leads to {edge.target!r}, which is not a step",
+                    f"name an existing step{_suggest(edge.target, flow.steps)} or add it",
+                )
+
+
+def _check_graph(flow: FlowFile, problem: _Report) -> None:
+    seen = reachable(flow)
+    for step_name in flow.steps:
+        if step_name not in seen:
+            problem(
+                step_name,
+                "cannot be reached from start",
+                "lead to it from another step, or delete it",
+            )
+    ending = can_end(flow)
+    for step_name in sorted(seen - ending):
+        problem(
+            step_name,
+            "has no path to an end step (the conversation could never finish)",
+            "give it a way to an end step (e.g. on_no_answer: unclear)",
+        )
+    for cycle in unbounded_cycles(flow):
+        loop = " -> ".join([*cycle, cycle[0]])
+        problem(
+            cycle[0],
+            f"is in a loop with no bound ({loop})",
+            "give one step of the loop max_visits and on_max_visits (where to go instead)",
+        )
+
+
+def _check_templates(flow: FlowFile, problem: _Report) -> None:
+    for step_name, step in flow.steps.items():
+        for field, source in _all_templates(step):
+            reason = template_problem(source, TEMPLATE_VARIABLES)
+            if reason:
+                problem(
+                    step_name,
+                    f"{field}: {reason}",
+                    f"use only {{{{ {' }}, {{{{ '.join(sorted(TEMPLATE_VARIABLES))} }}}}",
+                )
+    reason = template_problem(flow.safety_net, PUBLIC_VARIABLES - {"safety_net"})
+    if reason:
+        problem(
+            None,
+            f"safety_net: {reason}",
+            "the safety net may use only organisation_name and callback_number",
+        )
+    english = flow.language.startswith("en-")
+    for field in ENGINE_PHRASES:
+        value = getattr(flow.phrases, field)
+        if value is None:
+            if not english:
+                problem(
+                    None,
+                    f"phrases.{field} is missing",
+                    f"write it in {flow.language}; English defaults apply only to en- scripts",
+                )
+            continue
+        if isinstance(value, list):
+            continue
+        allowed = PUBLIC_VARIABLES | (CONFIRM_VARIABLES if field == "confirm" else frozenset())
+        reason = template_problem(value, allowed)
+        if reason:
+            problem(
+                None,
+                f"phrases.{field}: {reason} (it can be said before identity is checked)",
+                f"use only {', '.join(sorted(allowed))}",
+            )
+    verified = must_hold(flow, gives=lambda _: False, through=lambda edge: edge.verified)
+    for step_name, holds in verified.items():
+        if holds:
+            continue
+        step = flow.steps[step_name]
+        for channel in flow.channels:
+            used = [text for text in _texts(flow, step, channel) if _uses(text, PATIENT_VARIABLES)]
+            if used:
+                problem(
+                    step_name,
+                    f"says patient details ({', '.join(sorted(PATIENT_VARIABLES))}) "
+                    f"on {channel} before identity is verified on every path",
+                    "move this after a verify step's on_success, or remove the detail",
+                )
+                break
+
+
+def _check_questions(flow: FlowFile, problem: _Report) -> None:
+    for step_name, step in flow.steps.items():
+        if not isinstance(step, AskStep):
+            continue
+        keys = [option.key for option in step.options]
+        for key in sorted({key for key in keys if keys.count(key) > 1}):
+            problem(
+                step_name,
+                f"keypad key {key} is used by more than one option",
+                "give each option its own key",
+            )
+        for words, key, other in overlapping_words(step.options):
+            problem(
+                step_name,
+                f"options {key} and {other} share words ({words})",
+                "make each option's words distinct, or negate one (e.g. 'not worse')",
+            )
+        if "sms" in flow.channels:
+            if not step.sms:
+                problem(
+                    step_name,
+                    "has no sms text (the voice text tells people to press keys)",
+                    "add sms: with reply instructions, e.g. 'Reply 1 for yes or 2 for no.'",
+                )
+            else:
+                missing = [key for key in keys if key not in step.sms]
+                if missing:
+                    problem(
+                        step_name,
+                        f"sms text does not say to reply {', '.join(missing)}",
+                        "say in the sms text which number to reply for each option",
+                    )
+
+
+def _check_safety(flow: FlowFile, problem: _Report) -> None:
+    if "111" not in flow.safety_net or "999" not in flow.safety_net:
+        problem(
+            None,
+            "safety_net does not mention both NHS 111 and 999",
+            "say when to contact NHS 111 and when to call 999",
+        )
+    worsened = [
+        name
+        for name in reachable(flow)
+        if isinstance(flow.steps[name], EndStep) and flow.steps[name].end == "worsened"  # type: ignore[union-attr]
+    ]
+    for channel in flow.channels:
+
+        def gives(name: str, channel: str = channel) -> bool:
+            return any(
+                _uses(text, frozenset({"safety_net"}))
+                for text in _texts(flow, flow.steps[name], channel)
+            )
+
+        holds = must_hold(flow, gives=gives)
+        for name in sorted(worsened):
+            if not (holds[name] or gives(name)):
+                problem(
+                    name,
+                    f"a {channel} path reaches this worsened end without the safety net",
+                    "add {{ safety_net }} to this end's say"
+                    + (" and sms" if channel == "sms" else "")
+                    + " text, or to a say step on every path to it",
+                )
+
+
+def _check_voice(flow: FlowFile, problem: _Report) -> None:
+    if "voice" not in flow.channels:
+        return
+    voices = VOICES.get(flow.language, ())
+    if not voices:
+        problem(
+            None,
+            f"no known voice speaks {flow.language}",
+            f"use a language with a voice ({', '.join(sorted(VOICES))}) or drop the voice channel",
+        )
+    elif voice_for(flow) not in voices:
+        problem(
+            None,
+            f"voice {flow.voice} does not speak {flow.language}",
+            f"use one of {', '.join(voices)}",
+        )
+
+
+def _sms_chains(flow: FlowFile) -> Iterator[tuple[str, list[str]]]:
+    """Each text that can be sent as one SMS: (the step it ends at, its templates in order)."""
+    entries = {flow.start}
+    for edge in edges(flow):
+        if isinstance(flow.steps[edge.source], (AskStep, VerifyStep)) or edge.bounded:
+            entries.add(edge.target)
+    for entry in sorted(entries):
+        texts: list[str] = []
+        node = entry
+        seen: set[str] = set()
+        while isinstance(flow.steps[node], SayStep) and node not in seen:
+            seen.add(node)
+            say = flow.steps[node]
+            assert isinstance(say, SayStep)
+            texts.extend(_texts(flow, say, "sms"))
+            node = say.next
+        texts.extend(_texts(flow, flow.steps[node], "sms"))
+        yield node, texts
+    for name, step in flow.steps.items():
+        if isinstance(step, (AskStep, VerifyStep)):
+            prefixes = ["not_understood", "no_input"]
+            if isinstance(step, VerifyStep):
+                prefixes.append("dob_not_matched")
+            for prefix in prefixes:
+                try:
+                    yield name, [str(phrase(flow, prefix)), *_texts(flow, step, "sms")]
+                except KeyError:
+                    continue
+
+
+def _check_sms(flow: FlowFile, problem: _Report) -> None:
+    if "sms" not in flow.channels:
+        return
+    for step_name, step in flow.steps.items():
+        for text in _texts(flow, step, "sms"):
+            if _uses(text, frozenset({"specialty_name"})):
+                problem(
+                    step_name,
+                    "sms text names the specialty (texts stay on shared phones)",
+                    "give the step an sms: text that does not use specialty_name",
+                )
+    values = context(flow, SAMPLE_FACTS, verified=True)
+    reported: set[str] = set()
+    for step_name, texts in _sms_chains(flow):
+        try:
+            message = "\n\n".join(render(text, values) for text in texts)
+        except TemplateError:
+            continue  # reported by the template checks
+        segments = count_segments(message)
+        if segments.parts > flow.sms.max_segments and step_name not in reported:
+            reported.add(step_name)
+            problem(
+                step_name,
+                f"an SMS reaching this step needs {segments.parts} {segments.encoding} "
+                f"segments ({segments.units} characters), over the budget of "
+                f"{flow.sms.max_segments}",
+                "shorten the sms texts on the way here, or raise sms.max_segments",
+            )
+
+
+def lint_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
+    """Lint files and directories of scripts: the files checked and every problem found."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(script_files(path) if path.is_dir() else [path])
+    problems: list[Problem] = []
+    ids: dict[str, Path] = {}
+    for file in files:
+        flow, _, _, found = parse_flow(file)
+        problems.extend(found)
+        if flow is None:
+            continue
+        problems.extend(lint_flow(flow, name=str(file)))
+        if flow.id in ids:
+            problems.append(
+                Problem(
+                    str(file),
+                    None,
+                    f"uses the id {flow.id!r} already used by {ids[flow.id]}",
+                    "give each script its own id",
+                )
+            )
+        ids.setdefault(flow.id, file)
+    return files, problems

@@ -1,0 +1,169 @@
+"""Understanding an answer: keypad digits, speech transcripts and SMS free text.
+
+The rule is to understand what is plainly meant and to refuse to guess the rest. Text is lower
+cased, stripped of punctuation and common variants ("yep", "1.", "number one"); an option matches
+when one of its ``words`` appears as whole words and is not negated ("not worse", "no worse");
+words from two different options make the answer ambiguous, and the question is asked again.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from app.flows.schema import Option
+
+NUMBER_WORDS = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "to": "2", "too": "2", "three": "3",
+    "four": "4", "for": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "un": "1", "dau": "2", "dwy": "2", "tri": "3", "tair": "3", "pedwar": "4", "pedair": "4",
+    "pump": "5", "chwech": "6", "saith": "7", "wyth": "8", "naw": "9",
+}  # fmt: skip
+# Spoken and typed variants mapped to the word a script author would write.
+VARIANTS = {
+    "yep": "yes", "yeah": "yes", "yup": "yes", "yea": "yes", "ya": "yes", "aye": "yes",
+    "yess": "yes", "ys": "yes", "y": "yes", "nope": "no", "nah": "no", "n": "no",
+    "dont": "don't", "didnt": "didn't", "isnt": "isn't", "havent": "haven't",
+    "hasnt": "hasn't", "im": "i'm", "ive": "i've", "its": "it's", "thats": "that's",
+}  # fmt: skip
+# Words that carry no meaning at the edges of an answer ("yes please", "um no thanks").
+FILLERS = frozenset(
+    {"please", "thanks", "thank", "you", "um", "umm", "er", "erm", "uh", "ah", "oh", "well",
+     "diolch", "plis", "press", "pressed", "option", "number", "the", "i", "said"}
+)  # fmt: skip
+NEGATORS = frozenset(
+    {"not", "no", "never", "isn't", "aren't", "don't", "didn't", "hasn't", "haven't", "hardly",
+     "ddim", "dim", "nid", "nac", "heb"}
+)  # fmt: skip
+# Words that may sit between a negator and what it negates ("not any worse", "no much better").
+INTENSIFIERS = frozenset(
+    {"any", "much", "really", "very", "that", "at", "all", "a", "lot", "got", "getting", "been",
+     "become", "gone", "yn", "wedi", "mor"}
+)  # fmt: skip
+_CLAUSE_BREAK = re.compile(r"[,;.!?:\n]+")
+_NOT_WORD = re.compile(r"[^\w' ]+")
+
+
+def _fold(text: str) -> str:
+    """Lower case, typographic apostrophes made plain, accents kept (Welsh needs them)."""
+    text = unicodedata.normalize("NFC", text).lower()
+    return text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+
+
+def tokens(text: str) -> list[str]:
+    """The words of one clause, with variants mapped and edge punctuation removed."""
+    words = [word.strip("'") for word in _NOT_WORD.sub(" ", _fold(text)).split()]
+    return [VARIANTS.get(word, word) for word in words if word]
+
+
+def clauses(text: str) -> list[list[str]]:
+    """The answer split at punctuation; negation never reaches across a clause."""
+    parts = [tokens(part) for part in _CLAUSE_BREAK.split(_fold(text))]
+    return [part for part in parts if part]
+
+
+def normalise(text: str) -> str:
+    """A canonical form of an answer, for display and comparison."""
+    return " ".join(word for clause in clauses(text) for word in clause)
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What an answer meant: one option, or why none was chosen."""
+
+    status: Literal["match", "no_input", "unrecognised", "ambiguous"]
+    option: Option | None = None
+
+
+def _negated(clause: Sequence[str], start: int) -> bool:
+    """Whether the words starting at ``start`` are negated by what comes just before them."""
+    position = start - 1
+    skipped = 0
+    while position >= 0 and clause[position] in INTENSIFIERS and skipped < 2:
+        position -= 1
+        skipped += 1
+    return position >= 0 and clause[position] in NEGATORS
+
+
+def _occurrences(clause: Sequence[str], phrase: Sequence[str]) -> list[tuple[int, int]]:
+    size = len(phrase)
+    return [
+        (start, start + size)
+        for start in range(len(clause) - size + 1)
+        if list(clause[start : start + size]) == list(phrase)
+    ]
+
+
+def _key_from_words(clause: Sequence[str]) -> str | None:
+    """A bare key ("1", "one", "press 1", "option one") when that is all the clause says."""
+    meaningful = [word for word in clause if word not in FILLERS]
+    if len(meaningful) != 1:
+        return None
+    word = NUMBER_WORDS.get(meaningful[0], meaningful[0])
+    return word if re.fullmatch(r"[0-9]", word) else None
+
+
+def understand_text(text: str | None, options: Sequence[Option]) -> Understood:
+    """Match free text (speech or SMS) against the options of one question."""
+    parts = clauses(text or "")
+    if not parts:
+        return Understood("no_input")
+    by_key = {option.key: option for option in options}
+    chosen: dict[str, Option] = {}
+    for clause in parts:
+        key = _key_from_words(clause)
+        if key is not None:
+            if key not in by_key:
+                return Understood("unrecognised")
+            chosen[key] = by_key[key]
+            continue
+        spans: list[tuple[int, int, Option]] = []
+        for option in options:
+            for word in option.words:
+                phrase = tokens(word)
+                for start, stop in _occurrences(clause, phrase):
+                    if not _negated(clause, start):
+                        spans.append((start, stop, option))
+        for start, stop, option in spans:
+            inside_longer = any(
+                other is not option and s <= start and stop <= e and (e - s) > (stop - start)
+                for s, e, other in spans
+            )
+            if not inside_longer:
+                chosen[option.key] = option
+    if len(chosen) == 1:
+        return Understood("match", next(iter(chosen.values())))
+    return Understood("ambiguous" if chosen else "unrecognised")
+
+
+def understand_digits(digits: str | None, options: Sequence[Option]) -> Understood:
+    """Match keypad input: exactly one key that an option uses."""
+    pressed = (digits or "").strip()
+    if not pressed:
+        return Understood("no_input")
+    for option in options:
+        if option.key == pressed:
+            return Understood("match", option)
+    return Understood("unrecognised")
+
+
+def overlapping_words(options: Sequence[Option]) -> list[tuple[str, str, str]]:
+    """Words that could mean two options of one question: (the words, one key, the other key).
+
+    Two options overlap when a word of one is the same as, or sits un-negated inside, a word of the
+    other ("worse" and "much worse"); "worse" beside "not worse" is fine, the engine reads negation.
+    """
+    found: list[tuple[str, str, str]] = []
+    for index, option in enumerate(options):
+        for other in options[index + 1 :]:
+            for word in option.words:
+                for other_word in other.words:
+                    mine, theirs = tokens(word), tokens(other_word)
+                    inner, outer = (mine, theirs) if len(mine) <= len(theirs) else (theirs, mine)
+                    starts = [start for start, _ in _occurrences(outer, inner)]
+                    if inner and starts and not all(_negated(outer, s) for s in starts):
+                        found.append((f"{word!r} / {other_word!r}", option.key, other.key))
+    return found

@@ -1,0 +1,116 @@
+"""Synthetic patients for the simulator: how often they answer, what they say, how they say it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Rates that shape one kind of simulated patient (each a probability from 0 to 1).
+
+    The defaults follow the Lancashire pilot: about three in four answer, one in seven no longer
+    needs treatment and one in twenty has got worse.
+    """
+
+    name: str = "typical"
+    answer_rate: float = 0.75
+    busy_rate: float = 0.05
+    unreachable_rate: float = 0.02
+    voicemail_rate: float = 0.5  # of the calls not answered by a person
+    hang_up_rate: float = 0.03
+    leave_rate: float = 0.15
+    worsened_rate: float = 0.05
+    identity_failure_rate: float = 0.03
+    speech_rate: float = 0.3
+    speech_without_confidence_rate: float = 0.3
+    silence_rate: float = 0.03
+    sms_reply_rate: float = 0.7
+    stop_rate: float = 0.02
+
+
+PERSONAS: dict[str, Persona] = {
+    "typical": Persona(),
+    "talker": Persona(name="talker", speech_rate=0.9, answer_rate=0.85),
+    "hard-to-reach": Persona(
+        name="hard-to-reach", answer_rate=0.3, busy_rate=0.15, voicemail_rate=0.7
+    ),
+    "forgetful": Persona(name="forgetful", identity_failure_rate=0.4, silence_rate=0.15),
+    "recovered": Persona(name="recovered", leave_rate=0.6, worsened_rate=0.02),
+    "unwell": Persona(name="unwell", worsened_rate=0.4, leave_rate=0.05),
+    "texter": Persona(name="texter", answer_rate=0.4, sms_reply_rate=0.9, stop_rate=0.05),
+}
+# How often each persona is given to a patient (weights; "typical" dominates).
+PERSONA_WEIGHTS: dict[str, int] = {
+    "typical": 70,
+    "talker": 8,
+    "hard-to-reach": 8,
+    "forgetful": 4,
+    "recovered": 4,
+    "unwell": 3,
+    "texter": 3,
+}
+
+
+def persona_for(key: str, *, seed: int = 0) -> Persona:
+    """A persona chosen deterministically from ``key`` (e.g. a patient id): same key, same one."""
+    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") % sum(PERSONA_WEIGHTS.values())
+    for name, weight in PERSONA_WEIGHTS.items():
+        if point < weight:
+            return PERSONAS[name]
+        point -= weight
+    return PERSONAS["typical"]
+
+
+@dataclass(frozen=True)
+class SimulatedPerson:
+    """Who answers a simulated number: what they know (date of birth) and how they behave."""
+
+    date_of_birth: dt.date
+    persona: Persona
+
+
+Directory = Callable[[str], SimulatedPerson | None]
+"""Looks up the simulated person at an E.164 number (None: nobody has that number)."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What one simulated patient means to say in one conversation."""
+
+    leave: bool
+    worsened: bool
+    fail_identity: bool
+    speech: bool
+
+
+def choose_intent(persona: Persona, rng: random.Random) -> Intent:
+    """Roll the patient's answers for this conversation (consistent across its questions)."""
+    leave = rng.random() < persona.leave_rate
+    return Intent(
+        leave=leave,
+        worsened=not leave
+        and rng.random() < persona.worsened_rate / max(1e-9, 1 - persona.leave_rate),
+        fail_identity=rng.random() < persona.identity_failure_rate,
+        speech=rng.random() < persona.speech_rate,
+    )
+
+
+def answer_for(prompt: str, person: SimulatedPerson, intent: Intent) -> tuple[str, str]:
+    """The keypad digits and the spoken words this patient gives to ``prompt``."""
+    text = prompt.lower()
+    if "is right" in text or "answer again" in text:
+        return "1", "yes that's right"
+    if "date of birth" in text or "birth" in text:
+        born = dt.date(1900, 1, 1) if intent.fail_identity else person.date_of_birth
+        return born.strftime("%d%m%Y"), born.strftime("%d %B %Y")
+    if "worse" in text:
+        return ("1", "it has got worse") if intent.worsened else ("2", "about the same")
+    if "still need" in text or "still want" in text or "waiting" in text:
+        return ("2", "no I had it done") if intent.leave else ("1", "yes I still need it")
+    return "1", "yes"

@@ -1,0 +1,95 @@
+"""Thin routes: verify (dependency), call one domain function, answer TwiML as application/xml.
+
+Exact paths with no trailing-slash variants: a redirect on an action URL would drop ``Digits``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from app.conversations import webhooks
+from app.conversations.context import ConversationContext
+from app.telephony.twiml import empty_response
+from app.web.deps import SessionDep
+from app.web.webhooks.signature import VerifiedForm
+
+router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+
+XML = "application/xml"
+TWIML: dict[int | str, dict[str, Any]] = {
+    200: {"description": "TwiML", "content": {XML: {}}},
+    403: {"description": "Missing or invalid X-Twilio-Signature; nothing was written"},
+}
+
+
+def _xml(document: str) -> Response:
+    return Response(content=document, media_type=XML)
+
+
+def _context(request: Request) -> ConversationContext:
+    context: ConversationContext = request.app.state.conversation_context
+    return context
+
+
+@router.post("/voice/{token}", response_class=Response, responses=TWIML)
+def voice(token: str, form: VerifiedForm, session: SessionDep, request: Request) -> Response:
+    """The call was answered: speak at once (greeting, then the first question)."""
+    return _xml(
+        webhooks.on_voice(
+            session, token=token, params=form.first, raw=form.all, context=_context(request)
+        )
+    )
+
+
+@router.post("/voice/{token}/gather", response_class=Response, responses=TWIML)
+def gather(
+    token: str,
+    form: VerifiedForm,
+    session: SessionDep,
+    request: Request,
+    step: str = "",
+    n: int = 0,
+) -> Response:
+    """An answer to a question (keys, speech or nothing): the next TwiML."""
+    return _xml(
+        webhooks.on_gather(
+            session,
+            token=token,
+            step=step,
+            number=n,
+            params=form.first,
+            raw=form.all,
+            context=_context(request),
+        )
+    )
+
+
+@router.post("/status/{token}", response_class=Response, responses=TWIML)
+def call_status(token: str, form: VerifiedForm, session: SessionDep) -> Response:
+    """Call progress (initiated, ringing, in-progress, completed, busy, no-answer, failed)."""
+    webhooks.on_call_status(session, token=token, params=form.first, raw=form.all)
+    return _xml(empty_response())
+
+
+@router.post("/amd/{token}", response_class=Response, responses=TWIML)
+def amd(token: str, form: VerifiedForm, session: SessionDep) -> Response:
+    """Asynchronous answering-machine detection result."""
+    webhooks.on_amd(session, token=token, params=form.first, raw=form.all)
+    return _xml(empty_response())
+
+
+@router.post("/sms-status/{token}", response_class=Response, responses=TWIML)
+def sms_status(token: str, form: VerifiedForm, session: SessionDep) -> Response:
+    """A text's delivery receipt."""
+    webhooks.on_sms_status(session, token=token, params=form.first, raw=form.all)
+    return _xml(empty_response())
+
+
+@router.post("/sms", response_class=Response, responses=TWIML)
+def inbound_sms(form: VerifiedForm, session: SessionDep, request: Request) -> Response:
+    """A text from anyone: an answer, STOP/START, or a stranger (answered politely)."""
+    return _xml(
+        webhooks.on_inbound_sms(session, params=form.first, raw=form.all, context=_context(request))
+    )

@@ -1,0 +1,228 @@
+"""The simulator plays Twilio against the real app served by uvicorn, over signed HTTP."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.conversations.context import ConversationContext
+from app.conversations.dialogue import start_sms_conversation
+from app.db import make_engine, make_session_factory, session_scope
+from app.main import create_app
+from app.models import (
+    TERMINAL_ATTEMPT_STATUSES,
+    Answer,
+    AttemptStatus,
+    Channel,
+    ContactAttempt,
+    Outcome,
+    Pathway,
+    Patient,
+    WebhookEvent,
+)
+from app.schema import upgrade
+from app.telephony.factory import build_provider, patient_directory
+from app.telephony.personas import Directory, SimulatedPerson
+from app.telephony.provider import CallRequest, SmsRequest
+from app.telephony.simulator import SimulatorProvider
+from tests.support.databases import fresh_database
+from tests.support.factories import make_cohort
+from tests.support.server import free_port, serving
+from tests.support.settings import make_settings
+from tests.support.telephony import make_attempt, make_reachable_pathway, validation_script
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+CALLS = 40
+
+
+@pytest.fixture
+def committed_factory(tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session]]]:
+    with fresh_database(tmp_path) as url:
+        upgrade(url, MIGRATIONS)
+        engine = make_engine(url)
+        yield url, make_session_factory(engine)
+        engine.dispose()
+
+
+def _plan(factory: sessionmaker[Session], channel: Channel, count: int) -> list[int]:
+    """Patients with drama-range numbers and one attempt each, as the dispatcher leaves them."""
+    with session_scope(factory) as session:
+        script = validation_script(session)
+        cohort = make_cohort(session)
+        ids = []
+        for n in range(count):
+            pathway = make_reachable_pathway(
+                session,
+                cohort=cohort,
+                mobile_phone=f"+447700900{n:03d}",
+                specialty_name="Ophthalmology",
+            )
+            attempt = make_attempt(
+                session,
+                pathway=pathway,
+                call_script=script,
+                channel=channel,
+                status=AttemptStatus.PLACING,
+                to_number=f"+447700900{n:03d}",
+            )
+            ids.append(attempt.id)
+        return ids
+
+
+def _dispatch(
+    factory: sessionmaker[Session],
+    provider: SimulatorProvider,
+    ids: list[int],
+    context: ConversationContext,
+) -> None:
+    """What the dispatcher does after the claim: place, then record the SID (guarded)."""
+    for attempt_id in ids:
+        with session_scope(factory) as session:
+            attempt = session.get(ContactAttempt, attempt_id)
+            assert attempt is not None and attempt.to_number
+            if attempt.channel is Channel.VOICE:
+                placed = provider.place_call(CallRequest(to=attempt.to_number, token=attempt.token))
+            else:
+                body = start_sms_conversation(session, attempt=attempt, context=context)
+                assert body is not None
+                placed = provider.send_sms(
+                    SmsRequest(to=attempt.to_number, token=attempt.token, body=body)
+                )
+            session.execute(
+                update(ContactAttempt)
+                .where(
+                    ContactAttempt.id == attempt_id, ContactAttempt.status == AttemptStatus.PLACING
+                )
+                .values(status=AttemptStatus.PLACED, provider_sid=placed.sid)
+            )
+
+
+def test_simulated_calls_end_in_realistic_terminal_states_with_outcomes(
+    committed_factory: tuple[str, sessionmaker[Session]],
+) -> None:
+    url, factory = committed_factory
+    port = free_port()
+    settings = make_settings(
+        url,
+        public_base_url=f"http://127.0.0.1:{port}",
+        simulator_seed=7,
+        simulator_duplicate_rate=0.3,
+        simulator_reorder_rate=0.3,
+    )
+    ids = _plan(factory, Channel.VOICE, CALLS)
+    app = create_app(settings)
+    with serving(app, port):
+        provider = build_provider(settings, factory)
+        assert isinstance(provider, SimulatorProvider)
+        _dispatch(factory, provider, ids, app.state.conversation_context)
+        assert provider.wait_idle(timeout=120)
+        provider.close()
+
+    with factory() as session:
+        attempts = session.scalars(select(ContactAttempt).where(ContactAttempt.id.in_(ids))).all()
+        statuses = Counter(a.status for a in attempts)
+        assert set(statuses) <= TERMINAL_ATTEMPT_STATUSES, statuses
+        assert statuses[AttemptStatus.COMPLETED] > CALLS // 3
+        assert all(a.provider_sid and a.provider_sid.startswith("CA") for a in attempts)
+        for attempt in attempts:
+            if attempt.status is AttemptStatus.VOICEMAIL:
+                assert attempt.answered_by and attempt.answered_by.startswith("machine")
+        outcomes = Counter(
+            session.scalars(
+                select(Pathway.outcome).where(Pathway.id.in_(a.pathway_id for a in attempts))
+            )
+        )
+        assert outcomes[Outcome.STAY] + outcomes[Outcome.LEAVE] + outcomes[Outcome.WORSENED] > 0
+        answers = session.scalar(select(func.count()).select_from(Answer))
+        assert answers and answers > CALLS
+        duplicates = session.scalar(
+            select(func.count()).select_from(WebhookEvent).where(WebhookEvent.kind == "call-status")
+        )
+        assert duplicates and duplicates >= 3 * CALLS
+
+
+def test_a_simulated_stop_reply_opts_the_patient_out(
+    committed_factory: tuple[str, sessionmaker[Session]],
+) -> None:
+    url, factory = committed_factory
+    port = free_port()
+    settings = make_settings(url, public_base_url=f"http://127.0.0.1:{port}", simulator_seed=3)
+    ids = _plan(factory, Channel.SMS, 30)
+    app = create_app(settings)
+    with serving(app, port):
+        provider = SimulatorProvider(
+            public_base_url=settings.public_base_url,
+            auth_token=settings.webhook_auth_token,
+            directory=_always_stop_directory(factory),
+        )
+        _dispatch(factory, provider, ids, app.state.conversation_context)
+        assert provider.wait_idle(timeout=60)
+        provider.close()
+
+    with factory() as session:
+        opted_out = session.scalar(
+            select(func.count()).select_from(Patient).where(Patient.opted_out_at.is_not(None))
+        )
+        assert opted_out == 30
+
+
+def _always_stop_directory(factory: sessionmaker[Session]) -> Directory:
+    lookup = patient_directory(factory)
+
+    def stopper(phone: str) -> SimulatedPerson | None:
+        person = lookup(phone)
+        if person is None:
+            return None
+        return replace(person, persona=replace(person.persona, sms_reply_rate=1.0, stop_rate=1.0))
+
+    return stopper
+
+
+def test_simulated_text_conversations_reach_outcomes(
+    committed_factory: tuple[str, sessionmaker[Session]],
+) -> None:
+    url, factory = committed_factory
+    port = free_port()
+    settings = make_settings(url, public_base_url=f"http://127.0.0.1:{port}", simulator_seed=5)
+    ids = _plan(factory, Channel.SMS, 20)
+    app = create_app(settings)
+    with serving(app, port):
+        provider = SimulatorProvider(
+            public_base_url=settings.public_base_url,
+            auth_token=settings.webhook_auth_token,
+            directory=_replying_directory(factory),
+        )
+        _dispatch(factory, provider, ids, app.state.conversation_context)
+        assert provider.wait_idle(timeout=60)
+        provider.close()
+
+    with factory() as session:
+        attempts = session.scalars(select(ContactAttempt).where(ContactAttempt.id.in_(ids))).all()
+        assert Counter(a.status for a in attempts)[AttemptStatus.COMPLETED] == 20
+        outcomes = set(
+            session.scalars(
+                select(Pathway.outcome).where(Pathway.id.in_(a.pathway_id for a in attempts))
+            )
+        )
+        assert Outcome.PENDING not in outcomes
+
+
+def _replying_directory(factory: sessionmaker[Session]) -> Directory:
+    lookup = patient_directory(factory)
+
+    def replier(phone: str) -> SimulatedPerson | None:
+        person = lookup(phone)
+        if person is None:
+            return None
+        return replace(
+            person,
+            persona=replace(person.persona, sms_reply_rate=1.0, stop_rate=0.0, silence_rate=0.0),
+        )
+
+    return replier

@@ -31,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 
 from app.campaigns.budget import LocalBudget, RateBudget, SharedBudget  # noqa: E402
 from app.campaigns.dispatcher import DispatchConfig, claim_due  # noqa: E402
-from app.campaigns.messages import PlainSmsComposer  # noqa: E402
 from app.campaigns.worker import Worker  # noqa: E402
 from app.db import make_engine, make_session_factory  # noqa: E402
 from app.models import (  # noqa: E402
@@ -54,6 +53,7 @@ from app.telephony.provider import (  # noqa: E402
     ProviderTimeoutError,
     SmsRequest,
 )
+from tests.campaigns.support import script_composer  # noqa: E402
 from tests.support.databases import fresh_database  # noqa: E402
 
 UNFINISHED = (
@@ -252,7 +252,7 @@ def _worker_process(url: str, index: int, rate: float, latency: float, out: str)
             session_factory=factory,
             provider=provider,
             budget=budget,
-            composer=PlainSmsComposer("Bench", "0"),
+            composer=script_composer(),
             config=config,
             housekeeping_every=0.5,
             idle_sleep=0.05,

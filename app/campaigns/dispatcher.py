@@ -48,10 +48,12 @@ A = AttemptStatus
 
 
 class SmsComposer(Protocol):
-    """Writes the opening text of an SMS conversation (no clinical detail) and its state."""
+    """Writes the opening text of an SMS conversation from the approved script, and its state."""
 
-    def compose(self, *, campaign: Campaign, attempt: ContactAttempt) -> tuple[str, dict[str, Any]]:
-        """The message body and the conversation state to keep on the attempt."""
+    def compose(
+        self, session: Session, *, attempt: ContactAttempt
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The message body and the conversation to keep; None if the script cannot run."""
         ...
 
 
@@ -208,7 +210,19 @@ def prepare(
     assert to is not None  # block_for_attempt refused NO_NUMBER
     body, conversation = None, attempt.conversation
     if attempt.channel == Channel.SMS:
-        body, conversation = composer.compose(campaign=campaign, attempt=attempt)
+        opening = composer.compose(session, attempt=attempt)
+        if opening is None:
+            session.execute(
+                _fenced(claim, A.CLAIMED).values(
+                    status=A.CANCELLED,
+                    error_code="script_changed",
+                    ended_at=now,
+                    lease_expires_at=None,
+                )
+            )
+            log.warning("attempt %s: the campaign's script cannot run; not sent", attempt.id)
+            return Result.CANCELLED
+        body, conversation = opening
     moved = changed(
         session,
         _fenced(claim, A.CLAIMED).values(

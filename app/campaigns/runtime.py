@@ -8,9 +8,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.campaigns.budget import LocalBudget, RateBudget, SharedBudget
 from app.campaigns.dispatcher import DispatchConfig, SmsComposer
-from app.campaigns.messages import PlainSmsComposer
+from app.campaigns.messages import ScriptSmsComposer
 from app.campaigns.worker import Worker, default_worker_id
 from app.config import Settings
+from app.conversations.context import ConversationContext
+from app.flows import load_registry
 from app.telephony.provider import Provider
 
 
@@ -26,6 +28,18 @@ def account_key(settings: Settings) -> str:
     if settings.telephony_provider == "twilio":
         return f"twilio:{settings.twilio_account_sid}"
     return "simulator"
+
+
+def sms_composer(settings: Settings) -> ScriptSmsComposer:
+    """Openings from the scripts in ``call_flows/`` (parsed once, at start-up)."""
+    return ScriptSmsComposer(
+        ConversationContext(
+            registry=load_registry(settings.flows_path),
+            public_base_url=settings.public_base_url,
+            organisation_name=settings.organisation_name,
+            callback_number=settings.callback_number,
+        )
+    )
 
 
 def build_worker(
@@ -49,6 +63,6 @@ def build_worker(
         session_factory=session_factory,
         provider=provider,
         budget=budget_for(settings, session_factory),
-        composer=composer or PlainSmsComposer(settings.organisation_name, settings.callback_number),
+        composer=composer or sms_composer(settings),
         config=config,
     )

@@ -10,13 +10,13 @@ import datetime as dt
 import json
 import os
 import random
+import signal
 import sys
 import time
 from pathlib import Path
 
 from app.campaigns.budget import LocalBudget
 from app.campaigns.dispatcher import DispatchConfig
-from app.campaigns.messages import PlainSmsComposer
 from app.campaigns.worker import Worker, single_worker_lock
 from app.db import make_engine, make_session_factory
 from app.telephony.provider import (
@@ -27,6 +27,7 @@ from app.telephony.provider import (
     ProviderTimeoutError,
     SmsRequest,
 )
+from tests.campaigns.support import script_composer
 
 
 class FileProvider:
@@ -90,11 +91,12 @@ def main() -> None:
         session_factory=make_session_factory(engine),
         provider=FileProvider(contacts),
         budget=LocalBudget(),
-        composer=PlainSmsComposer("Example Hospital", "0113 496 0000"),
+        composer=script_composer(),
         config=config,
         housekeeping_every=0.3,
         idle_sleep=0.05,
     )
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: worker.stop.set())
     with single_worker_lock(url):
         worker.run(max_seconds=float(sys.argv[3]))
 

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.campaigns.budget import LocalBudget
 from app.campaigns.dispatcher import DispatchConfig
-from app.campaigns.messages import PlainSmsComposer
+from app.campaigns.messages import ScriptSmsComposer
 from app.campaigns.worker import Worker
+from app.conversations.context import ConversationContext
+from app.flows import LoadedScript, ensure_call_script, load_registry
 from app.models import CallScript, Campaign, CampaignStatus, Cohort
 from app.telephony.provider import (
     CallRequest,
@@ -101,6 +105,27 @@ class RecordingProvider:
         return [found.token for found in self.contacts]
 
 
+CALL_FLOWS = Path(__file__).resolve().parents[2] / "call_flows"
+
+
+@functools.cache
+def shipped_script() -> LoadedScript:
+    """The approved standard validation script shipped in ``call_flows/``."""
+    return load_registry(CALL_FLOWS).get("standard-validation")
+
+
+def script_composer() -> ScriptSmsComposer:
+    """SMS openings from the shipped scripts, as a worker builds them at start-up."""
+    return ScriptSmsComposer(
+        ConversationContext(
+            registry=load_registry(CALL_FLOWS),
+            public_base_url="https://waitlist.example.test",
+            organisation_name="Example Hospital",
+            callback_number="0113 496 0000",
+        )
+    )
+
+
 def make_script(session: Session, *, approved: bool = True) -> CallScript:
     """A stored call script row."""
     script = CallScript(
@@ -127,12 +152,15 @@ def make_campaign(
     policy: dict[str, Any] | None = None,
     calls_per_second: float = 100.0,
     simulated: bool = True,
+    real_script: bool = True,
 ) -> Campaign:
     """A campaign straight into ``status`` (planning is tested on its own)."""
     campaign = Campaign(
         name="Test campaign",
         cohort_id=cohort.id,
-        call_script_id=make_script(session).id,
+        call_script_id=(
+            ensure_call_script(session, shipped_script()) if real_script else make_script(session)
+        ).id,
         status=status,
         calling_windows=windows if windows is not None else ALWAYS_OPEN,
         attempt_policy=policy or {},
@@ -166,7 +194,7 @@ def make_worker(
         session_factory=factory,
         provider=provider,
         budget=LocalBudget(),
-        composer=PlainSmsComposer("Example Hospital", "0113 496 0000"),
+        composer=script_composer(),
         config=config,
         idle_sleep=0.01,
     )

@@ -131,9 +131,8 @@ def make_attempt(
 
 def validation_script(session: Session, flow_id: str = "standard-validation") -> CallScript:
     """The ``call_script`` row for the shipped script, exactly as the app has loaded it."""
-    from app.flows import ensure_call_script, load_registry
-
     from app.config import get_settings
+    from app.flows import ensure_call_script, load_registry
 
     registry = load_registry(get_settings().flows_path)
     return ensure_call_script(session, registry.get(flow_id))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import json
 import random
 import signal
@@ -109,6 +110,10 @@ def placed(factory: sessionmaker[Session]) -> int:
         )
 
 
+def placed_at_least(factory: sessionmaker[Session], count: int) -> bool:
+    return placed(factory) >= count
+
+
 def start_worker(url: str, contacts: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.campaigns.crash_worker", url, str(contacts), "50"],
@@ -135,7 +140,7 @@ def test_nothing_is_lost_or_duplicated_when_workers_are_killed_at_random(
     for _ in range(KILLS):
         before = placed(factory)
         process = start_worker(committed_url, contacts)
-        wait_until(lambda n=before + 5: placed(factory) >= n, deadline=deadline)
+        wait_until(functools.partial(placed_at_least, factory, before + 5), deadline=deadline)
         time.sleep(rng.uniform(0.0, 0.5))
         process.send_signal(signal.SIGKILL)
         process.wait()

@@ -223,6 +223,90 @@ def _reconcile_one(
         session.commit()
 
 
+# Twilio ends any call after four hours; a voice attempt quiet for longer than this lost its
+# webhooks (our endpoint was down, or Twilio gave up), so we ask Twilio what became of it.
+STALE_CALL = dt.timedelta(hours=2)
+# How long before the same stale attempt is asked about again (the provider may be down).
+STALE_RECHECK = dt.timedelta(minutes=15)
+ENDED = (A.COMPLETED, A.NO_ANSWER, A.BUSY, A.FAILED, A.CANCELLED)
+
+
+def reconcile_stale_calls(
+    *,
+    session_factory: sessionmaker[Session],
+    provider: Provider,
+    clock: Callable[[], dt.datetime],
+    stale_after: dt.timedelta = STALE_CALL,
+    limit: int = 50,
+) -> int:
+    """Voice attempts left ``placed``/``in_progress`` with no webhook for ``stale_after``.
+
+    Each is checked out for ``STALE_RECHECK`` (a guarded UPDATE of ``lease_expires_at``, which a
+    placed attempt does not otherwise use), so concurrent workers ask about it once; then the
+    provider's final state is applied forward-only, as a webhook would have been. A contact the
+    provider has no record of ends ``failed`` (``lost``), so follow-ups and completion go on.
+    """
+    now = clock()
+    stale = and_(
+        ContactAttempt.channel == Channel.VOICE,
+        ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS)),
+        ContactAttempt.updated_at < now - stale_after,
+        or_(ContactAttempt.lease_expires_at.is_(None), ContactAttempt.lease_expires_at < now),
+    )
+    with session_factory() as session:
+        ids = list(session.scalars(select(ContactAttempt.id).where(stale).limit(limit)))
+        taken = []
+        for attempt_id in ids:
+            row = session.execute(
+                update(ContactAttempt)
+                .where(ContactAttempt.id == attempt_id, stale)
+                .values(lease_expires_at=now + STALE_RECHECK)
+                .returning(
+                    ContactAttempt.id,
+                    ContactAttempt.to_number,
+                    ContactAttempt.dispatched_at,
+                    ContactAttempt.provider_sid,
+                )
+                .execution_options(synchronize_session=False)
+            ).first()
+            if row is not None:
+                taken.append(row)
+        session.commit()
+    for attempt_id, to, since, sid in taken:
+        try:
+            found = provider.find_contact(
+                channel="voice",
+                to=to or "",
+                since=(since or now - stale_after) - dt.timedelta(minutes=1),
+                sid=sid,
+            )
+        except ProviderError as error:
+            log.warning("attempt %s: stale-call check failed (%s)", attempt_id, error.code)
+            continue
+        state = A.FAILED if found is None else PROVIDER_STATES.get(found.status, A.PLACED)
+        if state not in ENDED:
+            continue  # still ringing or talking by the provider's account: ask again later
+        with session_factory() as session:
+            session.execute(
+                update(ContactAttempt)
+                .where(
+                    ContactAttempt.id == attempt_id,
+                    ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS)),
+                )
+                .values(
+                    status=state,
+                    ended_at=now,
+                    lease_expires_at=None,
+                    updated_at=now,
+                    error_code="lost" if found is None else "no_webhook",
+                )
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        log.info("attempt %s: reconciled a stale call as %s", attempt_id, state)
+    return len(taken)
+
+
 def plan_follow_ups(
     session: Session, *, now: dt.datetime, limit: int = 200, rng: random.Random | None = None
 ) -> int:

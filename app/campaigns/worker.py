@@ -109,6 +109,9 @@ class Worker:
             config=self.config,
             clock=self.clock,
         )
+        scheduled.reconcile_stale_calls(
+            session_factory=self.session_factory, provider=self.provider, clock=self.clock
+        )
         with self.session_factory() as session:
             now = self.clock()
             scheduled.plan_follow_ups(session, now=now, rng=self.rng)

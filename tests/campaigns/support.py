@@ -63,6 +63,8 @@ class RecordingProvider:
     placed_anyway: bool = False
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     contacts: list[Contact] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)
+    lookups: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -93,11 +95,16 @@ class RecordingProvider:
     ) -> ProviderContact | None:
         """The newest matching contact."""
         with self._lock:
+            self.lookups += 1
             for found in reversed(self.contacts):
                 if (sid and found.sid == sid) or (
                     found.channel == channel and found.to == to and found.at >= since
                 ):
-                    return ProviderContact(sid=found.sid, status="queued", created_at=found.at)
+                    return ProviderContact(
+                        sid=found.sid,
+                        status=self.statuses.get(found.sid, "queued"),
+                        created_at=found.at,
+                    )
         return None
 
     def tokens(self) -> list[str]:

@@ -176,6 +176,9 @@ def prepare(
         .join(Pathway, Pathway.id == ContactAttempt.pathway_id)
         .join(Patient, Patient.id == ContactAttempt.patient_id)
         .where(ContactAttempt.id == claim.attempt_id)
+        # One patient's attempts are checked and moved to placing one at a time (PostgreSQL;
+        # SQLite's write transactions are serial already), so two never go out together.
+        .with_for_update(of=Patient)
     ).one()
     attempt, campaign, pathway, patient = row
     if attempt.fence != claim.fence or attempt.status != A.CLAIMED:

@@ -18,8 +18,9 @@ from app.models import (
     Patient,
 )
 
+# A ``claimed`` sibling is not in flight yet: it is re-checked under the same patient lock when
+# its own turn comes (``dispatcher.prepare`` locks the patient row), and will see this one.
 IN_FLIGHT = (
-    AttemptStatus.CLAIMED,
     AttemptStatus.PLACING,
     AttemptStatus.PLACED,
     AttemptStatus.IN_PROGRESS,

@@ -138,12 +138,12 @@ def simulate_command(
     out = typer.echo
     if not script.approved:
         out("DRAFT: this script content is not approved; it may only be simulated.")
-    if supply is not None:
-        for speaker, text in transcript.lines:
-            out(f"{speaker:>7}: {text}")
-    else:
-        for speaker, text in transcript.lines[-1:]:
-            out(f"{speaker:>7}: {text}")
+    lines = transcript.lines
+    if supply is None:  # interactively, all but the closing words were shown as we went
+        patient_turns = [i for i, (speaker, _) in enumerate(lines) if speaker == "patient"]
+        lines = lines[patient_turns[-1] + 1 :] if patient_turns else lines
+    for speaker, text in lines:
+        out(f"{speaker:>7}: {text}")
     out(f"outcome: {transcript.outcome or 'not finished (more answers needed)'}")
     if transcript.recorded:
         out("recorded: " + ", ".join(f"{k}={v}" for k, v in sorted(transcript.recorded.items())))

@@ -42,9 +42,10 @@ def store_event(
         insert(WebhookEvent)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["source", "external_key"])
+        .returning(WebhookEvent.id)
     )
-    result = session.execute(statement)
-    return bool(getattr(result, "rowcount", 0) == 1)
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
+    return session.execute(statement).scalar_one_or_none() is not None
 
 
 def _raw(value: str | Sequence[str]) -> str | list[str]:

@@ -55,3 +55,8 @@ class Reply:
     def ended(self) -> bool:
         """Whether the conversation is over."""
         return self.question is None
+
+    @property
+    def recorded(self) -> dict[str, Any]:
+        """Every value recorded so far in the conversation (e.g. ``willing_to_travel``)."""
+        return dict(self.state.get("recorded", {}))

@@ -101,13 +101,13 @@ def _year(numbers: list[int]) -> int | None:
 
 def from_text(text: str, *, year_only: bool) -> dt.date | int | None:
     """A date (or year) of birth from speech or a text message; ``None`` when unsure."""
-    compact = re.sub(r"[\s/.\-]", "", text)
-    if compact.isdigit():
-        return from_keypad(compact, year_only=year_only)
     slashed = re.fullmatch(r"\s*([0-9]{1,2})[/.\- ]([0-9]{1,2})[/.\- ]([0-9]{4})\s*", text)
     if slashed and not year_only:
         day, month, year = (int(part) for part in slashed.groups())
         return _date(year, month, day)
+    compact = re.sub(r"[\s/.\-]", "", text)
+    if compact.isdigit():
+        return from_keypad(compact, year_only=year_only)
     words = [word for clause in clauses(text) for word in clause if word not in FILLER]
     if year_only:
         numbers = _numbers(words)

@@ -65,11 +65,15 @@ def _all_templates(step: Step) -> Iterator[tuple[str, str]]:
             yield field, value
 
 
-def _uses(source: str, names: frozenset[str]) -> bool:
+def _used(source: str) -> frozenset[str]:
     try:
-        return bool(variables_in(source) & names)
+        return variables_in(source)
     except TemplateError:
-        return False
+        return frozenset()
+
+
+def _uses(source: str, names: frozenset[str]) -> bool:
+    return bool(_used(source) & names)
 
 
 def lint_flow(flow: FlowFile, *, name: str) -> list[Problem]:
@@ -133,7 +137,11 @@ def _check_graph(flow: FlowFile, problem: _Report) -> None:
             "has no path to an end step (the conversation could never finish)",
             "give it a way to an end step (e.g. on_no_answer: unclear)",
         )
+    reported: set[frozenset[str]] = set()
     for cycle in unbounded_cycles(flow):
+        if frozenset(cycle) in reported:
+            continue
+        reported.add(frozenset(cycle))
         loop = " -> ".join([*cycle, cycle[0]])
         problem(
             cycle[0],
@@ -150,7 +158,7 @@ def _check_templates(flow: FlowFile, problem: _Report) -> None:
                 problem(
                     step_name,
                     f"{field}: {reason}",
-                    f"use only {{{{ {' }}, {{{{ '.join(sorted(TEMPLATE_VARIABLES))} }}}}",
+                    f"use only these variables: {', '.join(sorted(TEMPLATE_VARIABLES))}",
                 )
     reason = template_problem(flow.safety_net, PUBLIC_VARIABLES - {"safety_net"})
     if reason:
@@ -160,17 +168,17 @@ def _check_templates(flow: FlowFile, problem: _Report) -> None:
             "the safety net may use only organisation_name and callback_number",
         )
     english = flow.language.startswith("en-")
+    missing = [field for field in ENGINE_PHRASES if getattr(flow.phrases, field) is None]
+    if missing and not english:
+        problem(
+            None,
+            f"phrases missing: {', '.join(missing)}",
+            f"write each in {flow.language} under phrases: (English defaults apply only to "
+            "en- scripts; see docs/call-flows.md)",
+        )
     for field in ENGINE_PHRASES:
         value = getattr(flow.phrases, field)
-        if value is None:
-            if not english:
-                problem(
-                    None,
-                    f"phrases.{field} is missing",
-                    f"write it in {flow.language}; English defaults apply only to en- scripts",
-                )
-            continue
-        if isinstance(value, list):
+        if value is None or isinstance(value, list):
             continue
         allowed = PUBLIC_VARIABLES | (CONFIRM_VARIABLES if field == "confirm" else frozenset())
         reason = template_problem(value, allowed)
@@ -186,11 +194,17 @@ def _check_templates(flow: FlowFile, problem: _Report) -> None:
             continue
         step = flow.steps[step_name]
         for channel in flow.channels:
-            used = [text for text in _texts(flow, step, channel) if _uses(text, PATIENT_VARIABLES)]
+            used = sorted(
+                {
+                    name
+                    for text in _texts(flow, step, channel)
+                    for name in _used(text) & PATIENT_VARIABLES
+                }
+            )
             if used:
                 problem(
                     step_name,
-                    f"says patient details ({', '.join(sorted(PATIENT_VARIABLES))}) "
+                    f"says patient details ({', '.join(used)}) "
                     f"on {channel} before identity is verified on every path",
                     "move this after a verify step's on_success, or remove the detail",
                 )

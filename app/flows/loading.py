@@ -200,6 +200,9 @@ def schema_problems(name: str, error: ValidationError) -> list[Problem]:
         elif kind == "string_type":
             message = f"{where}: expected text, found {item['input']!r}"
             fix = "put the value in quotes"
+        elif kind in ("int_type", "int_parsing", "int_from_float"):
+            message = f"{where}: expected a whole number, found {item['input']!r}"
+            fix = "write a whole number, e.g. 2"
         elif kind == "step_kind":
             message = "has no say, ask, verify or end key"
             fix = "give the step exactly one of say (with next), ask, verify or end"

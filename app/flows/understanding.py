@@ -106,6 +106,19 @@ def _key_from_words(clause: Sequence[str]) -> str | None:
     return word if re.fullmatch(r"[0-9]", word) else None
 
 
+def _option_for_negated(phrase: list[str], options: Sequence[Option]) -> Option | None:
+    """The option whose words include this phrase negated ("not worse"), if exactly one does."""
+    found = {
+        option.key: option
+        for option in options
+        for word in option.words
+        if (negated := tokens(word))[-len(phrase) :] == phrase
+        and len(negated) > len(phrase)
+        and _negated(negated, len(negated) - len(phrase))
+    }
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
 def understand_text(text: str | None, options: Sequence[Option]) -> Understood:
     """Match free text (speech or SMS) against the options of one question."""
     parts = clauses(text or "")
@@ -127,6 +140,9 @@ def understand_text(text: str | None, options: Sequence[Option]) -> Understood:
                 for start, stop in _occurrences(clause, phrase):
                     if not _negated(clause, start):
                         spans.append((start, stop, option))
+                    elif negation := _option_for_negated(phrase, options):
+                        # "not any worse" means the option that says "not worse".
+                        spans.append((start, stop, negation))
         for start, stop, option in spans:
             inside_longer = any(
                 other is not option and s <= start and stop <= e and (e - s) > (stop - start)

@@ -81,19 +81,20 @@ def _dispatch(
     ids: list[int],
     context: ConversationContext,
 ) -> None:
-    """What the dispatcher does after the claim: place, then record the SID (guarded)."""
+    """What the dispatcher does after the claim: commit, place (no transaction open), record."""
     for attempt_id in ids:
         with session_scope(factory) as session:
             attempt = session.get(ContactAttempt, attempt_id)
             assert attempt is not None and attempt.to_number
-            if attempt.channel is Channel.VOICE:
-                placed = provider.place_call(CallRequest(to=attempt.to_number, token=attempt.token))
-            else:
+            to, token, channel = attempt.to_number, attempt.token, attempt.channel
+            body = None
+            if channel is Channel.SMS:
                 body = start_sms_conversation(session, attempt=attempt, context=context)
-                assert body is not None
-                placed = provider.send_sms(
-                    SmsRequest(to=attempt.to_number, token=attempt.token, body=body)
-                )
+        if body is None:
+            placed = provider.place_call(CallRequest(to=to, token=token))
+        else:
+            placed = provider.send_sms(SmsRequest(to=to, token=token, body=body))
+        with session_scope(factory) as session:
             session.execute(
                 update(ContactAttempt)
                 .where(

@@ -70,7 +70,14 @@ def spread_due_times(
     per_second: float,
     rng: random.Random,
 ) -> list[dt.datetime]:
-    """``count`` due times inside the windows from ``start``, each day filled up to the rate."""
+    """``count`` due times inside the windows from ``start``, each day filled up to the rate.
+
+    An always-open window (simulated campaigns only) has no times of day to spread over, so its
+    first calls are packed from ``start`` at the planning share of the rate.
+    """
+    if windows.always_open:
+        gap = 1 / (per_second * PLANNING_HEADROOM)
+        return [start + dt.timedelta(seconds=i * gap) for i in range(count)]
     due: list[dt.datetime] = []
     day_index = 0
     while len(due) < count:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import READ_ONLY
 from app.models import AuditEvent
 
 
@@ -36,7 +35,7 @@ def search_audit_events(
     limit: int = 50,
 ) -> AuditPage:
     """Events matching ``filters`` with ids below ``before_id``, newest first."""
-    query = select(AuditEvent).execution_options(**READ_ONLY)
+    query = select(AuditEvent)
     if filters.actor:
         query = query.where(AuditEvent.actor == filters.actor)
     if filters.action:

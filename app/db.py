@@ -91,12 +91,22 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
 READ_ONLY = {"sqlite_begin": "DEFERRED"}
-"""Execution options for read-only work: on SQLite, do not take the write lock."""
+"""Execution options for read-only work: on SQLite, do not take the write lock.
+
+They act on a connection (``engine.connect().execution_options(**READ_ONLY)``) or a session
+(:func:`read_only`); set on a statement they do nothing, because the transaction has begun.
+"""
+
+
+def read_only(session: Session) -> Session:
+    """Begin ``session``'s transaction without SQLite's write lock; call before its first query."""
+    session.connection(execution_options=READ_ONLY)
+    return session
 
 
 def _begin(connection: Any) -> None:

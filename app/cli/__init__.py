@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import cohort, db, flow, report, review, serve, user
+from app.cli import campaign, cohort, db, demo, flow, report, review, serve, user
 
 cli = typer.Typer(
     name="waitlist",
@@ -19,6 +19,9 @@ cli.add_typer(flow.app, name="flow")
 cli.command()(serve.serve)
 cohort.register(cli)
 cli.command()(report.report)
+cli.add_typer(campaign.app, name="campaign")
+cli.command()(campaign.worker)
+cli.command()(demo.demo)
 
 
 def main() -> None:

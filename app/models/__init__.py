@@ -8,6 +8,7 @@ from app.models.campaign import (
     CampaignStatus,
     Channel,
     ContactAttempt,
+    RateBudget,
 )
 from app.models.cohort import Cohort, ImportJob, ImportRowError, ImportStatus
 from app.models.eligibility import Exclusion
@@ -42,6 +43,7 @@ __all__ = [
     "PathwayOutcome",
     "PathwayStatus",
     "Patient",
+    "RateBudget",
     "ReviewItem",
     "ReviewStatus",
     "Role",

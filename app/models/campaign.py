@@ -76,6 +76,7 @@ class Campaign(Base):
     attempt_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     calls_per_second: Mapped[float] = mapped_column(Float, default=1.0)
     simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    rule_set: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column()
@@ -112,6 +113,8 @@ class ContactAttempt(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column()
     fence: Mapped[int] = mapped_column(Integer, default=0)
+    retry_count: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column()
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     answered_by: Mapped[str | None] = mapped_column(String(32))
     error_code: Mapped[str | None] = mapped_column(String(16))
@@ -123,3 +126,13 @@ class ContactAttempt(Base):
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RateBudget(Base):
+    """A token bucket shared by every worker: one row per Twilio account (and per campaign)."""
+
+    __tablename__ = "rate_budget"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[float] = mapped_column(Float)

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import READ_ONLY
+from app.db import read_only
 from app.models import Patient
 from app.telephony.personas import Directory, SimulatedPerson, persona_for
 from app.telephony.provider import Provider
@@ -22,13 +22,16 @@ def patient_directory(session_factory: sessionmaker[Session], *, seed: int = 0) 
 
     def lookup(phone: str) -> SimulatedPerson | None:
         with session_factory() as session:
-            row = session.execute(
-                select(Patient.id, Patient.date_of_birth)
-                .where(or_(Patient.mobile_phone == phone, Patient.landline_phone == phone))
-                .order_by(Patient.id)
-                .limit(1)
-                .execution_options(**READ_ONLY)
-            ).first()
+            row = (
+                read_only(session)
+                .execute(
+                    select(Patient.id, Patient.date_of_birth)
+                    .where(or_(Patient.mobile_phone == phone, Patient.landline_phone == phone))
+                    .order_by(Patient.id)
+                    .limit(1)
+                )
+                .first()
+            )
         if row is None:
             return None
         return SimulatedPerson(

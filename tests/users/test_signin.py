@@ -165,10 +165,13 @@ def test_an_unknown_username_costs_a_full_password_check(
     def counting_verify(password: str, hashed: str) -> bool:
         checked.append(hashed)
         return real_verify(password, hashed)
+
     monkeypatch.setattr(passwords._hasher, "verify", counting_verify)
     _fail(db_session, "nobody-at-all", at=T0)
     assert len(checked) == 1
     assert checked[0].startswith("$argon2id$")
+
+
 def test_old_attempts_can_be_pruned_without_unlocking_recent_ones(
     db_session: Session, personas: Personas
 ) -> None:

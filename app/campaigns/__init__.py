@@ -1,0 +1,1 @@
+"""Campaigns: planning contact attempts and dispatching them to the telephony provider."""

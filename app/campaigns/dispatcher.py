@@ -1,0 +1,392 @@
+"""The dispatcher's steps for one attempt: claim, check, place, record.
+
+Every step is a guarded UPDATE carrying the fencing counter taken at the claim, and the claim and
+the move to ``placing`` are committed before the provider hears of the contact. A worker whose
+lease expired (it stalled, or died and was replaced) finds its fence stale and its writes refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.campaigns.budget import RateBudget
+from app.campaigns.eligibility import Block, block_for_attempt, contact_number
+from app.campaigns.planning import mark_unreachable
+from app.campaigns.policy import parse_policy
+from app.campaigns.sql import changed
+from app.campaigns.windows import parse_windows
+from app.models import (
+    AttemptStatus,
+    Campaign,
+    CampaignStatus,
+    Channel,
+    ContactAttempt,
+    Pathway,
+    Patient,
+)
+from app.telephony.provider import (
+    CallRequest,
+    Placed,
+    Provider,
+    ProviderError,
+    ProviderTimeoutError,
+    SmsRequest,
+)
+
+log = logging.getLogger(__name__)
+A = AttemptStatus
+
+
+class SmsComposer(Protocol):
+    """Writes the opening text of an SMS conversation from the approved script, and its state."""
+
+    def compose(
+        self, session: Session, *, attempt: ContactAttempt
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The message body and the conversation to keep; None if the script cannot run."""
+        ...
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """Tunables of one worker process."""
+
+    worker_id: str
+    account_key: str
+    account_calls_per_second: float
+    lease: dt.timedelta = dt.timedelta(seconds=120)
+    batch_size: int = 32
+    concurrency: int = 8
+    reconcile_after: dt.timedelta = dt.timedelta(seconds=60)
+    backoff_base_seconds: float = 15.0
+    backoff_cap_seconds: float = 1800.0
+
+
+class Result(StrEnum):
+    """What happened to one claimed attempt."""
+
+    PLACED = "placed"
+    STALE = "stale"
+    DEFERRED = "deferred"
+    CANCELLED = "cancelled"
+    RETRY = "retry"
+    FAILED = "failed"
+    IN_DOUBT = "in_doubt"
+    RELEASED = "released"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An attempt this worker holds, and the fence that proves it."""
+
+    attempt_id: int
+    fence: int
+
+
+def _fenced(claim: Claim, *statuses: AttemptStatus) -> Any:
+    return (
+        update(ContactAttempt)
+        .where(
+            ContactAttempt.id == claim.attempt_id,
+            ContactAttempt.fence == claim.fence,
+            ContactAttempt.status.in_(statuses),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def claim_due(
+    session: Session, *, config: DispatchConfig, now: dt.datetime, limit: int
+) -> list[Claim]:
+    """Claim up to ``limit`` due attempts of running campaigns (the caller commits at once)."""
+    due = (
+        select(ContactAttempt.id)
+        .join(Campaign, Campaign.id == ContactAttempt.campaign_id)
+        .where(
+            ContactAttempt.status == A.PLANNED,
+            ContactAttempt.due_at <= now,
+            Campaign.status == CampaignStatus.RUNNING,
+        )
+        .order_by(ContactAttempt.due_at)
+        .limit(limit)
+        .with_for_update(of=ContactAttempt, skip_locked=True)
+    )
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    rows = session.execute(
+        update(ContactAttempt)
+        .where(ContactAttempt.id.in_(ids), ContactAttempt.status == A.PLANNED)
+        .values(
+            status=A.CLAIMED,
+            claimed_by=config.worker_id,
+            lease_expires_at=now + config.lease,
+            fence=ContactAttempt.fence + 1,
+        )
+        .returning(ContactAttempt.id, ContactAttempt.fence)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [Claim(attempt_id=row[0], fence=row[1]) for row in rows]
+
+
+def release(session: Session, *, claim: Claim, due_at: dt.datetime | None = None) -> bool:
+    """Give a claimed attempt back to the queue (optionally due later)."""
+    values: dict[str, Any] = {"status": A.PLANNED, "claimed_by": None, "lease_expires_at": None}
+    if due_at is not None:
+        values["due_at"] = due_at
+    return bool(changed(session, _fenced(claim, A.CLAIMED).values(**values)))
+
+
+@dataclass(frozen=True)
+class Ready:
+    """An attempt moved to ``placing``: everything the provider call needs."""
+
+    claim: Claim
+    campaign_id: int
+    calls_per_second: float
+    channel: Channel
+    to: str
+    token: str
+    body: str | None
+
+
+def prepare(
+    session: Session,
+    *,
+    claim: Claim,
+    config: DispatchConfig,
+    now: dt.datetime,
+    composer: SmsComposer,
+    rng: random.Random,
+) -> Ready | Result:
+    """Re-check everything at placing time; move ``claimed -> placing`` or say why not."""
+    row = session.execute(
+        select(ContactAttempt, Campaign, Pathway, Patient)
+        .join(Campaign, Campaign.id == ContactAttempt.campaign_id)
+        .join(Pathway, Pathway.id == ContactAttempt.pathway_id)
+        .join(Patient, Patient.id == ContactAttempt.patient_id)
+        .where(ContactAttempt.id == claim.attempt_id)
+        # One patient's attempts are checked and moved to placing one at a time (PostgreSQL;
+        # SQLite's write transactions are serial already), so two never go out together.
+        .with_for_update(of=Patient)
+    ).one()
+    attempt, campaign, pathway, patient = row
+    if attempt.fence != claim.fence or attempt.status != A.CLAIMED:
+        return Result.STALE
+    if campaign.status != CampaignStatus.RUNNING:
+        release(session, claim=claim)
+        return Result.RELEASED
+    windows = parse_windows(campaign.calling_windows)
+    if not windows.is_open(now):
+        release(session, claim=claim, due_at=windows.next_open(now))
+        return Result.DEFERRED
+    today = dt.datetime.combine(windows.local_date(now), dt.time(0), tzinfo=windows.zone)
+    block = block_for_attempt(
+        session, attempt=attempt, pathway=pathway, patient=patient, today_starts_at=today
+    )
+    if block is not None and not block.final:
+        tomorrow = today + dt.timedelta(days=1, hours=rng.uniform(0, 8))
+        release(session, claim=claim, due_at=windows.next_open(tomorrow.astimezone(dt.UTC)))
+        return Result.DEFERRED
+    if block is not None:
+        session.execute(
+            _fenced(claim, A.CLAIMED).values(
+                status=A.CANCELLED, error_code=block.value, lease_expires_at=None
+            )
+        )
+        if block == Block.NO_NUMBER:
+            mark_unreachable(
+                session, campaign=campaign, pathway=pathway, note="no usable number", now=now
+            )
+        return Result.CANCELLED
+    to = contact_number(patient, sms=attempt.channel == Channel.SMS)
+    assert to is not None  # block_for_attempt refused NO_NUMBER
+    body, conversation = None, attempt.conversation
+    if attempt.channel == Channel.SMS:
+        opening = composer.compose(session, attempt=attempt)
+        if opening is None:
+            session.execute(
+                _fenced(claim, A.CLAIMED).values(
+                    status=A.CANCELLED,
+                    error_code="script_changed",
+                    ended_at=now,
+                    lease_expires_at=None,
+                )
+            )
+            log.warning("attempt %s: the campaign's script cannot run; not sent", attempt.id)
+            return Result.CANCELLED
+        body, conversation = opening
+    moved = changed(
+        session,
+        _fenced(claim, A.CLAIMED).values(
+            status=A.PLACING,
+            to_number=to,
+            dispatched_at=now,
+            lease_expires_at=now + config.lease,
+            conversation=conversation,
+        ),
+    )
+    if moved != 1:
+        return Result.STALE
+    return Ready(
+        claim=claim,
+        campaign_id=campaign.id,
+        calls_per_second=campaign.calls_per_second,
+        channel=attempt.channel,
+        to=to,
+        token=attempt.token,
+        body=body,
+    )
+
+
+def contact(provider: Provider, ready: Ready) -> Placed:
+    """Ask the provider to ring or text (the one step that reaches the outside world)."""
+    if ready.channel == Channel.SMS:
+        assert ready.body is not None
+        return provider.send_sms(SmsRequest(to=ready.to, token=ready.token, body=ready.body))
+    return provider.place_call(CallRequest(to=ready.to, token=ready.token))
+
+
+def record_placed(session: Session, *, claim: Claim, sid: str, now: dt.datetime) -> Result:
+    """Store the provider's id; a webhook may already have moved the attempt further on."""
+    count = changed(
+        session,
+        _fenced(claim, A.PLACING, A.PLACED, A.IN_PROGRESS, *_TERMINAL).values(
+            provider_sid=sid,
+            status=case(
+                (ContactAttempt.status == A.PLACING, A.PLACED), else_=ContactAttempt.status
+            ),
+            placed_at=now,
+            lease_expires_at=None,
+        ),
+    )
+    return Result.PLACED if count == 1 else Result.STALE
+
+
+_TERMINAL = (A.COMPLETED, A.NO_ANSWER, A.BUSY, A.FAILED, A.VOICEMAIL, A.CANCELLED)
+
+
+def record_failure(
+    session: Session,
+    *,
+    claim: Claim,
+    error: BaseException,
+    config: DispatchConfig,
+    retries_allowed: int,
+    retry_count: int,
+    now: dt.datetime,
+    rng: random.Random,
+) -> Result:
+    """Decide what a failed provider call means: in doubt, retry later, or failed for good."""
+    if isinstance(error, ProviderTimeoutError) or not isinstance(error, ProviderError):
+        # The provider may have placed it: never retry before reconciling.
+        values: dict[str, Any] = {
+            "status": A.IN_DOUBT,
+            "error_code": "timeout" if isinstance(error, ProviderTimeoutError) else "unknown",
+            "lease_expires_at": now + config.reconcile_after,
+        }
+        result = Result.IN_DOUBT
+    elif error.permanent or retry_count >= retries_allowed:
+        values = {
+            "status": A.FAILED,
+            "error_code": error.code,
+            "ended_at": now,
+            "lease_expires_at": None,
+        }
+        result = Result.FAILED
+    else:
+        backoff = min(config.backoff_cap_seconds, config.backoff_base_seconds * 2**retry_count)
+        values = {
+            "status": A.PLANNED,
+            "error_code": error.code,
+            "retry_count": retry_count + 1,
+            "due_at": now + dt.timedelta(seconds=backoff * rng.uniform(0.5, 1.0)),
+            "claimed_by": None,
+            "lease_expires_at": None,
+            "dispatched_at": None,
+        }
+        result = Result.RETRY
+    values["error_message"] = str(error)[:500]
+    count = changed(session, _fenced(claim, A.PLACING).values(**values))
+    return result if count == 1 else Result.STALE
+
+
+def dispatch_one(
+    *,
+    session_factory: sessionmaker[Session],
+    provider: Provider,
+    budget: RateBudget,
+    composer: SmsComposer,
+    config: DispatchConfig,
+    claim: Claim,
+    clock: Callable[[], dt.datetime],
+    stop: threading.Event,
+    rng: random.Random,
+) -> Result:
+    """Take one claimed attempt through to placed, deferred, retry, failed or in doubt."""
+    if stop.is_set():
+        with session_factory() as session:
+            release(session, claim=claim)
+            session.commit()
+        return Result.RELEASED
+    with session_factory() as session:
+        campaign_id, campaign_rate = session.execute(
+            select(Campaign.id, Campaign.calls_per_second)
+            .join(ContactAttempt, ContactAttempt.campaign_id == Campaign.id)
+            .where(ContactAttempt.id == claim.attempt_id)
+        ).one()
+        session.rollback()
+    limits = [(config.account_key, config.account_calls_per_second)]
+    if campaign_rate < config.account_calls_per_second:
+        limits.append((f"campaign:{campaign_id}", campaign_rate))
+    if not budget.acquire(limits, stop=stop):
+        with session_factory() as session:
+            release(session, claim=claim)
+            session.commit()
+        return Result.RELEASED
+    with session_factory() as session:
+        outcome = prepare(
+            session, claim=claim, config=config, now=clock(), composer=composer, rng=rng
+        )
+        session.commit()
+    if not isinstance(outcome, Ready):
+        return outcome
+    try:
+        placed = contact(provider, outcome)
+    except Exception as error:  # every failure is recorded, none is lost
+        with session_factory() as session:
+            attempt = session.get(ContactAttempt, claim.attempt_id)
+            campaign = session.get(Campaign, outcome.campaign_id)
+            assert attempt is not None and campaign is not None
+            policy = parse_policy(campaign.attempt_policy)
+            result = record_failure(
+                session,
+                claim=claim,
+                error=error,
+                config=config,
+                retries_allowed=policy.max_retries,
+                retry_count=attempt.retry_count,
+                now=clock(),
+                rng=rng,
+            )
+            session.commit()
+        log.info("attempt %s: %s (%s)", claim.attempt_id, result, type(error).__name__)
+        return result
+    with session_factory() as session:
+        result = record_placed(session, claim=claim, sid=placed.sid, now=clock())
+        session.commit()
+    if result == Result.STALE:
+        log.warning(
+            "attempt %s: placed after its lease was lost; reconciliation owns it", claim.attempt_id
+        )
+    return result

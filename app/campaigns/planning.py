@@ -1,0 +1,268 @@
+"""Planning: contact-attempt rows written ahead of time, due inside the calling windows.
+
+The first call of every eligible pathway is spread across the opening hours of the first days
+(within the campaign's rate, leaving room for retries); each later attempt is planned when the
+previous one ends without an answer, on a later day and at a different time of day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from app.campaigns.eligibility import block_for_pathway, contact_number
+from app.campaigns.policy import AttemptPolicy, parse_policy
+from app.campaigns.windows import CLOSING_MARGIN, CallingWindows, parse_windows
+from app.models import Campaign, Channel, ContactAttempt, Outcome, Pathway, Patient
+from app.outcomes.service import record_outcome
+
+# Plan first calls at this share of the rate so retries and follow-ups still fit in the day.
+PLANNING_HEADROOM = 0.8
+# Local-clock bands that make "different times of day" concrete.
+BANDS = ((dt.time(0), dt.time(12)), (dt.time(12), dt.time(15, 30)), (dt.time(15, 30), dt.time.max))
+
+
+def new_token() -> str:
+    """An unguessable token for callback URLs (and the attempt's idempotency key)."""
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """What planning did for a campaign."""
+
+    planned: int
+    skipped: dict[str, int]
+    unreachable: int
+
+
+def _open_slots(
+    windows: CallingWindows, start: dt.datetime, days: int
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The open intervals of ``days`` calling days from ``start`` (always-open: whole days)."""
+    slots: list[tuple[dt.datetime, dt.datetime]] = []
+    day = windows.local_date(start)
+    while len({windows.local_date(a) for a, _ in slots}) < days:
+        if windows.always_open:
+            opens = dt.datetime.combine(day, dt.time(0), tzinfo=windows.zone).astimezone(dt.UTC)
+            intervals = [(opens, opens + dt.timedelta(days=1))]
+        else:
+            intervals = windows.intervals_on(day)
+        for opens, closes in intervals:
+            opens, closes = max(opens, start), closes - CLOSING_MARGIN
+            if opens < closes:
+                slots.append((opens, closes))
+        day += dt.timedelta(days=1)
+    return slots
+
+
+def spread_due_times(
+    count: int,
+    *,
+    windows: CallingWindows,
+    start: dt.datetime,
+    per_second: float,
+    rng: random.Random,
+) -> list[dt.datetime]:
+    """``count`` due times inside the windows from ``start``, each day filled up to the rate.
+
+    An always-open window (simulated campaigns only) has no times of day to spread over, so its
+    first calls are packed from ``start`` at the planning share of the rate.
+    """
+    if windows.always_open:
+        gap = 1 / (per_second * PLANNING_HEADROOM)
+        return [start + dt.timedelta(seconds=i * gap) for i in range(count)]
+    due: list[dt.datetime] = []
+    day_index = 0
+    while len(due) < count:
+        day_slots = _open_slots(windows, start, day_index + 1)
+        last_day = windows.local_date(day_slots[-1][0])
+        today = [(a, b) for a, b in day_slots if windows.local_date(a) == last_day]
+        seconds = sum((b - a).total_seconds() for a, b in today)
+        capacity = max(1, int(seconds * per_second * PLANNING_HEADROOM))
+        for _ in range(min(capacity, count - len(due))):
+            offset = rng.uniform(0, seconds)
+            for opens, closes in today:
+                length = (closes - opens).total_seconds()
+                if offset <= length:
+                    due.append(opens + dt.timedelta(seconds=offset))
+                    break
+                offset -= length
+        day_index += 1
+    return sorted(due)
+
+
+def plan_campaign(
+    session: Session, *, campaign: Campaign, now: dt.datetime, rng: random.Random | None = None
+) -> PlanReport:
+    """Plan the first attempt of every eligible pathway in the campaign's cohort."""
+    rng = rng or random.Random()  # noqa: S311 - spreading times, not secrets
+    windows = parse_windows(campaign.calling_windows)
+    rows = session.execute(
+        select(Pathway, Patient)
+        .join(Patient, Patient.id == Pathway.patient_id)
+        .where(Pathway.cohort_id == campaign.cohort_id)
+        .order_by(Pathway.id)
+    ).all()
+    skipped: dict[str, int] = defaultdict(int)
+    unreachable = 0
+    by_patient: dict[int, list[tuple[Pathway, Patient]]] = defaultdict(list)
+    for pathway, patient in rows:
+        block = block_for_pathway(session, pathway=pathway, patient=patient)
+        if block is not None:
+            skipped[block.value] += 1
+        elif contact_number(patient, sms=False) is None:
+            mark_unreachable(
+                session, campaign=campaign, pathway=pathway, note="no telephone number", now=now
+            )
+            unreachable += 1
+        else:
+            by_patient[patient.id].append((pathway, patient))
+    # A patient with several pathways gets them on successive days, never two on one day.
+    waves: list[list[tuple[Pathway, Patient]]] = []
+    for entries in by_patient.values():
+        for index, entry in enumerate(entries):
+            if index == len(waves):
+                waves.append([])
+            waves[index].append(entry)
+    start = max(campaign.starts_at or now, now)
+    values = []
+    for wave in waves:
+        due_times = spread_due_times(
+            len(wave), windows=windows, start=start, per_second=campaign.calls_per_second, rng=rng
+        )
+        rng.shuffle(due_times)
+        for (pathway, patient), due_at in zip(wave, due_times, strict=True):
+            values.append(_attempt_values(campaign, pathway, patient, 1, Channel.VOICE, due_at))
+        start = windows.next_open(
+            dt.datetime.combine(
+                windows.local_date(max(due_times)) + dt.timedelta(days=1),
+                dt.time(0),
+                tzinfo=windows.zone,
+            ).astimezone(dt.UTC)
+        )
+    if values:
+        session.execute(insert(ContactAttempt), values)
+    return PlanReport(planned=len(values), skipped=dict(skipped), unreachable=unreachable)
+
+
+def _attempt_values(
+    campaign: Campaign,
+    pathway: Pathway,
+    patient: Patient,
+    number: int,
+    channel: Channel,
+    due_at: dt.datetime,
+) -> dict[str, object]:
+    return {
+        "campaign_id": campaign.id,
+        "pathway_id": pathway.id,
+        "patient_id": patient.id,
+        "attempt_number": number,
+        "channel": channel,
+        "status": "planned",
+        "token": new_token(),
+        "due_at": due_at,
+        "to_number": contact_number(patient, sms=channel == Channel.SMS),
+        "fence": 0,
+        "retry_count": 0,
+        "conversation": {},
+    }
+
+
+def band_of(windows: CallingWindows, at: dt.datetime) -> int:
+    """Which time-of-day band (morning, early afternoon, late) ``at`` falls in locally."""
+    local = at.astimezone(windows.zone).time()
+    return next(i for i, (start, end) in enumerate(BANDS) if start <= local < end)
+
+
+def next_attempt_time(
+    *,
+    windows: CallingWindows,
+    policy: AttemptPolicy,
+    previous: list[dt.datetime],
+    after: dt.datetime,
+    rng: random.Random,
+) -> dt.datetime:
+    """A due time on a later day than the last attempt, >= min gap after it, in an unused band."""
+    last = max([*previous, after])
+    earliest = last + dt.timedelta(hours=policy.min_gap_hours)
+    used = {band_of(windows, at) for at in previous}
+    wanted = [band for band in range(len(BANDS)) if band not in used] or list(range(len(BANDS)))
+    day = windows.local_date(last) + dt.timedelta(days=1 if policy.one_contact_per_day else 0)
+    for _ in range(60):
+        for band in wanted:
+            start, end = BANDS[band]
+            lo = dt.datetime.combine(day, start, tzinfo=windows.zone).astimezone(dt.UTC)
+            hi = (
+                dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=windows.zone)
+                if end == dt.time.max
+                else dt.datetime.combine(day, end, tzinfo=windows.zone)
+            ).astimezone(dt.UTC)
+            choices = [
+                (max(a, lo, earliest), min(b - CLOSING_MARGIN, hi))
+                for a, b in windows.intervals_on(day)
+            ]
+            choices = [(a, b) for a, b in choices if a < b]
+            if windows.always_open and earliest < hi:
+                choices = [(max(lo, earliest), hi)]
+            if choices:
+                a, b = rng.choice(choices)
+                return a + dt.timedelta(seconds=rng.uniform(0, (b - a).total_seconds()))
+        day += dt.timedelta(days=1)
+    return windows.next_open(earliest)
+
+
+def plan_follow_up(
+    session: Session,
+    *,
+    campaign: Campaign,
+    pathway: Pathway,
+    patient: Patient,
+    attempts: list[ContactAttempt],
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> ContactAttempt | None:
+    """After an attempt ended without a conversation: plan the next one, or mark unreachable."""
+    rng = rng or random.Random()  # noqa: S311 - spreading times, not secrets
+    policy = parse_policy(campaign.attempt_policy)
+    windows = parse_windows(campaign.calling_windows)
+    number = max(a.attempt_number for a in attempts) + 1
+    channel = Channel.VOICE if number <= policy.calls else Channel.SMS
+    if number > policy.calls and (
+        number != policy.sms_attempt_number or contact_number(patient, sms=True) is None
+    ):
+        mark_unreachable(
+            session, campaign=campaign, pathway=pathway, note="attempt policy exhausted", now=now
+        )
+        return None
+    previous = [a.dispatched_at or a.due_at for a in attempts]
+    due_at = next_attempt_time(
+        windows=windows, policy=policy, previous=previous, after=now, rng=rng
+    )
+    attempt = ContactAttempt(**_attempt_values(campaign, pathway, patient, number, channel, due_at))
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def mark_unreachable(
+    session: Session, *, campaign: Campaign, pathway: Pathway, note: str, now: dt.datetime
+) -> None:
+    """Record that the policy could not reach the patient (for staff to phone or write)."""
+    if pathway.outcome == Outcome.UNREACHABLE:
+        return
+    record_outcome(
+        session,
+        pathway=pathway,
+        outcome=Outcome.UNREACHABLE,
+        campaign_id=campaign.id,
+        note=note,
+        now=now,
+    )

@@ -1,0 +1,48 @@
+"""The attempt policy: how often, how far apart and by which channel a patient is tried."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from app.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class AttemptPolicy:
+    """Up to ``calls`` calls at different times of day, then one SMS, then unreachable."""
+
+    calls: int = 3
+    min_gap_hours: float = 4.0
+    sms: bool = True
+    sms_reply_hours: float = 48.0
+    max_retries: int = 6
+    one_contact_per_day: bool = True
+
+    @property
+    def sms_attempt_number(self) -> int | None:
+        """The attempt number of the closing SMS, if the policy sends one."""
+        return self.calls + 1 if self.sms else None
+
+    def as_json(self) -> dict[str, Any]:
+        """The policy as stored on the campaign."""
+        return asdict(self)
+
+
+def parse_policy(document: dict[str, Any] | None) -> AttemptPolicy:
+    """Validate a campaign's ``attempt_policy`` JSON (empty means the defaults)."""
+    document = dict(document or {})
+    unknown = set(document) - set(AttemptPolicy.__dataclass_fields__)
+    if unknown:
+        raise InvalidInputError(f"unknown attempt policy fields: {', '.join(sorted(unknown))}")
+    try:
+        policy = AttemptPolicy(**document)
+    except TypeError as exc:
+        raise InvalidInputError(f"invalid attempt policy: {exc}") from exc
+    if not 1 <= policy.calls <= 6:
+        raise InvalidInputError("an attempt policy makes between 1 and 6 calls")
+    if policy.min_gap_hours < 1:
+        raise InvalidInputError("attempts must be at least an hour apart")
+    if not 0 <= policy.max_retries <= 20:
+        raise InvalidInputError("max_retries must be between 0 and 20")
+    return policy

@@ -1,0 +1,435 @@
+"""Periodic work of the dispatcher: leases, reconciliation, follow-ups, campaign start and end.
+
+Any number of workers may run these at once: every change is a guarded UPDATE (or an insert under
+a unique key), so two workers doing the same sweep change each row at most once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from app.campaigns.dispatcher import Claim, DispatchConfig
+from app.campaigns.planning import mark_unreachable, plan_follow_up
+from app.campaigns.policy import parse_policy
+from app.campaigns.sql import changed
+from app.campaigns.windows import parse_windows
+from app.models import (
+    AttemptStatus,
+    Campaign,
+    CampaignStatus,
+    Channel,
+    ContactAttempt,
+    Outcome,
+    Pathway,
+    Patient,
+)
+from app.telephony.provider import Provider, ProviderError
+
+log = logging.getLogger(__name__)
+A = AttemptStatus
+UNANSWERED = (A.NO_ANSWER, A.BUSY, A.VOICEMAIL, A.FAILED)
+# A connected call that ended without any outcome counts as unanswered after this long.
+SILENT_COMPLETION = dt.timedelta(minutes=15)
+# What the provider says about a contact, as an attempt state (Twilio's words).
+PROVIDER_STATES = {
+    "queued": A.PLACED,
+    "initiated": A.PLACED,
+    "ringing": A.PLACED,
+    "accepted": A.PLACED,
+    "sending": A.PLACED,
+    "sent": A.PLACED,
+    "delivered": A.PLACED,
+    "in-progress": A.IN_PROGRESS,
+    "completed": A.COMPLETED,
+    "busy": A.BUSY,
+    "no-answer": A.NO_ANSWER,
+    "failed": A.FAILED,
+    "undelivered": A.FAILED,
+    "canceled": A.FAILED,
+}
+
+
+def start_due_campaigns(session: Session, *, now: dt.datetime) -> int:
+    """``scheduled -> running`` for campaigns whose start time has come."""
+    return changed(
+        session,
+        update(Campaign)
+        .where(
+            Campaign.status == CampaignStatus.SCHEDULED,
+            or_(Campaign.starts_at.is_(None), Campaign.starts_at <= now),
+        )
+        .values(status=CampaignStatus.RUNNING, started_at=now)
+        .execution_options(synchronize_session=False),
+    )
+
+
+def recover_expired_leases(
+    session: Session, *, now: dt.datetime, config: DispatchConfig
+) -> tuple[int, int]:
+    """A dead or stalled worker's attempts: claimed ones go back, placing ones become in doubt.
+
+    Both bump the fence, so the old worker's late writes are refused.
+    """
+    expired = and_(
+        ContactAttempt.lease_expires_at.is_not(None), ContactAttempt.lease_expires_at < now
+    )
+    released = changed(
+        session,
+        update(ContactAttempt)
+        .where(ContactAttempt.status == A.CLAIMED, expired)
+        .values(
+            status=A.PLANNED, claimed_by=None, lease_expires_at=None, fence=ContactAttempt.fence + 1
+        )
+        .execution_options(synchronize_session=False),
+    )
+    doubted = changed(
+        session,
+        update(ContactAttempt)
+        .where(ContactAttempt.status == A.PLACING, expired)
+        .values(
+            status=A.IN_DOUBT,
+            error_code="lease_expired",
+            lease_expires_at=now + config.reconcile_after,
+            fence=ContactAttempt.fence + 1,
+        )
+        .execution_options(synchronize_session=False),
+    )
+    return released, doubted
+
+
+@dataclass(frozen=True)
+class Doubt:
+    """An in-doubt attempt taken for reconciliation."""
+
+    claim: Claim
+    channel: Channel
+    to: str | None
+    since: dt.datetime | None
+    sid: str | None
+
+
+def reconcile_in_doubt(
+    *,
+    session_factory: sessionmaker[Session],
+    provider: Provider,
+    config: DispatchConfig,
+    clock: Callable[[], dt.datetime],
+    limit: int = 50,
+) -> int:
+    """Ask the provider whether each in-doubt attempt was placed; only then may it be retried."""
+    with session_factory() as session:
+        now = clock()
+        due = (
+            select(ContactAttempt.id)
+            .where(ContactAttempt.status == A.IN_DOUBT, ContactAttempt.lease_expires_at <= now)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = session.execute(
+            update(ContactAttempt)
+            .where(ContactAttempt.id.in_(due), ContactAttempt.status == A.IN_DOUBT)
+            .values(
+                fence=ContactAttempt.fence + 1,
+                claimed_by=config.worker_id,
+                lease_expires_at=now + config.lease,
+            )
+            .returning(
+                ContactAttempt.id,
+                ContactAttempt.fence,
+                ContactAttempt.channel,
+                ContactAttempt.to_number,
+                ContactAttempt.dispatched_at,
+                ContactAttempt.provider_sid,
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+        session.commit()
+    doubts = [Doubt(Claim(r[0], r[1]), Channel(r[2]), r[3], r[4], r[5]) for r in rows]
+    for doubt in doubts:
+        _reconcile_one(session_factory=session_factory, provider=provider, doubt=doubt, clock=clock)
+    return len(doubts)
+
+
+def _reconcile_one(
+    *,
+    session_factory: sessionmaker[Session],
+    provider: Provider,
+    doubt: Doubt,
+    clock: Callable[[], dt.datetime],
+) -> None:
+    found = None
+    if doubt.to is not None and doubt.since is not None:
+        try:
+            found = provider.find_contact(
+                channel=doubt.channel.value,
+                to=doubt.to,
+                since=doubt.since - dt.timedelta(minutes=1),
+                sid=doubt.sid,
+            )
+        except ProviderError as error:
+            log.warning(
+                "attempt %s: reconciliation failed (%s); retrying later",
+                doubt.claim.attempt_id,
+                error.code,
+            )
+            return  # the reconcile lease expires and another pass tries again
+    now = clock()
+    with session_factory() as session:
+        guard = (
+            update(ContactAttempt)
+            .where(
+                ContactAttempt.id == doubt.claim.attempt_id,
+                ContactAttempt.fence == doubt.claim.fence,
+                ContactAttempt.status == A.IN_DOUBT,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if found is not None:
+            state = PROVIDER_STATES.get(found.status, A.PLACED)
+            owner = session.scalar(
+                select(ContactAttempt.id).where(ContactAttempt.provider_sid == found.sid)
+            )
+            if owner in (None, doubt.claim.attempt_id):
+                session.execute(
+                    guard.values(
+                        status=state,
+                        provider_sid=found.sid,
+                        placed_at=found.created_at or now,
+                        lease_expires_at=None,
+                        error_code=None,
+                    )
+                )
+                session.commit()
+                return
+        # Not placed: it is safe to try again, as a fresh claim, inside the window.
+        session.execute(
+            guard.values(
+                status=A.PLANNED,
+                claimed_by=None,
+                lease_expires_at=None,
+                dispatched_at=None,
+                retry_count=ContactAttempt.retry_count + 1,
+                due_at=now,
+            )
+        )
+        session.commit()
+
+
+# Twilio ends any call after four hours; a voice attempt quiet for longer than this lost its
+# webhooks (our endpoint was down, or Twilio gave up), so we ask Twilio what became of it.
+STALE_CALL = dt.timedelta(hours=2)
+# How long before the same stale attempt is asked about again (the provider may be down).
+STALE_RECHECK = dt.timedelta(minutes=15)
+ENDED = (A.COMPLETED, A.NO_ANSWER, A.BUSY, A.FAILED, A.CANCELLED)
+
+
+def reconcile_stale_calls(
+    *,
+    session_factory: sessionmaker[Session],
+    provider: Provider,
+    clock: Callable[[], dt.datetime],
+    stale_after: dt.timedelta = STALE_CALL,
+    limit: int = 50,
+) -> int:
+    """Voice attempts left ``placed``/``in_progress`` with no webhook for ``stale_after``.
+
+    Each is checked out for ``STALE_RECHECK`` (a guarded UPDATE of ``lease_expires_at``, which a
+    placed attempt does not otherwise use), so concurrent workers ask about it once; then the
+    provider's final state is applied forward-only, as a webhook would have been. A contact the
+    provider has no record of ends ``failed`` (``lost``), so follow-ups and completion go on.
+    """
+    now = clock()
+    stale = and_(
+        ContactAttempt.channel == Channel.VOICE,
+        ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS)),
+        ContactAttempt.updated_at < now - stale_after,
+        or_(ContactAttempt.lease_expires_at.is_(None), ContactAttempt.lease_expires_at < now),
+    )
+    with session_factory() as session:
+        ids = list(session.scalars(select(ContactAttempt.id).where(stale).limit(limit)))
+        taken = []
+        for attempt_id in ids:
+            row = session.execute(
+                update(ContactAttempt)
+                .where(ContactAttempt.id == attempt_id, stale)
+                .values(lease_expires_at=now + STALE_RECHECK)
+                .returning(
+                    ContactAttempt.id,
+                    ContactAttempt.to_number,
+                    ContactAttempt.dispatched_at,
+                    ContactAttempt.provider_sid,
+                )
+                .execution_options(synchronize_session=False)
+            ).first()
+            if row is not None:
+                taken.append(row)
+        session.commit()
+    for attempt_id, to, since, sid in taken:
+        try:
+            found = provider.find_contact(
+                channel="voice",
+                to=to or "",
+                since=(since or now - stale_after) - dt.timedelta(minutes=1),
+                sid=sid,
+            )
+        except ProviderError as error:
+            log.warning("attempt %s: stale-call check failed (%s)", attempt_id, error.code)
+            continue
+        state = A.FAILED if found is None else PROVIDER_STATES.get(found.status, A.PLACED)
+        if state not in ENDED:
+            continue  # still ringing or talking by the provider's account: ask again later
+        with session_factory() as session:
+            session.execute(
+                update(ContactAttempt)
+                .where(
+                    ContactAttempt.id == attempt_id,
+                    ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS)),
+                )
+                .values(
+                    status=state,
+                    ended_at=now,
+                    lease_expires_at=None,
+                    updated_at=now,
+                    error_code="lost" if found is None else "no_webhook",
+                )
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        log.info("attempt %s: reconciled a stale call as %s", attempt_id, state)
+    return len(taken)
+
+
+def plan_follow_ups(
+    session: Session, *, now: dt.datetime, limit: int = 200, rng: random.Random | None = None
+) -> int:
+    """Plan the next attempt after each unanswered one whose pathway is still undecided."""
+    later = aliased(ContactAttempt)
+    has_later = exists().where(
+        later.campaign_id == ContactAttempt.campaign_id,
+        later.pathway_id == ContactAttempt.pathway_id,
+        later.attempt_number > ContactAttempt.attempt_number,
+    )
+    unanswered = or_(
+        ContactAttempt.status.in_(UNANSWERED),
+        and_(
+            ContactAttempt.status == A.COMPLETED,
+            ContactAttempt.channel == Channel.VOICE,
+            ContactAttempt.updated_at < now - SILENT_COMPLETION,
+        ),
+    )
+    rows = session.execute(
+        select(ContactAttempt, Campaign, Pathway, Patient)
+        .join(Campaign, Campaign.id == ContactAttempt.campaign_id)
+        .join(Pathway, Pathway.id == ContactAttempt.pathway_id)
+        .join(Patient, Patient.id == ContactAttempt.patient_id)
+        .where(
+            unanswered,
+            ~has_later,
+            Pathway.outcome == Outcome.PENDING,
+            Campaign.status.in_((CampaignStatus.RUNNING, CampaignStatus.PAUSED)),
+        )
+        .limit(limit)
+    ).all()
+    planned = 0
+    for attempt, campaign, pathway, patient in rows:
+        history = list(
+            session.scalars(
+                select(ContactAttempt).where(
+                    ContactAttempt.campaign_id == campaign.id,
+                    ContactAttempt.pathway_id == pathway.id,
+                )
+            )
+        )
+        try:
+            with session.begin_nested():
+                if plan_follow_up(
+                    session,
+                    campaign=campaign,
+                    pathway=pathway,
+                    patient=patient,
+                    attempts=history,
+                    now=now,
+                    rng=rng,
+                ):
+                    planned += 1
+        except IntegrityError:
+            log.info("attempt %s: another worker planned its follow-up", attempt.id)
+    return planned
+
+
+def expire_sms_replies(session: Session, *, now: dt.datetime, limit: int = 200) -> int:
+    """After the closing SMS's reply time, an undecided pathway is unreachable."""
+    rows = session.execute(
+        select(ContactAttempt, Campaign, Pathway)
+        .join(Campaign, Campaign.id == ContactAttempt.campaign_id)
+        .join(Pathway, Pathway.id == ContactAttempt.pathway_id)
+        .where(
+            ContactAttempt.channel == Channel.SMS,
+            ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS, A.COMPLETED)),
+            Pathway.outcome == Outcome.PENDING,
+        )
+        .limit(limit)
+    ).all()
+    marked = 0
+    for attempt, campaign, pathway in rows:
+        hours = parse_policy(campaign.attempt_policy).sms_reply_hours
+        sent = attempt.placed_at or attempt.dispatched_at
+        if sent is not None and sent + dt.timedelta(hours=hours) <= now:
+            mark_unreachable(
+                session, campaign=campaign, pathway=pathway, note="no reply to SMS", now=now
+            )
+            marked += 1
+    return marked
+
+
+def complete_finished_campaigns(session: Session, *, now: dt.datetime) -> int:
+    """``running -> completed`` once nothing is queued, in flight or awaiting a follow-up."""
+    busy = exists().where(
+        ContactAttempt.campaign_id == Campaign.id,
+        or_(
+            ContactAttempt.status.in_((A.PLANNED, A.CLAIMED, A.PLACING, A.IN_DOUBT)),
+            and_(
+                ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS)),
+                exists().where(
+                    Pathway.id == ContactAttempt.pathway_id, Pathway.outcome == Outcome.PENDING
+                ),
+            ),
+        ),
+    )
+    later = aliased(ContactAttempt)
+    awaiting = exists().where(
+        ContactAttempt.campaign_id == Campaign.id,
+        ContactAttempt.status.in_((*UNANSWERED, A.COMPLETED)),
+        exists().where(Pathway.id == ContactAttempt.pathway_id, Pathway.outcome == Outcome.PENDING),
+        ~exists().where(
+            later.campaign_id == ContactAttempt.campaign_id,
+            later.pathway_id == ContactAttempt.pathway_id,
+            later.attempt_number > ContactAttempt.attempt_number,
+        ),
+    )
+    return changed(
+        session,
+        update(Campaign)
+        .where(Campaign.status == CampaignStatus.RUNNING, ~busy, ~awaiting)
+        .values(status=CampaignStatus.COMPLETED, finished_at=now)
+        .execution_options(synchronize_session=False),
+    )
+
+
+def windows_of(campaign: Campaign) -> str:
+    """A one-line description of a campaign's calling windows (for status output)."""
+    windows = parse_windows(campaign.calling_windows)
+    if windows.always_open:
+        return "always open (SIMULATED campaign: demo only)"
+    return "; ".join(
+        f"{day} " + ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans)
+        for day, spans in windows.weekly.items()
+    )

@@ -1,0 +1,185 @@
+"""The worker loop: claim what is due, place it with bounded concurrency, keep house, stop cleanly.
+
+SIGTERM (or the stop event) ends claiming at once; attempts already with the provider are finished
+and recorded; attempts claimed but not started are released for another worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.campaigns import scheduled
+from app.campaigns.budget import RateBudget
+from app.campaigns.dispatcher import DispatchConfig, Result, SmsComposer, claim_due, dispatch_one
+from app.db import utcnow
+from app.telephony.provider import Provider
+
+log = logging.getLogger(__name__)
+
+
+class WorkerAlreadyRunningError(RuntimeError):
+    """A second worker was started against a SQLite database."""
+
+
+@contextmanager
+def single_worker_lock(database_url: str) -> Iterator[None]:
+    """On SQLite, hold an exclusive lock file beside the database for the worker's lifetime.
+
+    The operating system drops the lock when the process dies, even on SIGKILL, so a crashed
+    worker never blocks its replacement. PostgreSQL needs no lock: workers share by SKIP LOCKED.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    path = Path(f"{url.database}.worker.lock")
+    handle: IO[str] = path.open("a")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WorkerAlreadyRunningError(
+                f"another worker is already running against this SQLite database (lock {path}). "
+                "SQLite supports one worker; use PostgreSQL to run several."
+            ) from exc
+        yield
+    finally:
+        handle.close()
+
+
+def default_worker_id() -> str:
+    """Host and process id: enough to tell workers apart in the attempt rows."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+@dataclass
+class WorkerStats:
+    """Counts of what one worker run did, by result."""
+
+    results: dict[str, int] = field(default_factory=dict)
+    claimed: int = 0
+
+    def add(self, result: Result) -> None:
+        """Count one result."""
+        self.results[result.value] = self.results.get(result.value, 0) + 1
+
+
+@dataclass
+class Worker:
+    """One dispatcher process's loop over the shared queue."""
+
+    session_factory: sessionmaker[Session]
+    provider: Provider
+    budget: RateBudget
+    composer: SmsComposer
+    config: DispatchConfig
+    clock: Callable[[], dt.datetime] = utcnow
+    housekeeping_every: float = 5.0
+    idle_sleep: float = 1.0
+    stop: threading.Event = field(default_factory=threading.Event)
+    stats: WorkerStats = field(default_factory=WorkerStats)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def housekeeping(self) -> None:
+        """Start due campaigns, recover leases, reconcile doubts, plan follow-ups, complete."""
+        with self.session_factory() as session:
+            now = self.clock()
+            scheduled.start_due_campaigns(session, now=now)
+            scheduled.recover_expired_leases(session, now=now, config=self.config)
+            session.commit()
+        scheduled.reconcile_in_doubt(
+            session_factory=self.session_factory,
+            provider=self.provider,
+            config=self.config,
+            clock=self.clock,
+        )
+        scheduled.reconcile_stale_calls(
+            session_factory=self.session_factory, provider=self.provider, clock=self.clock
+        )
+        with self.session_factory() as session:
+            now = self.clock()
+            scheduled.plan_follow_ups(session, now=now, rng=self.rng)
+            scheduled.expire_sms_replies(session, now=now)
+            scheduled.complete_finished_campaigns(session, now=now)
+            session.commit()
+
+    def claim(self, limit: int) -> list[Future[Result]]:
+        """Claim up to ``limit`` due attempts (committed) and hand them to the pool."""
+        with self.session_factory() as session:
+            claims = claim_due(session, config=self.config, now=self.clock(), limit=limit)
+            session.commit()
+        self.stats.claimed += len(claims)
+        return [
+            self._pool.submit(
+                dispatch_one,
+                session_factory=self.session_factory,
+                provider=self.provider,
+                budget=self.budget,
+                composer=self.composer,
+                config=self.config,
+                claim=claim,
+                clock=self.clock,
+                stop=self.stop,
+                rng=self.rng,
+            )
+            for claim in claims
+        ]
+
+    def _count(self, future: Future[Result]) -> None:
+        try:
+            self.stats.add(future.result())
+        except Exception:
+            # The lease expires and recovery takes the attempt back; the loop carries on.
+            log.exception("dispatching an attempt failed")
+            self.stats.results["error"] = self.stats.results.get("error", 0) + 1
+
+    def run(self, *, once: bool = False, max_seconds: float | None = None) -> WorkerStats:
+        """Work until stopped, ``max_seconds`` pass, or (``once``) the queue has nothing due."""
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        self._pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="dispatch")
+        in_flight: set[Future[Result]] = set()
+        next_housekeeping = 0.0
+        try:
+            while not self.stop.is_set():
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                if time.monotonic() >= next_housekeeping:
+                    self.housekeeping()
+                    next_housekeeping = time.monotonic() + self.housekeeping_every
+                free = self.config.concurrency * 2 - len(in_flight)
+                fresh = self.claim(min(free, self.config.batch_size)) if free > 0 else []
+                in_flight |= set(fresh)
+                if not in_flight:
+                    if once:
+                        break
+                    self.stop.wait(self.idle_sleep)
+                    continue
+                done, _pending = wait(in_flight, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    in_flight.discard(future)
+                    self._count(future)
+        finally:
+            # Claimed work not yet started sees the stop flag and is released; the rest finishes.
+            self.stop.set()
+            for future in in_flight:
+                self._count(future)
+            self._pool.shutdown(wait=True)
+        if once:
+            self.housekeeping()
+        return self.stats

@@ -1,0 +1,105 @@
+"""A worker process for the crash test: the real loop against a provider that survives it.
+
+The provider appends each accepted contact to a file (flushed before it answers), so what the
+"outside world" saw survives a SIGKILL and reconciliation can ask it what happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import signal
+import sys
+import time
+from pathlib import Path
+
+from app.campaigns.budget import LocalBudget
+from app.campaigns.dispatcher import DispatchConfig
+from app.campaigns.worker import Worker, single_worker_lock
+from app.db import make_engine, make_session_factory
+from app.telephony.provider import (
+    CallRequest,
+    ChannelName,
+    Placed,
+    ProviderContact,
+    ProviderTimeoutError,
+    SmsRequest,
+)
+from tests.campaigns.support import script_composer
+
+
+class FileProvider:
+    """Accepts contacts into an append-only file; sometimes times out after accepting."""
+
+    name = "file"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rng = random.Random(os.getpid())
+
+    def _contacts(self) -> list[dict[str, str]]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+
+    def place_call(self, request: CallRequest) -> Placed:
+        time.sleep(self.rng.uniform(0, 0.004))
+        sid = f"CA{os.getpid()}x{time.monotonic_ns()}"
+        record = {
+            "sid": sid,
+            "to": request.to,
+            "token": request.token,
+            "at": dt.datetime.now(dt.UTC).isoformat(),
+        }
+        with self.path.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        if self.rng.random() < 0.02:
+            raise ProviderTimeoutError("read timeout after the provider accepted")
+        return Placed(sid=sid)
+
+    def send_sms(self, request: SmsRequest) -> Placed:
+        return self.place_call(CallRequest(to=request.to, token=request.token))
+
+    def find_contact(
+        self, *, channel: ChannelName, to: str, since: dt.datetime, sid: str | None = None
+    ) -> ProviderContact | None:
+        for record in reversed(self._contacts()):
+            at = dt.datetime.fromisoformat(record["at"])
+            if record["sid"] == sid or (record["to"] == to and at >= since):
+                return ProviderContact(sid=record["sid"], status="queued", created_at=at)
+        return None
+
+
+def main() -> None:
+    url, contacts = sys.argv[1], Path(sys.argv[2])
+    engine = make_engine(url)
+    config = DispatchConfig(
+        worker_id=f"crash-{os.getpid()}",
+        account_key="crash",
+        account_calls_per_second=1e6,
+        concurrency=4,
+        lease=dt.timedelta(seconds=2),
+        reconcile_after=dt.timedelta(seconds=0.3),
+        backoff_base_seconds=0.05,
+        backoff_cap_seconds=0.2,
+    )
+    worker = Worker(
+        session_factory=make_session_factory(engine),
+        provider=FileProvider(contacts),
+        budget=LocalBudget(),
+        composer=script_composer(),
+        config=config,
+        housekeeping_every=0.3,
+        idle_sleep=0.05,
+    )
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: worker.stop.set())
+    with single_worker_lock(url):
+        worker.run(max_seconds=float(sys.argv[3]))
+
+
+if __name__ == "__main__":
+    main()

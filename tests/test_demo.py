@@ -1,0 +1,82 @@
+"""The newcomer's command, end to end, exactly as the README runs it (in a child process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.db import make_engine, make_session_factory
+from app.models import Outcome, Pathway, ReviewItem, ReviewStatus
+from tests.support.databases import TEST_DATABASE_ENV, fresh_database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_the_demo_runs_the_whole_job_and_queues_every_leave_and_worsened(tmp_path: Path) -> None:
+    with fresh_database(tmp_path) as url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WAITLIST_")}
+        env["PYTHONPATH"] = str(ROOT)
+        if os.environ.get(TEST_DATABASE_ENV):
+            env["WAITLIST_DATABASE_URL"] = url
+        else:
+            url = f"sqlite:///{tmp_path / 'waitlist.db'}"  # the default: a file in the cwd
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "demo",
+                "--no-serve",
+                "--json",
+                "--rows",
+                "200",
+                "--port",
+                "0",
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        summary = json.loads(result.stdout)
+
+        imported = summary["import"]
+        assert imported["rows"] == 200
+        assert imported["imported"] + imported["rejected"] == 200
+        assert imported["rejected"] >= 1  # the synthetic cohort carries deliberate bad rows
+        assert sum(summary["outcomes"].values()) == imported["imported"]
+        assert summary["outcomes"]["excluded"] > 0
+        assert summary["outcomes"].get("stay", 0) > 0
+        answered = sum(summary["outcomes"].get(k, 0) for k in ("stay", "leave", "worsened"))
+        assert answered > 0
+        for reason in ("leave", "worsened", "unclear"):
+            assert summary["review_queue"].get(reason, 0) == summary["outcomes"].get(reason, 0)
+
+        engine = make_engine(url)
+        try:
+            with make_session_factory(engine)() as session:
+                needing_review = set(
+                    session.scalars(
+                        select(Pathway.id).where(
+                            Pathway.outcome.in_((Outcome.LEAVE, Outcome.WORSENED))
+                        )
+                    )
+                )
+                queued = set(
+                    session.scalars(
+                        select(ReviewItem.pathway_id).where(ReviewItem.status == ReviewStatus.OPEN)
+                    )
+                )
+        finally:
+            engine.dispose()
+        assert needing_review <= queued

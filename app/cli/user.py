@@ -11,8 +11,8 @@ from app.cli.common import console, emit_json, unit_of_work
 from app.errors import DomainError
 from app.models import Role
 from app.users.passwords import check_strength
-from app.users.service import create_user, get_user, list_users
-from app.users.tokens import issue_api_token
+from app.users.service import create_user, deactivate_user, get_user, list_users, set_password
+from app.users.tokens import issue_api_token, revoke_api_token
 
 app = typer.Typer(help="People, service accounts and API tokens.", no_args_is_help=True)
 
@@ -127,3 +127,46 @@ def list_command(
         kind = "service account" if row["service_account"] else "person"
         state = "" if row["active"] else ", deactivated"
         sys.stdout.write(f"{row['username']}\t{row['role']}\t{row['full_name']} ({kind}{state})\n")
+
+
+@app.command()
+def password(
+    username: Annotated[str, typer.Option(help="Whose password to change.")],
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin."
+    ),
+) -> None:
+    """Set a new password; every session the person has open ends."""
+    try:
+        with unit_of_work() as session:
+            user = get_user(session, username=username)
+            name, full_name = user.username, user.full_name
+        # Ask outside any transaction: a prompt must not hold the database's write lock.
+        new = _read_password(name, full_name, password_stdin)
+        with unit_of_work() as session:
+            set_password(session, user=get_user(session, username=name), password=new, actor="cli")
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"Password changed for {username}; their sessions have ended.")
+
+
+@app.command()
+def deactivate(username: Annotated[str, typer.Option(help="The account to stop.")]) -> None:
+    """Stop an account: no sign-in, no API tokens, open sessions end at once."""
+    try:
+        with unit_of_work() as session:
+            deactivate_user(session, user=get_user(session, username=username), actor="cli")
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"Deactivated {username}.")
+
+
+@app.command("revoke-token")
+def revoke_token(token_id: Annotated[int, typer.Option("--id", help="The token's id.")]) -> None:
+    """Stop an API token from working (its id was printed when it was issued)."""
+    try:
+        with unit_of_work() as session:
+            revoke_api_token(session, token_id=token_id, actor="cli")
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"Revoked token {token_id}.")

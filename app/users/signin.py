@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -126,10 +127,8 @@ def authenticate(
 
 def prune_login_attempts(session: Session, *, before: dt.datetime) -> int:
     """Delete attempts older than ``before`` (they no longer count); returns how many."""
-    old = session.scalars(select(LoginAttempt).where(LoginAttempt.at < before)).all()
-    for attempt in old:
-        session.delete(attempt)
-    return len(old)
+    result = session.execute(delete(LoginAttempt).where(LoginAttempt.at < before))
+    return int(cast(CursorResult[Any], result).rowcount)
 
 
 def _record_attempt(

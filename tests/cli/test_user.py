@@ -102,3 +102,20 @@ def test_people_are_not_given_tokens(database: str) -> None:
     result = waitlist("user", "token", "--username", "alice", "--name", "laptop", url=database)
     assert result.returncode == 1
     assert "service accounts" in result.stderr
+
+
+def test_an_operator_deactivates_an_account_and_revokes_a_token(database: str) -> None:
+    waitlist(
+        "user", "create", "--username", "pas", "--full-name", "PAS nightly",
+        "--role", "coordinator", "--service-account", url=database,
+    )  # fmt: skip
+    issued = json.loads(
+        waitlist("user", "token", "--username", "pas", "--name", "x", "--json", url=database).stdout
+    )
+    revoked = waitlist("user", "revoke-token", "--id", str(issued["id"]), url=database)
+    assert revoked.returncode == 0, revoked.stderr
+    again = waitlist("user", "revoke-token", "--id", str(issued["id"]), url=database)
+    assert again.returncode == 1
+    assert waitlist("user", "deactivate", "--username", "pas", url=database).returncode == 0
+    (user,) = json.loads(waitlist("user", "list", "--json", url=database).stdout)["users"]
+    assert user["active"] is False

@@ -7,8 +7,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Role
+from app.users import passwords
 from app.users.service import create_user
-from app.users.signin import SignInRefusedError, ThrottlePolicy, authenticate, is_locked
+from app.users.signin import (
+    SignInRefusedError,
+    ThrottlePolicy,
+    authenticate,
+    is_locked,
+    prune_login_attempts,
+)
 from tests.support.users import Personas
 
 POLICY = ThrottlePolicy(max_failures=3, max_failures_per_address=5, lock=dt.timedelta(minutes=15))
@@ -147,3 +154,35 @@ def test_failures_are_audited_without_naming_unknown_usernames(
     ).all()
     assert [event.actor for event in events] == ["alice", "unknown user"]
     assert all("my-password" not in str(event.detail) for event in events)
+
+
+def test_an_unknown_username_costs_a_full_password_check(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[str] = []
+    real_verify = passwords._hasher.verify
+
+    def counting_verify(password: str, hashed: str) -> bool:
+        checked.append(hashed)
+        return real_verify(password, hashed)
+
+    monkeypatch.setattr(passwords._hasher, "verify", counting_verify)
+    _fail(db_session, "nobody-at-all", at=T0)
+    assert len(checked) == 1
+    assert checked[0].startswith("$argon2id$")
+
+
+def test_old_attempts_can_be_pruned_without_unlocking_recent_ones(
+    db_session: Session, personas: Personas
+) -> None:
+    for minute in range(3):
+        _fail(db_session, "alice", at=T0 + dt.timedelta(minutes=minute))
+    _fail(db_session, "bob", at=T0 - dt.timedelta(days=2))
+    assert prune_login_attempts(db_session, before=T0 - dt.timedelta(days=1)) == 1
+    assert is_locked(
+        db_session,
+        username="alice",
+        client_address="10.0.0.1",
+        policy=POLICY,
+        now=T0 + dt.timedelta(minutes=5),
+    )

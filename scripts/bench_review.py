@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert, select, text
 
 from app.config import Settings
 from app.db import make_engine, make_session_factory, session_scope
@@ -41,6 +41,7 @@ from app.models import (
     Patient,
     ReviewItem,
     Role,
+    User,
 )
 from app.review.intake import REVIEW_RANK, priority_rank
 from app.review.queue import encode_cursor
@@ -264,13 +265,14 @@ async def measure(url: str, *, repeat: int) -> list[dict[str, Any]]:
     )
     engine = make_engine(url)
     with session_scope(make_session_factory(engine)) as session:
-        create_user(
-            session,
-            username="alice",
-            full_name="Alice Adeyemi",
-            role=Role.CLINICIAN,
-            password=PASSWORD,
-        )
+        if session.scalar(select(User.id).where(User.username == "alice")) is None:
+            create_user(
+                session,
+                username="alice",
+                full_name="Alice Adeyemi",
+                role=Role.CLINICIAN,
+                password=PASSWORD,
+            )
     with engine.connect() as connection:
         deep_row = connection.execute(
             text(
@@ -358,13 +360,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url", help="PostgreSQL URL of an EMPTY database (optional)")
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="measure a --database-url this script already populated (no inserts)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         url = args.database_url or f"sqlite:///{Path(directory) / 'bench.db'}"
-        upgrade(url, ROOT / "migrations")
-        engine = make_engine(url)
-        populate(engine, pathways=args.pathways, items=args.items, seed=args.seed)
-        engine.dispose()
+        if not (args.measure_only and args.database_url):
+            upgrade(url, ROOT / "migrations")
+            engine = make_engine(url)
+            populate(engine, pathways=args.pathways, items=args.items, seed=args.seed)
+            engine.dispose()
         results = asyncio.run(measure(url, repeat=args.repeat))
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
 from pathlib import Path
 
@@ -20,7 +21,16 @@ from tests.support.browser import LiveServer, sign_in
 from tests.support.factories import make_cohort, make_pathway
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def screenshots_dir(tmp_path: Path) -> Path:
+    """docs/screenshots when refreshing them (WAITLIST_UPDATE_SCREENSHOTS=1), else a temp dir."""
+    target = DOCS_SCREENSHOTS if os.environ.get("WAITLIST_UPDATE_SCREENSHOTS") else tmp_path
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
 PATIENTS = [
     ("Grace", "Hopper", Outcome.WORSENED, "P2", "110", "Trauma and orthopaedics"),
     ("Ada", "Lovelace", Outcome.LEAVE, "P3", "120", "Ear, nose and throat"),
@@ -146,8 +156,8 @@ def test_a_clinician_works_the_queue_decides_and_finds_it_in_the_export(
     links = page.locator("table a[href^='/review/']")
     expect(links.first).to_have_text("Grace Hopper")
     expect(page.get_by_text("Overdue: worsened")).to_be_visible()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "review-queue.png"), full_page=True)
+    screenshots = screenshots_dir(tmp_path)
+    page.screenshot(path=str(screenshots / "review-queue.png"), full_page=True)
 
     page.get_by_role("link", name="Ada Lovelace").click()
     expect(page.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
@@ -156,7 +166,7 @@ def test_a_clinician_works_the_queue_decides_and_finds_it_in_the_export(
     page.get_by_label("Remove from the waiting list").check()
     page.get_by_label("35: Patient declined treatment (suggested)").check()
     page.get_by_label("Note (required)").fill("Had the operation privately in October.")
-    page.screenshot(path=str(SCREENSHOTS / "review-item.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "review-item.png"), full_page=True)
     page.get_by_role("button", name="Record decision").click()
 
     expect(page.get_by_text("Decision recorded")).to_be_visible()

@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.db import utcnow
 from app.models import AuditEvent, ClinicalDecision, Decision, Outcome, ReviewItem, ReviewStatus
 from app.review.decisions import decide
@@ -88,12 +89,12 @@ async def test_an_overdue_worsened_item_is_highlighted(
 
 
 async def test_next_and_previous_links_page_through_the_queue(
-    page_client: httpx.AsyncClient, db_session: Session, personas: Personas, settings: object
+    page_client: httpx.AsyncClient, db_session: Session, personas: Personas, settings: Settings
 ) -> None:
+    settings.review_page_size = 2  # the app was built with this very settings object
     for n in range(3):
         queue_pathway(db_session, given_name=f"Patient{n}")
     await signed_in_as(page_client, personas, "alice")
-    page_client._transport.app.state.settings.review_page_size = 2  # type: ignore[attr-defined]
 
     first = await page_client.get("/review")
     assert "Less urgent items" in first.text

@@ -228,8 +228,7 @@ def export_page(
     """Download decisions not yet exported as the outcome CSV, and mark them exported."""
     # Spooled: small exports stay in memory, large ones spill to a temporary file.
     buffer = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024, mode="w+", newline="")  # noqa: SIM115
-    export_outcomes(session, out=buffer, actor=user)
-    session.commit()
+    export_outcomes(session, out=buffer, actor=user)  # committed by SessionDep before sending
     buffer.seek(0)
 
     def chunks() -> Iterator[bytes]:

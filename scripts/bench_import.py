@@ -133,12 +133,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cohort", type=Path, help="reuse a file made by waitlist synth")
     args = parser.parse_args()
     from app.cohort.synth import synthesise
 
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "cohort.csv"
-        synthesise(path, rows=args.rows, seed=args.seed, as_of=AS_OF)
+        path = args.cohort or Path(directory) / "cohort.csv"
+        if not args.cohort:
+            synthesise(path, rows=args.rows, seed=args.seed, as_of=AS_OF)
         base = _run(bare, str(path), directory)
         mine = _run(ours, str(path), directory)
     base_rate = base["rows"] / base["seconds"]

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, update
 from sqlalchemy.orm import Session
 
-from app.cohort.bulk import Dialect, dialect, marks
+from app.cohort.bulk import Dialect, dialect, in_blocks, marks
 from app.cohort.rows import CohortRow, RowError
 from app.models import Pathway, PathwayStatus
 
@@ -108,11 +108,12 @@ def write_chunk(
         fresh[key] = row
     if unchanged_ids:
         # Only the bookkeeping that says "still on the extract"; updated_at keeps its value.
-        connection.exec_driver_sql(
-            f"UPDATE pathway SET last_import_job_id = {sql.placeholder} "  # noqa: S608
-            f"WHERE id IN ({marks(sql, len(unchanged_ids))})",
-            (import_job_id, *unchanged_ids),
-        )
+        for block in in_blocks(unchanged_ids):
+            connection.exec_driver_sql(
+                f"UPDATE pathway SET last_import_job_id = {sql.placeholder} "  # noqa: S608
+                f"WHERE id IN ({marks(sql, len(block))})",
+                (import_job_id, *block),
+            )
     if fresh:
         patient_ids = _upsert_patients(connection, sql, list(fresh.values()), now)
         _upsert_pathways(
@@ -129,14 +130,15 @@ def _existing_pathways(
         by_provider[row.provider_code].append(row.pathway_id)
     found: dict[tuple[str, str], tuple[Any, ...]] = {}
     for provider, pathway_ids in by_provider.items():
-        result = connection.exec_driver_sql(
-            "SELECT id, pathway_id, row_hash, status, cohort_id, last_import_job_id FROM pathway "  # noqa: S608
-            f"WHERE provider_code = {sql.placeholder} "
-            f"AND pathway_id IN ({marks(sql, len(pathway_ids))})",
-            (provider, *pathway_ids),
-        )
-        for record in result:
-            found[(provider, record[1])] = tuple(record)
+        for block in in_blocks(pathway_ids):
+            result = connection.exec_driver_sql(
+                "SELECT id, pathway_id, row_hash, status, cohort_id, last_import_job_id "  # noqa: S608
+                f"FROM pathway WHERE provider_code = {sql.placeholder} "
+                f"AND pathway_id IN ({marks(sql, len(block))})",
+                (provider, *block),
+            )
+            for record in result:
+                found[(provider, record[1])] = tuple(record)
     return found
 
 
@@ -192,11 +194,14 @@ def _upsert_patients(
         sql, "patient", columns, ("nhs_number",), (*_PATIENT_FIELDS, "updated_at"), True
     )
     connection.exec_driver_sql(statement, params)
-    result = connection.exec_driver_sql(
-        f"SELECT nhs_number, id FROM patient WHERE nhs_number IN ({marks(sql, len(latest))})",  # noqa: S608
-        tuple(latest),
-    )
-    return {str(number): int(patient_id) for number, patient_id in result}
+    ids: dict[str, int] = {}
+    for block in in_blocks(list(latest)):
+        result = connection.exec_driver_sql(
+            f"SELECT nhs_number, id FROM patient WHERE nhs_number IN ({marks(sql, len(block))})",  # noqa: S608
+            block,
+        )
+        ids.update((str(number), int(patient_id)) for number, patient_id in result)
+    return ids
 
 
 def _upsert_pathways(

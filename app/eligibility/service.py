@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
-from app.cohort.bulk import Dialect, dialect, marks
+from app.cohort.bulk import Dialect, dialect, in_blocks, marks
 from app.db import utcnow
 from app.eligibility.conditions import PathwayFacts, compile_rule
 from app.eligibility.rules import RuleSet, load_rules
@@ -169,10 +169,11 @@ def _replace_batch(
     now: Any,
 ) -> None:
     # Driver-level statements (see app.cohort.bulk): this runs for every pathway of a cohort.
-    connection.exec_driver_sql(
-        f"DELETE FROM exclusion WHERE pathway_id IN ({marks(sql, len(ids))})",  # noqa: S608
-        tuple(ids),
-    )
+    for block in in_blocks(ids):
+        connection.exec_driver_sql(
+            f"DELETE FROM exclusion WHERE pathway_id IN ({marks(sql, len(block))})",  # noqa: S608
+            block,
+        )
     if rows:
         connection.exec_driver_sql(
             "INSERT INTO exclusion (pathway_id, rule_id, reason, rule_set_hash, evaluated_at) "  # noqa: S608
@@ -180,18 +181,17 @@ def _replace_batch(
             rows,
         )
     # Guarded: only a pending pathway becomes excluded, only an excluded one goes back.
-    if excluded:
+    for block in in_blocks(excluded):
         connection.exec_driver_sql(
             f"UPDATE pathway SET outcome = 'excluded', outcome_at = {sql.placeholder} "  # noqa: S608
-            f"WHERE outcome = 'pending' AND id IN ({marks(sql, len(excluded))})",
-            (now, *excluded),
+            f"WHERE outcome = 'pending' AND id IN ({marks(sql, len(block))})",
+            (now, *block),
         )
-    eligible = sorted(set(ids) - set(excluded))
-    if eligible:
+    for block in in_blocks(sorted(set(ids) - set(excluded))):
         connection.exec_driver_sql(
             f"UPDATE pathway SET outcome = 'pending', outcome_at = {sql.placeholder} "  # noqa: S608
-            f"WHERE outcome = 'excluded' AND id IN ({marks(sql, len(eligible))})",
-            (now, *eligible),
+            f"WHERE outcome = 'excluded' AND id IN ({marks(sql, len(block))})",
+            (now, *block),
         )
 
 

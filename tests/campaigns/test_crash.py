@@ -147,7 +147,8 @@ def test_nothing_is_lost_or_duplicated_when_workers_are_killed_at_random(
         kills += 1
     # A last worker recovers the dead workers' leases and doubts, and finishes the queue.
     survivor = start_worker(committed_url, contacts)
-    wait_until(lambda: unfinished(factory) == 0, deadline=deadline)
+    ready = Path(f"{contacts}.ready-{survivor.pid}")
+    wait_until(lambda: ready.exists() and unfinished(factory) == 0, deadline=deadline)
     survivor.send_signal(signal.SIGTERM)
     assert survivor.wait(timeout=30) == 0, "the survivor stops cleanly on SIGTERM"
     assert kills == KILLS

@@ -330,6 +330,9 @@ def main() -> None:
             seed(url, args.attempts)
             bare = bare_claim_loop(url)
             results[f"{name}_bare_claim_per_second"] = round(bare, 1)
+            print(
+                json.dumps({name: {"bare_claim_loop_per_second": round(bare, 1)}}), file=sys.stderr
+            )
             for workers in counts:
                 reset(url)
                 run = dispatch(url, workers, rate=1e6, latency=args.latency)

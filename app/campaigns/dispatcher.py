@@ -25,6 +25,7 @@ from app.campaigns.planning import mark_unreachable
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
 from app.campaigns.windows import parse_windows
+from app.db import READ_ONLY
 from app.models import (
     AttemptStatus,
     Campaign,
@@ -340,6 +341,7 @@ def dispatch_one(
             session.commit()
         return Result.RELEASED
     with session_factory() as session:
+        session.connection(execution_options=READ_ONLY)  # a read: no SQLite write lock
         campaign_id, campaign_rate = session.execute(
             select(Campaign.id, Campaign.calls_per_second)
             .join(ContactAttempt, ContactAttempt.campaign_id == Campaign.id)

@@ -97,6 +97,7 @@ def main() -> None:
         idle_sleep=0.05,
     )
     signal.signal(signal.SIGTERM, lambda _signum, _frame: worker.stop.set())
+    Path(f"{contacts}.ready-{os.getpid()}").touch()  # the test may now stop it with SIGTERM
     with single_worker_lock(url):
         worker.run(max_seconds=float(sys.argv[3]))
 

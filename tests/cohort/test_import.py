@@ -13,6 +13,7 @@ from app.cohort.columns import MissingColumnsError
 from app.cohort.encoding import EncodingError
 from app.cohort.service import ImportReport, import_cohort
 from app.config import SOURCE_ROOT
+from app.conversations.sms import opt_out, patients_with_number
 from app.eligibility.rules import load_rules
 from app.models import ImportJob, ImportStatus, Outcome, Pathway, PathwayStatus, Patient
 from tests.cohort.support import ADA, BEN, CARA, HEADER, write_csv
@@ -273,3 +274,21 @@ def test_a_crash_mid_import_leaves_whole_chunks_and_a_failed_job(
     ]
     job = db_session.scalars(select(ImportJob)).one()
     assert (job.status, job.rows, job.imported) == (ImportStatus.FAILED, 2, 2)
+
+
+def test_a_patient_who_said_stop_stays_opted_out_and_excluded_after_a_newer_extract(
+    db_session: Session, tmp_path: Path
+) -> None:
+    run_import(db_session, write_csv(tmp_path / "first.csv", ADA))
+    assert pathway(db_session, "RXN-000001").outcome == Outcome.PENDING
+    opt_out(db_session, patients=patients_with_number(db_session, "+447700900001"))
+    stopped_at = patient_of(db_session, "RXN-000001").opted_out_at
+    assert stopped_at is not None
+
+    newer = ADA.replace("P4,3,", "P2,3,")  # the PAS changed the priority since
+    report = run_import(db_session, write_csv(tmp_path / "newer.csv", newer))
+
+    assert report.counts["updated"] == 1
+    assert patient_of(db_session, "RXN-000001").opted_out_at == stopped_at
+    assert report.excluded["opted_out"] == 1
+    assert pathway(db_session, "RXN-000001").outcome == Outcome.EXCLUDED

@@ -39,6 +39,7 @@ from app.flows import ensure_call_script, load_registry
 from app.main import create_app
 from app.models import (
     AttemptStatus,
+    Cohort,
     ContactAttempt,
     Pathway,
     ReviewItem,
@@ -51,6 +52,7 @@ from app.telephony.simulator import SimulatorProvider
 from app.users.service import create_user, set_password
 
 DEMO_SCRIPT = "standard-validation"
+DEMO_COHORT_PREFIX = "Demo cohort "
 DEMO_ACTOR = "waitlist demo"
 DEMO_CALLS_PER_SECOND = 30.0
 # Demo only: one call per patient, no SMS, so the whole run fits in about a minute. Real
@@ -249,13 +251,27 @@ def _run(
 ) -> DemoResult:
     today = dt.datetime.now(settings.zone).date()
     stamp = dt.datetime.now(settings.zone).strftime("%Y-%m-%d %H:%M:%S")
-    cohort_name = f"Demo cohort {stamp}"
+    cohort_name = f"{DEMO_COHORT_PREFIX}{stamp}"
+    # Each run in the same database gets new synthetic people and pathways: re-importing the
+    # last run's would only update pathways already contacted today (and contact nobody).
+    with factory() as session:
+        run = 1 + int(
+            session.scalar(select(func.count()).where(Cohort.name.startswith(DEMO_COHORT_PREFIX)))
+            or 0
+        )
     rules = load_rules(settings.exclusions_path)
     registry = load_registry(settings.flows_path)
     with tempfile.TemporaryDirectory(prefix="waitlist-demo-") as folder:
         path = Path(folder) / "demo-cohort.csv"
         report("Writing a synthetic cohort", 0, rows)
-        synthesise(path, rows=rows, seed=seed, bad_rows=max(1, rows // 400), as_of=today)
+        synthesise(
+            path,
+            rows=rows,
+            seed=seed + run - 1,
+            bad_rows=max(1, rows // 400),
+            as_of=today,
+            pathway_prefix=f"DEMO{run}",
+        )
         with session_scope(factory) as session:
             imported = import_cohort(
                 session,

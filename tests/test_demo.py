@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -27,28 +28,7 @@ def test_the_demo_runs_the_whole_job_and_queues_every_leave_and_worsened(tmp_pat
             env["WAITLIST_DATABASE_URL"] = url
         else:
             url = f"sqlite:///{tmp_path / 'waitlist.db'}"  # the default: a file in the cwd
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "app.cli",
-                "demo",
-                "--no-serve",
-                "--json",
-                "--rows",
-                "200",
-                "--port",
-                "0",
-            ],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        summary = json.loads(result.stdout)
+        summary = run_demo(tmp_path, env, rows=200)
 
         imported = summary["import"]
         assert imported["rows"] == 200
@@ -80,3 +60,37 @@ def test_the_demo_runs_the_whole_job_and_queues_every_leave_and_worsened(tmp_pat
         finally:
             engine.dispose()
         assert needing_review <= queued
+
+        # Running it again in the same place shows new synthetic patients being contacted,
+        # rather than re-importing the ones already called today.
+        again = run_demo(tmp_path, env, rows=100)
+        assert again["campaign_id"] != summary["campaign_id"]
+        assert again["import"]["imported"] == 100 - again["import"]["rejected"]
+        assert sum(v for k, v in again["attempts"].items() if k != "planned") > 0
+
+
+def run_demo(cwd: Path, env: dict[str, str], *, rows: int) -> dict[str, Any]:
+    """``waitlist demo --no-serve --json`` in a child process, as a newcomer runs it."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "demo",
+            "--no-serve",
+            "--json",
+            "--rows",
+            str(rows),
+            "--port",
+            "0",
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary: dict[str, Any] = json.loads(result.stdout)
+    return summary

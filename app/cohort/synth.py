@@ -235,9 +235,19 @@ DEFECTS = (
 
 
 def write_synthetic_cohort(
-    out: TextIO, *, rows: int, seed: int = 1, bad_rows: int = 0, as_of: dt.date
+    out: TextIO,
+    *,
+    rows: int,
+    seed: int = 1,
+    bad_rows: int = 0,
+    as_of: dt.date,
+    pathway_prefix: str = "RXX",
 ) -> None:
-    """Write ``rows`` data rows (``bad_rows`` of them with one defect each) to ``out``."""
+    """Write ``rows`` data rows (``bad_rows`` of them with one defect each) to ``out``.
+
+    Pathway ids are ``{pathway_prefix}-00000001`` onwards: a different prefix gives pathways that
+    cannot collide with an earlier file's (the demo uses one per run).
+    """
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
     numbers = _NhsNumbers(rng)
     # The n-th bad row gets the n-th defect, so K >= len(DEFECTS) bad rows show every defect.
@@ -251,7 +261,7 @@ def write_synthetic_cohort(
         for row in _patient_rows(rng, numbers, as_of):
             if written == rows:
                 break
-            row[1] = f"RXX-{written + 1:08d}"
+            row[1] = f"{pathway_prefix}-{written + 1:08d}"
             if written in bad_lines:
                 column, value = bad_lines[written]
                 row[position[column]] = value
@@ -259,7 +269,22 @@ def write_synthetic_cohort(
             written += 1
 
 
-def synthesise(path: Path, *, rows: int, seed: int = 1, bad_rows: int = 0, as_of: dt.date) -> None:
+def synthesise(
+    path: Path,
+    *,
+    rows: int,
+    seed: int = 1,
+    bad_rows: int = 0,
+    as_of: dt.date,
+    pathway_prefix: str = "RXX",
+) -> None:
     """Write a synthetic cohort CSV (UTF-8) to ``path``."""
     with path.open("w", encoding="utf-8", newline="") as out:
-        write_synthetic_cohort(out, rows=rows, seed=seed, bad_rows=bad_rows, as_of=as_of)
+        write_synthetic_cohort(
+            out,
+            rows=rows,
+            seed=seed,
+            bad_rows=bad_rows,
+            as_of=as_of,
+            pathway_prefix=pathway_prefix,
+        )

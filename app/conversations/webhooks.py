@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -18,44 +18,62 @@ Params = Mapping[str, str]
 AllParams = Mapping[str, Sequence[str]]
 
 
-def on_call_status(session: Session, *, token: str, params: Params, raw: AllParams) -> None:
-    """A call-progress callback: stored under (CallSid, SequenceNumber), applied if new."""
+def _store_then_apply(
+    session: Session,
+    *,
+    token: str,
+    kind: str,
+    key: str,
+    raw: AllParams,
+    apply: Callable[[ContactAttempt], object],
+) -> None:
+    """Store the event once under ``key``; apply it only the first time, and only to a known
+    attempt (an unknown token is recorded and changes nothing)."""
     attempt = attempt_by_token(session, token)
-    sequence = params.get("SequenceNumber") or params.get("CallStatus", "")
-    key = f"call-status:{params.get('CallSid', '')}:{sequence}"
     if attempt is None:
-        store_event(session, kind="call-status-unknown", external_key=key, payload=raw)
+        store_event(session, kind=f"{kind}-unknown", external_key=key, payload=raw)
         return
     if store_event(
-        session, kind="call-status", external_key=key, payload=raw, contact_attempt_id=attempt.id
+        session, kind=kind, external_key=key, payload=raw, contact_attempt_id=attempt.id
     ):
-        calls.apply_call_status(session, attempt=attempt, params=params)
+        apply(attempt)
+
+
+def on_call_status(session: Session, *, token: str, params: Params, raw: AllParams) -> None:
+    """A call-progress callback: stored under (CallSid, SequenceNumber), applied if new."""
+    sequence = params.get("SequenceNumber") or params.get("CallStatus", "")
+    _store_then_apply(
+        session,
+        token=token,
+        kind="call-status",
+        key=f"call-status:{params.get('CallSid', '')}:{sequence}",
+        raw=raw,
+        apply=lambda attempt: calls.apply_call_status(session, attempt=attempt, params=params),
+    )
 
 
 def on_amd(session: Session, *, token: str, params: Params, raw: AllParams) -> None:
     """Asynchronous answering-machine detection: a machine ends the attempt as voicemail."""
-    attempt = attempt_by_token(session, token)
-    key = f"amd:{params.get('CallSid', '')}"
-    if attempt is None:
-        store_event(session, kind="amd-unknown", external_key=key, payload=raw)
-        return
-    if store_event(
-        session, kind="amd", external_key=key, payload=raw, contact_attempt_id=attempt.id
-    ):
-        calls.apply_amd(session, attempt=attempt, params=params)
+    _store_then_apply(
+        session,
+        token=token,
+        kind="amd",
+        key=f"amd:{params.get('CallSid', '')}",
+        raw=raw,
+        apply=lambda attempt: calls.apply_amd(session, attempt=attempt, params=params),
+    )
 
 
 def on_sms_status(session: Session, *, token: str, params: Params, raw: AllParams) -> None:
     """A delivery receipt, stored under (MessageSid, MessageStatus)."""
-    attempt = attempt_by_token(session, token)
-    key = f"sms-status:{params.get('MessageSid', '')}:{params.get('MessageStatus', '')}"
-    if attempt is None:
-        store_event(session, kind="sms-status-unknown", external_key=key, payload=raw)
-        return
-    if store_event(
-        session, kind="sms-status", external_key=key, payload=raw, contact_attempt_id=attempt.id
-    ):
-        sms.apply_sms_status(session, attempt=attempt, params=params)
+    _store_then_apply(
+        session,
+        token=token,
+        kind="sms-status",
+        key=f"sms-status:{params.get('MessageSid', '')}:{params.get('MessageStatus', '')}",
+        raw=raw,
+        apply=lambda attempt: sms.apply_sms_status(session, attempt=attempt, params=params),
+    )
 
 
 def _voice_twiml(

@@ -196,3 +196,17 @@ async def test_an_action_the_state_does_not_allow_is_refused_with_the_reason(
     assert "Nothing was changed" in response.text
     assert "cannot become paused" in response.text
     assert status_of(db_session, campaign) == CampaignStatus.PAUSED
+
+
+async def test_an_unknown_campaign_shows_the_not_found_page(
+    page_client: httpx.AsyncClient, db_session: Session, personas: Personas
+) -> None:
+    await signed_in_as(page_client, personas, "bob")
+    token = csrf_token_in((await page_client.get("/")).text)
+
+    shown = await page_client.get("/campaigns/999999")
+    posted = await page_client.post("/campaigns/999999/pause", data={"csrf_token": token})
+
+    assert (shown.status_code, posted.status_code) == (404, 404)
+    assert "text/html" in shown.headers["content-type"]
+    assert "text/html" in posted.headers["content-type"]

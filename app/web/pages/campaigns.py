@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.campaigns import service
 from app.campaigns.listing import list_campaigns
-from app.errors import ConflictError
+from app.campaigns.service import CampaignStatusReport
+from app.errors import ConflictError, NotFoundError
 from app.models import CampaignStatus, Role, User
 from app.web.auth import CoordinatorUser, CsrfProtected, StaffUser
 from app.web.deps import SessionDep
@@ -56,6 +57,14 @@ def list_page(request: Request, session: SessionDep, user: StaffUser) -> HTMLRes
     )
 
 
+def _report(session: SessionDep, campaign_id: int) -> CampaignStatusReport:
+    """The campaign's status, or the "page not found" page."""
+    try:
+        return service.campaign_status(session, campaign_id=campaign_id)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404) from exc
+
+
 def _detail(
     request: Request,
     session: SessionDep,
@@ -66,7 +75,7 @@ def _detail(
     conflict: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    report = service.campaign_status(session, campaign_id=campaign_id)
+    report = _report(session, campaign_id)
     coordinator = user.role == Role.COORDINATOR
     return render(
         request,
@@ -100,7 +109,7 @@ def confirm_cancel_page(
     request: Request, session: SessionDep, user: CoordinatorUser, campaign_id: int
 ) -> HTMLResponse:
     """Ask the coordinator to confirm before cancelling."""
-    report = service.campaign_status(session, campaign_id=campaign_id)
+    report = _report(session, campaign_id)
     return render(request, "campaigns/cancel.html", {"report": report}, user=user)
 
 
@@ -125,6 +134,8 @@ def act_page(
     }[action]
     try:
         step(session, campaign_id=campaign_id, actor=user.username)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404) from exc
     except ConflictError as exc:
         session.rollback()
         return _detail(

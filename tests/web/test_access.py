@@ -17,6 +17,7 @@ from tests.support.web import sign_in
 GUARDED_PAGES: dict[str, set[str]] = {
     "/": {"alice", "bob", "charlie"},
     "/audit": {"charlie"},
+    "/campaigns": {"alice", "bob", "charlie"},
     "/cohorts": {"bob"},
     "/dashboard": {"alice", "bob", "charlie"},
 }

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.web.api import cohorts, me, reports, review
+from app.web.api import campaigns, cohorts, me, reports, review
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
 router.include_router(cohorts.router)
 router.include_router(review.router)
 router.include_router(reports.router)
+router.include_router(campaigns.router)

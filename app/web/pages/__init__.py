@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.web.pages import audit, cohorts, home, reports, review, session
+from app.web.pages import audit, campaigns, cohorts, home, reports, review, session
 
 router = APIRouter(include_in_schema=False)
 router.include_router(session.router)
@@ -11,3 +11,4 @@ router.include_router(audit.router)
 router.include_router(cohorts.router)
 router.include_router(review.router)
 router.include_router(reports.router)
+router.include_router(campaigns.router)

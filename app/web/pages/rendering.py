@@ -32,7 +32,7 @@ class NavItem:
 # Each area owns its line; an item appears only once a route answers GET at its href.
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Review queue", "/review", frozenset({Role.CLINICIAN, Role.COORDINATOR})),
-    NavItem("Campaigns", "/campaigns", frozenset({Role.COORDINATOR})),
+    NavItem("Campaigns", "/campaigns", frozenset(Role)),
     NavItem("Cohorts", "/cohorts", frozenset({Role.COORDINATOR})),
     NavItem("Call scripts", "/call-scripts", frozenset({Role.CLINICIAN, Role.COORDINATOR})),
     NavItem("Reports", "/reports", frozenset(Role)),

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Outcome, PathwayOutcome, ReviewItem, ReviewStatus
+from app.models import (
+    ClinicalDecision,
+    Outcome,
+    PathwayOutcome,
+    PathwayStatus,
+    ReviewItem,
+    ReviewStatus,
+)
 from app.outcomes.service import record_outcome
+from app.review.export import export_outcomes
 from app.review.intake import priority_rank
 from tests.support.factories import make_pathway
 
@@ -55,3 +64,20 @@ def test_a_second_answer_moves_the_open_item_instead_of_adding_one(db_session: S
 
 def test_unknown_priorities_sort_last() -> None:
     assert [priority_rank(p) for p in ("P1", "P6", None, "urgent")] == [1, 6, 9, 9]
+
+
+def test_an_unreachable_patient_stays_on_the_list_and_nothing_is_sent_to_the_pas(
+    db_session: Session,
+) -> None:
+    pathway = make_pathway(db_session)
+    record_outcome(
+        db_session, pathway=pathway, outcome=Outcome.UNREACHABLE, note="attempt policy exhausted"
+    )
+
+    assert pathway.status == PathwayStatus.OPEN
+    assert open_items(db_session) == []
+    assert db_session.scalar(select(func.count()).select_from(ClinicalDecision)) == 0
+    out = io.StringIO()
+    report = export_outcomes(db_session, out=out, actor="test")
+    assert report.rows == 0
+    assert out.getvalue().count("\r\n") == 1  # the header only: no removal reaches the PAS

@@ -13,6 +13,7 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.conversations.context import ConversationContext
 from app.db import make_engine, make_session_factory
+from app.eligibility.rules import load_rules
 from app.flows import load_registry
 from app.web import api, health, pages, webhooks
 from app.web.auth import install_auth_handlers
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         organisation_name=settings.organisation_name,
         callback_number=settings.callback_number,
     )
+    # Exclusion rules too: a bad rule file stops the app at start, not at the first upload.
+    app.state.exclusion_rules = load_rules(settings.exclusions_path)
     install_error_handlers(app)
     install_auth_handlers(app)
     app.add_middleware(RequestContextMiddleware)

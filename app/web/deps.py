@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.eligibility.rules import RuleSet
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -34,5 +35,12 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def get_exclusion_rules(request: Request) -> RuleSet:
+    """The exclusion rules loaded (and validated) when the app started."""
+    rules: RuleSet = request.app.state.exclusion_rules
+    return rules
+
+
+ExclusionRulesDep = Annotated[RuleSet, Depends(get_exclusion_rules)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

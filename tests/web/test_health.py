@@ -3,7 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
+from app.errors import DomainError
 from app.main import create_app
 from tests.support.databases import fresh_database
 from tests.support.settings import make_settings
@@ -45,3 +47,11 @@ async def test_the_openapi_document_is_served(client: httpx.AsyncClient) -> None
     response = await client.get("/openapi.json")
     assert response.status_code == 200
     assert "/readyz" in response.json()["paths"]
+
+
+def test_a_broken_exclusion_rule_file_stops_the_app_at_start(
+    tmp_path: Path, database_url: str
+) -> None:
+    (tmp_path / "broken.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DomainError, match=r"broken\.yaml"):
+        create_app(make_settings(database_url, exclusions_dir=tmp_path))

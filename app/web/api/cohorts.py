@@ -9,9 +9,8 @@ from pydantic import BaseModel
 
 from app import audit
 from app.cohort.service import ImportReport, get_import, import_stream
-from app.eligibility.rules import load_rules
 from app.web.auth import CoordinatorUser
-from app.web.deps import SessionDep, SettingsDep
+from app.web.deps import ExclusionRulesDep, SessionDep, SettingsDep
 
 router = APIRouter(tags=["cohorts"])
 
@@ -59,6 +58,7 @@ def upload_import(
     user: CoordinatorUser,
     session: SessionDep,
     settings: SettingsDep,
+    rules: ExclusionRulesDep,
 ) -> ImportOut:
     """Import a cohort extract into the named cohort (created on first use)."""
     report = import_stream(
@@ -67,7 +67,7 @@ def upload_import(
         source=file.file,
         filename=file.filename or "upload.csv",
         default_provider_code=settings.default_provider_code,
-        rules=load_rules(settings.exclusions_path),
+        rules=rules,
         created_by=user.username,
     )
     audit.record(

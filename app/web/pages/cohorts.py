@@ -9,10 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import audit
 from app.cohort.service import get_import, import_stream, recent_imports
-from app.eligibility.rules import load_rules
 from app.errors import InvalidInputError
 from app.web.auth import CoordinatorUser, CsrfProtected
-from app.web.deps import SessionDep, SettingsDep
+from app.web.deps import ExclusionRulesDep, SessionDep, SettingsDep
 from app.web.pages.rendering import render
 
 router = APIRouter()
@@ -32,6 +31,7 @@ def upload(
     _csrf: CsrfProtected,
     session: SessionDep,
     settings: SettingsDep,
+    rules: ExclusionRulesDep,
     name: Annotated[str, Form(max_length=200)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
@@ -49,7 +49,7 @@ def upload(
                 source=file.file,
                 filename=file.filename or "upload.csv",
                 default_provider_code=settings.default_provider_code,
-                rules=load_rules(settings.exclusions_path),
+                rules=rules,
                 created_by=user.username,
             )
         except InvalidInputError as exc:

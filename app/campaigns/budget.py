@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session, sessionmaker
 
 Limit = tuple[str, float]
@@ -64,24 +64,6 @@ class LocalBudget:
         return False
 
 
-_TAKE = text(
-    """
-    UPDATE rate_budget
-       SET tokens = LEAST(:burst, tokens + (EXTRACT(EPOCH FROM clock_timestamp()) - refilled_at)
-                                            * :rate) - 1,
-           refilled_at = EXTRACT(EPOCH FROM clock_timestamp())
-     WHERE key = :key
-       AND LEAST(:burst, tokens + (EXTRACT(EPOCH FROM clock_timestamp()) - refilled_at) * :rate)
-           >= 1
-    RETURNING tokens
-    """
-)
-_LEVEL = text(
-    """
-    SELECT LEAST(:burst, tokens + (EXTRACT(EPOCH FROM clock_timestamp()) - refilled_at) * :rate)
-      FROM rate_budget WHERE key = :key
-    """
-)
 _ENSURE = text(
     """
     INSERT INTO rate_budget (key, tokens, refilled_at)
@@ -89,38 +71,85 @@ _ENSURE = text(
     ON CONFLICT (key) DO NOTHING
     """
 )
+# Locks the buckets (in key order, so two workers never deadlock); the clock is read afterwards,
+# once the locks are held, so no worker can write a refill time older than another's.
+_LOCK = text(
+    "SELECT key, tokens, refilled_at FROM rate_budget WHERE key IN :keys ORDER BY key FOR UPDATE"
+).bindparams(bindparam("keys", expanding=True))
+_NOW = text("SELECT EXTRACT(EPOCH FROM clock_timestamp())")
+_SET = text("UPDATE rate_budget SET tokens = :tokens, refilled_at = :now WHERE key = :key")
 
 
 class SharedBudget:
-    """Buckets in PostgreSQL rows, shared by every worker: one short transaction per token."""
+    """Buckets in PostgreSQL rows, shared by every worker on every host.
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    One short transaction buys up to ``batch`` tokens, which this process then hands to its
+    waiting threads. Buying one token per placement made every placement of every worker queue on
+    the same row lock, so more workers were slower than one. Tokens unspent after ``keep_for``
+    seconds are dropped, never saved up, so the cap holds across workers: in any interval no more
+    is spent than the buckets released.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        batch: int = 16,
+        keep_for: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._factory = session_factory
+        self._batch = batch
+        self._keep_for = keep_for
+        self._clock = clock
         self._known: set[str] = set()
+        self._lock = threading.Lock()
+        self._held: dict[tuple[Limit, ...], tuple[int, float]] = {}
 
-    def _try(self, limits: Sequence[Limit]) -> float:
-        # Keys in a fixed order so two workers never deadlock on the rows.
-        ordered = sorted(limits)
+    def _buy(self, limits: Sequence[Limit]) -> tuple[int, float]:
+        """Take as many tokens as the buckets allow, up to the batch: (count, seconds to wait)."""
+        rates = dict(limits)
         with self._factory() as session:
-            for key, _rate in ordered:
-                if key not in self._known:
-                    session.execute(_ENSURE, {"key": key})
-                    session.commit()
-                    self._known.add(key)
-            for key, rate in ordered:
-                params = {"key": key, "rate": rate, "burst": _burst(rate)}
-                if session.execute(_TAKE, params).first() is None:
-                    level = float(session.execute(_LEVEL, params).scalar_one())
-                    session.rollback()  # gives back tokens taken from the earlier buckets
-                    return max((1 - level) / rate, 0.001)
+            for key in rates.keys() - self._known:
+                session.execute(_ENSURE, {"key": key})
+                session.commit()
+                self._known.add(key)
+            rows = session.execute(_LOCK, {"keys": sorted(rates)}).all()
+            now = float(session.execute(_NOW).scalar_one())
+            levels = {
+                key: min(_burst(rates[key]), tokens + (now - refilled_at) * rates[key])
+                for key, tokens, refilled_at in rows
+            }
+            want = max(1, min(self._batch, *(int(_burst(rate)) for rate in rates.values())))
+            count = min(want, int(min(levels.values())))
+            if count < 1:
+                session.rollback()
+                return 0, max(max((1 - levels[k]) / rates[k] for k in levels), 0.001)
+            session.execute(
+                _SET,
+                [{"key": k, "tokens": level - count, "now": now} for k, level in levels.items()],
+            )
             session.commit()
-        return 0.0
+        return count, 0.0
+
+    def _take_held(self, key: tuple[Limit, ...]) -> bool:
+        count, bought_at = self._held.get(key, (0, 0.0))
+        if count and self._clock() - bought_at <= self._keep_for:
+            self._held[key] = (count - 1, bought_at)
+            return True
+        self._held.pop(key, None)
+        return False
 
     def acquire(self, limits: Sequence[Limit], *, stop: threading.Event) -> bool:
-        """Wait for a token in every bucket."""
+        """Wait for a token in every bucket (from this process's purse, else the database)."""
+        key = tuple(sorted(limits))
         while not stop.is_set():
-            wait = self._try(limits)
-            if wait == 0:
-                return True
+            with self._lock:
+                if self._take_held(key):
+                    return True
+                count, wait = self._buy(key)
+                if count:
+                    self._held[key] = (count - 1, self._clock())
+                    return True
             stop.wait(wait)
         return False

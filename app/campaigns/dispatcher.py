@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.campaigns.budget import RateBudget
@@ -25,7 +25,6 @@ from app.campaigns.planning import mark_unreachable
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
 from app.campaigns.windows import parse_windows
-from app.db import READ_ONLY
 from app.models import (
     AttemptStatus,
     Campaign,
@@ -94,6 +93,14 @@ class Claim:
     fence: int
 
 
+@dataclass(frozen=True)
+class DueClaim(Claim):
+    """A freshly claimed attempt with its campaign's rate, so placing it needs no extra read."""
+
+    campaign_id: int
+    calls_per_second: float
+
+
 def _fenced(claim: Claim, *statuses: AttemptStatus) -> Any:
     return (
         update(ContactAttempt)
@@ -108,7 +115,7 @@ def _fenced(claim: Claim, *statuses: AttemptStatus) -> Any:
 
 def claim_due(
     session: Session, *, config: DispatchConfig, now: dt.datetime, limit: int
-) -> list[Claim]:
+) -> list[DueClaim]:
     """Claim up to ``limit`` due attempts of running campaigns (the caller commits at once)."""
     due = (
         select(ContactAttempt.id)
@@ -134,10 +141,25 @@ def claim_due(
             lease_expires_at=now + config.lease,
             fence=ContactAttempt.fence + 1,
         )
-        .returning(ContactAttempt.id, ContactAttempt.fence)
+        .returning(ContactAttempt.id, ContactAttempt.fence, ContactAttempt.campaign_id)
         .execution_options(synchronize_session=False)
     ).all()
-    return [Claim(attempt_id=row[0], fence=row[1]) for row in rows]
+    campaign_ids = {row[2] for row in rows}
+    rates: dict[int, float] = {
+        campaign_id: rate
+        for campaign_id, rate in session.execute(
+            select(Campaign.id, Campaign.calls_per_second).where(Campaign.id.in_(campaign_ids))
+        )
+    }
+    return [
+        DueClaim(
+            attempt_id=attempt_id,
+            fence=fence,
+            campaign_id=campaign_id,
+            calls_per_second=rates[campaign_id],
+        )
+        for attempt_id, fence, campaign_id in rows
+    ]
 
 
 def release(session: Session, *, claim: Claim, due_at: dt.datetime | None = None) -> bool:
@@ -146,6 +168,18 @@ def release(session: Session, *, claim: Claim, due_at: dt.datetime | None = None
     if due_at is not None:
         values["due_at"] = due_at
     return bool(changed(session, _fenced(claim, A.CLAIMED).values(**values)))
+
+
+_PLACING_ROW = (
+    select(ContactAttempt, Campaign, Pathway, Patient)
+    .join(Campaign, Campaign.id == ContactAttempt.campaign_id)
+    .join(Pathway, Pathway.id == ContactAttempt.pathway_id)
+    .join(Patient, Patient.id == ContactAttempt.patient_id)
+    .where(ContactAttempt.id == bindparam("attempt_id"))
+    # One patient's attempts are checked and moved to placing one at a time (PostgreSQL;
+    # SQLite's write transactions are serial already), so two never go out together.
+    .with_for_update(of=Patient)
+)
 
 
 @dataclass(frozen=True)
@@ -171,16 +205,7 @@ def prepare(
     rng: random.Random,
 ) -> Ready | Result:
     """Re-check everything at placing time; move ``claimed -> placing`` or say why not."""
-    row = session.execute(
-        select(ContactAttempt, Campaign, Pathway, Patient)
-        .join(Campaign, Campaign.id == ContactAttempt.campaign_id)
-        .join(Pathway, Pathway.id == ContactAttempt.pathway_id)
-        .join(Patient, Patient.id == ContactAttempt.patient_id)
-        .where(ContactAttempt.id == claim.attempt_id)
-        # One patient's attempts are checked and moved to placing one at a time (PostgreSQL;
-        # SQLite's write transactions are serial already), so two never go out together.
-        .with_for_update(of=Patient)
-    ).one()
+    row = session.execute(_PLACING_ROW, {"attempt_id": claim.attempt_id}).one()
     attempt, campaign, pathway, patient = row
     if attempt.fence != claim.fence or attempt.status != A.CLAIMED:
         return Result.STALE
@@ -329,7 +354,7 @@ def dispatch_one(
     budget: RateBudget,
     composer: SmsComposer,
     config: DispatchConfig,
-    claim: Claim,
+    claim: DueClaim,
     clock: Callable[[], dt.datetime],
     stop: threading.Event,
     rng: random.Random,
@@ -340,17 +365,9 @@ def dispatch_one(
             release(session, claim=claim)
             session.commit()
         return Result.RELEASED
-    with session_factory() as session:
-        session.connection(execution_options=READ_ONLY)  # a read: no SQLite write lock
-        campaign_id, campaign_rate = session.execute(
-            select(Campaign.id, Campaign.calls_per_second)
-            .join(ContactAttempt, ContactAttempt.campaign_id == Campaign.id)
-            .where(ContactAttempt.id == claim.attempt_id)
-        ).one()
-        session.rollback()
     limits = [(config.account_key, config.account_calls_per_second)]
-    if campaign_rate < config.account_calls_per_second:
-        limits.append((f"campaign:{campaign_id}", campaign_rate))
+    if claim.calls_per_second < config.account_calls_per_second:
+        limits.append((f"campaign:{claim.campaign_id}", claim.calls_per_second))
     if not budget.acquire(limits, stop=stop):
         with session_factory() as session:
             release(session, claim=claim)

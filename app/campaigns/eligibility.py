@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -51,8 +52,8 @@ def contact_number(patient: Patient, *, sms: bool) -> str | None:
     return patient.mobile_phone if sms else patient.mobile_phone or patient.landline_phone
 
 
-def block_for_pathway(session: Session, *, pathway: Pathway, patient: Patient) -> Block | None:
-    """Why this pathway must not be contacted at all any more, or None."""
+def _pathway_block(pathway: Pathway, patient: Patient) -> Block | None:
+    """What the rows alone say (no query)."""
     if pathway.status != PathwayStatus.OPEN:
         return Block.PATHWAY_CLOSED
     if pathway.outcome not in (Outcome.PENDING, Outcome.UNREACHABLE):
@@ -61,9 +62,40 @@ def block_for_pathway(session: Session, *, pathway: Pathway, patient: Patient) -
         return Block.OPTED_OUT
     if patient.date_of_death is not None:
         return Block.DECEASED
-    if session.scalar(select(exists().where(Exclusion.pathway_id == pathway.id))):
-        return Block.EXCLUDED
     return None
+
+
+def _excluded(pathway_id: Any) -> Any:
+    return exists().where(Exclusion.pathway_id == pathway_id)
+
+
+_IS_EXCLUDED = select(_excluded(bindparam("pathway_id")))
+
+
+def block_for_pathway(session: Session, *, pathway: Pathway, patient: Patient) -> Block | None:
+    """Why this pathway must not be contacted at all any more, or None."""
+    block = _pathway_block(pathway, patient)
+    if block is None and session.scalar(_IS_EXCLUDED, {"pathway_id": pathway.id}):
+        return Block.EXCLUDED
+    return block
+
+
+def _another_attempt(condition: Any) -> Any:
+    """The patient has another attempt meeting ``condition``."""
+    return exists().where(
+        ContactAttempt.patient_id == bindparam("patient_id"),
+        ContactAttempt.id != bindparam("attempt_id"),
+        condition,
+    )
+
+
+# The three facts the placing check needs from other rows, in one round trip (the statement is
+# built once, so SQLAlchemy caches its compiled form).
+_ATTEMPT_FACTS = select(
+    _excluded(bindparam("pathway_id")),
+    _another_attempt(ContactAttempt.status.in_(IN_FLIGHT)),
+    _another_attempt(ContactAttempt.dispatched_at >= bindparam("today_starts_at")),
+)
 
 
 def block_for_attempt(
@@ -75,17 +107,24 @@ def block_for_attempt(
     today_starts_at: dt.datetime,
 ) -> Block | None:
     """Why ``attempt`` must not be placed now (eligibility, one contact at a time, once a day)."""
-    block = block_for_pathway(session, pathway=pathway, patient=patient)
+    block = _pathway_block(pathway, patient)
     if block is not None:
         return block
+    excluded, in_flight, contacted_today = session.execute(
+        _ATTEMPT_FACTS,
+        {
+            "pathway_id": pathway.id,
+            "patient_id": patient.id,
+            "attempt_id": attempt.id,
+            "today_starts_at": today_starts_at,
+        },
+    ).one()
+    if excluded:
+        return Block.EXCLUDED
     if contact_number(patient, sms=attempt.channel == "sms") is None:
         return Block.NO_NUMBER
-    others = select(ContactAttempt.id).where(
-        ContactAttempt.patient_id == patient.id, ContactAttempt.id != attempt.id
-    )
-    if session.scalar(select(exists(others.where(ContactAttempt.status.in_(IN_FLIGHT))))):
+    if in_flight:
         return Block.IN_FLIGHT
-    contacted_today = others.where(ContactAttempt.dispatched_at >= today_starts_at)
-    if session.scalar(select(exists(contacted_today))):
+    if contacted_today:
         return Block.CONTACTED_TODAY
     return None

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from app.campaigns.budget import LocalBudget
 from app.campaigns.dispatcher import (
-    Claim,
     DispatchConfig,
+    DueClaim,
     Ready,
     claim_due,
     contact,
@@ -77,7 +77,7 @@ class DispatchMachine(RuleBasedStateMachine):
         )
         self.composer = script_composer()
         self.rng = random.Random(0)
-        self.held: list[Claim] = []
+        self.held: list[DueClaim] = []
         self.finished: dict[int, AttemptStatus] = {}
         self.fences: dict[int, int] = {}
         self.sequence = 0

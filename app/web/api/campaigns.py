@@ -12,7 +12,7 @@ from app import audit
 from app.campaigns import service
 from app.campaigns.listing import CampaignSummary, list_campaigns
 from app.campaigns.service import CampaignStatusReport
-from app.flows import ScriptRegistry, ensure_call_script
+from app.flows import ScriptRegistry
 from app.web.auth import CoordinatorUser, StaffUser
 from app.web.deps import SessionDep, SettingsDep
 
@@ -112,12 +112,12 @@ def create(
     body: CampaignIn,
 ) -> CampaignStatusOut:
     """Create a draft campaign (start it with ``POST /campaigns/{id}/start``)."""
-    script = ensure_call_script(session, _registry(request).get(body.flow_id))
-    campaign = service.create_campaign(
+    campaign = service.create_campaign_from_flow(
         session,
+        registry=_registry(request),
+        flow_id=body.flow_id,
         name=body.name,
         cohort_id=body.cohort_id,
-        call_script_id=script.id,
         provider_name=settings.telephony_provider,
         account_calls_per_second=settings.calls_per_second,
         starts_at=body.starts_at,

@@ -91,7 +91,7 @@ def create_campaign(
     rate = calls_per_second or account_calls_per_second
     if not 0 < rate <= account_calls_per_second:
         raise InvalidInputError(
-            "calls_per_second must be above 0 and at most the account's "
+            "calls per second must be above 0 and at most the account's "
             f"{account_calls_per_second}",
             field="calls_per_second",
         )

@@ -7,12 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from app import audit
 from app.campaigns import service
 from app.campaigns.listing import CampaignSummary, list_campaigns
 from app.campaigns.service import CampaignStatusReport
+from app.config import Settings
 from app.flows import ScriptRegistry
+from app.models import Campaign
 from app.web.auth import CoordinatorUser, StaffUser
 from app.web.deps import SessionDep, SettingsDep
 
@@ -92,29 +95,19 @@ class UnreachableOut(BaseModel):
     recorded_at: dt.datetime
 
 
-def _registry(request: Request) -> ScriptRegistry:
-    registry: ScriptRegistry = request.app.state.conversation_context.registry
-    return registry
-
-
 @router.get("/campaigns")
 def list_all(session: SessionDep, _user: StaffUser) -> list[CampaignLine]:
     """Every campaign, newest first."""
     return [CampaignLine.of(summary) for summary in list_campaigns(session)]
 
 
-@router.post("/campaigns", status_code=201)
-def create(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: CoordinatorUser,
-    body: CampaignIn,
-) -> CampaignStatusOut:
-    """Create a draft campaign (start it with ``POST /campaigns/{id}/start``)."""
-    campaign = service.create_campaign_from_flow(
+def create_draft(
+    session: Session, *, settings: Settings, registry: ScriptRegistry, body: CampaignIn, actor: str
+) -> Campaign:
+    """A draft campaign from ``body``: the one way the API and the page's form create one."""
+    return service.create_campaign_from_flow(
         session,
-        registry=_registry(request),
+        registry=registry,
         flow_id=body.flow_id,
         name=body.name,
         cohort_id=body.cohort_id,
@@ -126,7 +119,31 @@ def create(
         calls_per_second=body.calls_per_second,
         simulated=body.simulated,
         rule_set=body.rule_set,
-        created_by=user.username,
+        created_by=actor,
+    )
+
+
+def script_registry(request: Request) -> ScriptRegistry:
+    """The call scripts loaded when the app started."""
+    registry: ScriptRegistry = request.app.state.conversation_context.registry
+    return registry
+
+
+@router.post("/campaigns", status_code=201)
+def create(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CoordinatorUser,
+    body: CampaignIn,
+) -> CampaignStatusOut:
+    """Create a draft campaign (start it with ``POST /campaigns/{id}/start``)."""
+    campaign = create_draft(
+        session,
+        settings=settings,
+        registry=script_registry(request),
+        body=body,
+        actor=user.username,
     )
     return CampaignStatusOut.of(service.campaign_status(session, campaign_id=campaign.id))
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from app import audit
 from app.campaigns import service
 from app.campaigns.listing import CampaignSummary, list_campaigns
 from app.campaigns.service import CampaignStatusReport
+from app.campaigns.unreachable import record_listing
 from app.config import Settings
 from app.flows import ScriptRegistry
 from app.models import Campaign
@@ -193,13 +193,5 @@ def cancel(session: SessionDep, user: CoordinatorUser, campaign_id: int) -> Camp
 def unreachable(session: SessionDep, user: StaffUser, campaign_id: int) -> list[UnreachableOut]:
     """Pathways the policy could not reach (each listing is audited)."""
     rows = service.unreachable_pathways(session, campaign_id=campaign_id)
-    for row in rows:
-        audit.record(
-            session,
-            actor=user,
-            action="pathway.list_unreachable",
-            entity_type="pathway",
-            entity_id=row.pathway_id,
-            pathway_id=row.pathway_id,
-        )
+    record_listing(session, actor=user, pathway_ids=[row.pathway_id for row in rows])
     return [UnreachableOut(**row.__dict__) for row in rows]

@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.campaigns import service
 from app.campaigns.listing import list_campaigns
 from app.campaigns.service import CampaignStatusReport
+from app.campaigns.unreachable import (
+    UnreachablePatient,
+    list_unreachable_patients,
+    unreachable_csv,
+)
 from app.cohort.service import list_cohorts
 from app.errors import ConflictError, DomainError, NotFoundError
 from app.models import CampaignStatus, Role, User
@@ -182,6 +187,40 @@ def detail_page(
 ) -> HTMLResponse:
     """One campaign: status, attempts by state, outcomes, unreachable count, controls."""
     return _detail(request, session, campaign_id=campaign_id, user=user, done=done)
+
+
+def _unreachable(session: SessionDep, *, campaign_id: int, user: User) -> list[UnreachablePatient]:
+    try:
+        return list_unreachable_patients(session, campaign_id=campaign_id, actor=user)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404) from exc
+
+
+# Declared before the page route so that "unreachable.csv" is not read as a page name.
+@router.get("/campaigns/{campaign_id}/unreachable.csv")
+def unreachable_csv_download(session: SessionDep, user: StaffUser, campaign_id: int) -> Response:
+    """The unreachable list as CSV (audited like the page: it shows the same records)."""
+    patients = _unreachable(session, campaign_id=campaign_id, user=user)
+    return Response(
+        unreachable_csv(patients),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="campaign-{campaign_id}-unreachable.csv"'
+            )
+        },
+    )
+
+
+@router.get("/campaigns/{campaign_id}/unreachable")
+def unreachable_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: StaffUser, campaign_id: int
+) -> HTMLResponse:
+    """Patients the attempts could not reach, for staff to telephone or write to (audited)."""
+    patients = _unreachable(session, campaign_id=campaign_id, user=user)
+    report = _report(session, campaign_id)
+    context = {"report": report, "patients": patients, "zone": settings.zone}
+    return render(request, "campaigns/unreachable.html", context, user=user)
 
 
 @router.get("/campaigns/{campaign_id}/cancel")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every error a user can act on; the message is safe to show them."""
+    """Base of every error a user can act on; the message is safe to show them.
+
+    ``field`` names the input to blame when there is one (a form shows the message beside it).
+    """
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFoundError(DomainError):

@@ -7,6 +7,9 @@ from typing import Any
 
 from app.errors import InvalidInputError
 
+# The input that errors in a policy blame (the API's and the form's name for it).
+FIELD = "attempt_policy"
+
 
 @dataclass(frozen=True)
 class AttemptPolicy:
@@ -34,15 +37,17 @@ def parse_policy(document: dict[str, Any] | None) -> AttemptPolicy:
     document = dict(document or {})
     unknown = set(document) - set(AttemptPolicy.__dataclass_fields__)
     if unknown:
-        raise InvalidInputError(f"unknown attempt policy fields: {', '.join(sorted(unknown))}")
+        raise InvalidInputError(
+            f"unknown attempt policy fields: {', '.join(sorted(unknown))}", field=FIELD
+        )
     try:
         policy = AttemptPolicy(**document)
     except TypeError as exc:
-        raise InvalidInputError(f"invalid attempt policy: {exc}") from exc
+        raise InvalidInputError(f"invalid attempt policy: {exc}", field=FIELD) from exc
     if not 1 <= policy.calls <= 6:
-        raise InvalidInputError("an attempt policy makes between 1 and 6 calls")
+        raise InvalidInputError("an attempt policy makes between 1 and 6 calls", field=FIELD)
     if policy.min_gap_hours < 1:
-        raise InvalidInputError("attempts must be at least an hour apart")
+        raise InvalidInputError("attempts must be at least an hour apart", field=FIELD)
     if not 0 <= policy.max_retries <= 20:
-        raise InvalidInputError("max_retries must be between 0 and 20")
+        raise InvalidInputError("max_retries must be between 0 and 20", field=FIELD)
     return policy

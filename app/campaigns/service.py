@@ -17,6 +17,7 @@ from app.campaigns.sql import changed
 from app.campaigns.windows import DEFAULT_WINDOWS, parse_windows
 from app.db import utcnow
 from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.flows import ScriptRegistry, ensure_call_script
 from app.models import (
     AttemptStatus,
     CallScript,
@@ -66,26 +67,33 @@ def create_campaign(
 ) -> Campaign:
     """A draft campaign, validated against the patient-safety rules for real contacts."""
     if session.get(Cohort, cohort_id) is None:
-        raise NotFoundError(f"cohort {cohort_id} does not exist")
+        raise NotFoundError(f"cohort {cohort_id} does not exist", field="cohort_id")
     script = session.get(CallScript, call_script_id)
     if script is None:
-        raise NotFoundError(f"call script {call_script_id} does not exist")
+        raise NotFoundError(f"call script {call_script_id} does not exist", field="flow_id")
     windows = parse_windows(calling_windows)
     policy = parse_policy(attempt_policy)
     if simulated and provider_name != "simulator":
-        raise InvalidInputError("a simulated campaign runs only with the simulator provider")
+        raise InvalidInputError(
+            "a simulated campaign runs only with the simulator provider", field="simulated"
+        )
     if not simulated:
         if script.approved_at is None:
             raise InvalidInputError(
                 f"call script {script.flow_id} v{script.version} is not approved; "
-                "only approved scripts are run against real patients"
+                "only approved scripts are run against real patients",
+                field="flow_id",
             )
         if windows.always_open:
-            raise InvalidInputError("only a simulated campaign may have always-open windows")
+            raise InvalidInputError(
+                "only a simulated campaign may have always-open windows", field="calling_windows"
+            )
     rate = calls_per_second or account_calls_per_second
     if not 0 < rate <= account_calls_per_second:
         raise InvalidInputError(
-            f"calls_per_second must be above 0 and at most the account's {account_calls_per_second}"
+            "calls per second must be above 0 and at most the account's "
+            f"{account_calls_per_second}",
+            field="calls_per_second",
         )
     campaign = Campaign(
         name=name,
@@ -110,6 +118,46 @@ def create_campaign(
         entity_id=campaign.id,
     )
     return campaign
+
+
+def create_campaign_from_flow(
+    session: Session,
+    *,
+    registry: ScriptRegistry,
+    flow_id: str,
+    name: str,
+    cohort_id: int,
+    provider_name: str,
+    account_calls_per_second: float,
+    starts_at: dt.datetime | None = None,
+    calling_windows: dict[str, Any] | None = None,
+    attempt_policy: dict[str, Any] | None = None,
+    calls_per_second: float | None = None,
+    simulated: bool = False,
+    rule_set: str | None = None,
+    created_by: str,
+) -> Campaign:
+    """A draft campaign running the exact content of a loaded script (the API's and page's way)."""
+    try:
+        loaded = registry.get(flow_id)
+    except NotFoundError as exc:
+        raise NotFoundError(str(exc), field="flow_id") from exc
+    script = ensure_call_script(session, loaded)
+    return create_campaign(
+        session,
+        name=name,
+        cohort_id=cohort_id,
+        call_script_id=script.id,
+        provider_name=provider_name,
+        account_calls_per_second=account_calls_per_second,
+        starts_at=starts_at,
+        calling_windows=calling_windows,
+        attempt_policy=attempt_policy,
+        calls_per_second=calls_per_second,
+        simulated=simulated,
+        rule_set=rule_set,
+        created_by=created_by,
+    )
 
 
 def _default_windows() -> dict[str, Any]:

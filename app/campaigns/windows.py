@@ -20,6 +20,8 @@ DEFAULT_WINDOWS: dict[str, Any] = {
     "weekly": {day: [["09:00", "19:00"]] for day in DAYS[:5]} | {"sat": [["10:00", "16:00"]]},
     "always_open": False,
 }
+# The input that errors in these windows blame (the API's and the form's name for it).
+FIELD = "calling_windows"
 # Never start a call that would still be ringing when the window closes.
 CLOSING_MARGIN = dt.timedelta(seconds=60)
 
@@ -72,7 +74,7 @@ def _parse_time(text: str) -> dt.time:
     try:
         return dt.time.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidInputError(f"calling window time {text!r} is not HH:MM") from exc
+        raise InvalidInputError(f"calling window time {text!r} is not HH:MM", field=FIELD) from exc
 
 
 def parse_windows(document: dict[str, Any] | None) -> CallingWindows:
@@ -81,14 +83,14 @@ def parse_windows(document: dict[str, Any] | None) -> CallingWindows:
     weekly: dict[str, list[tuple[dt.time, dt.time]]] = {}
     for day, intervals in (document.get("weekly") or {}).items():
         if day not in DAYS:
-            raise InvalidInputError(f"unknown day {day!r}; use {', '.join(DAYS)}")
+            raise InvalidInputError(f"unknown day {day!r}; use {', '.join(DAYS)}", field=FIELD)
         if day == "sun" and intervals:
-            raise InvalidInputError("patients are never called on Sundays")
+            raise InvalidInputError("patients are never called on Sundays", field=FIELD)
         parsed = [(_parse_time(start), _parse_time(end)) for start, end in intervals]
         if any(start >= end for start, end in parsed):
-            raise InvalidInputError(f"a window on {day} closes before it opens")
+            raise InvalidInputError(f"a window on {day} closes before it opens", field=FIELD)
         if any(start < dt.time(8) or end > dt.time(20) for start, end in parsed):
-            raise InvalidInputError("calling windows must lie between 08:00 and 20:00")
+            raise InvalidInputError("calling windows must lie between 08:00 and 20:00", field=FIELD)
         weekly[day] = parsed
     return CallingWindows(
         zone=ZoneInfo(document.get("timezone", "Europe/London")),

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from app import audit
 from app.campaigns import service
 from app.campaigns.runtime import build_worker
+from app.campaigns.unreachable import record_listing
 from app.campaigns.worker import WorkerAlreadyRunningError, single_worker_lock
 from app.cli.common import console, emit_json, load_settings, session_factory, unit_of_work
 from app.errors import DomainError
@@ -167,15 +167,7 @@ def unreachable(campaign_id: int, as_json: bool = typer.Option(False, "--json"))
     try:
         with unit_of_work() as session:
             rows = service.unreachable_pathways(session, campaign_id=campaign_id)
-            for row in rows:
-                audit.record(
-                    session,
-                    actor=ACTOR,
-                    action="pathway.list_unreachable",
-                    entity_type="pathway",
-                    entity_id=row.pathway_id,
-                    pathway_id=row.pathway_id,
-                )
+            record_listing(session, actor=ACTOR, pathway_ids=[row.pathway_id for row in rows])
     except DomainError as error:
         raise _fail(error) from error
     document = [row.__dict__ | {"recorded_at": row.recorded_at.isoformat()} for row in rows]

@@ -16,7 +16,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.cohort.encoding import scan_file
@@ -29,6 +29,7 @@ __all__ = [
     "get_import",
     "import_cohort",
     "import_stream",
+    "list_cohorts",
     "recent_imports",
     "write_chunk",
 ]
@@ -36,7 +37,7 @@ from app.db import utcnow
 from app.eligibility.rules import RuleSet
 from app.eligibility.service import evaluate_cohort, exclusion_counts
 from app.errors import DomainError, InvalidInputError, NotFoundError
-from app.models import Cohort, ImportJob, ImportRowError, ImportStatus
+from app.models import Cohort, ImportJob, ImportRowError, ImportStatus, Pathway, PathwayStatus
 
 CHUNK_ROWS = 10_000
 REPORTED_ERRORS = 1_000
@@ -238,6 +239,28 @@ def recent_imports(session: Session, *, limit: int = 20) -> list[tuple[ImportJob
         .limit(limit)
     )
     return [(job, str(name)) for job, name in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class CohortLine:
+    """A cohort a campaign can be run over, with how many of its pathways are open."""
+
+    id: int
+    name: str
+    open_pathways: int
+
+
+def list_cohorts(session: Session) -> list[CohortLine]:
+    """Every imported cohort, newest first, with its open pathways counted."""
+    open_pathways = (
+        select(func.count())
+        .where(Pathway.cohort_id == Cohort.id, Pathway.status == PathwayStatus.OPEN)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Cohort.id, Cohort.name, open_pathways).order_by(Cohort.id.desc())
+    ).all()
+    return [CohortLine(id=id_, name=name, open_pathways=count) for id_, name, count in rows]
 
 
 def import_stream(

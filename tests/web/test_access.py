@@ -18,6 +18,7 @@ GUARDED_PAGES: dict[str, set[str]] = {
     "/": {"alice", "bob", "charlie"},
     "/audit": {"charlie"},
     "/campaigns": {"alice", "bob", "charlie"},
+    "/campaigns/new": {"bob"},
     "/cohorts": {"bob"},
     "/dashboard": {"alice", "bob", "charlie"},
 }

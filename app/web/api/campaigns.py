@@ -7,12 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from app import audit
 from app.campaigns import service
 from app.campaigns.listing import CampaignSummary, list_campaigns
 from app.campaigns.service import CampaignStatusReport
-from app.flows import ScriptRegistry, ensure_call_script
+from app.campaigns.unreachable import record_listing
+from app.config import Settings
+from app.flows import ScriptRegistry
+from app.models import Campaign
 from app.web.auth import CoordinatorUser, StaffUser
 from app.web.deps import SessionDep, SettingsDep
 
@@ -92,15 +95,38 @@ class UnreachableOut(BaseModel):
     recorded_at: dt.datetime
 
 
-def _registry(request: Request) -> ScriptRegistry:
-    registry: ScriptRegistry = request.app.state.conversation_context.registry
-    return registry
-
-
 @router.get("/campaigns")
 def list_all(session: SessionDep, _user: StaffUser) -> list[CampaignLine]:
     """Every campaign, newest first."""
     return [CampaignLine.of(summary) for summary in list_campaigns(session)]
+
+
+def create_draft(
+    session: Session, *, settings: Settings, registry: ScriptRegistry, body: CampaignIn, actor: str
+) -> Campaign:
+    """A draft campaign from ``body``: the one way the API and the page's form create one."""
+    return service.create_campaign_from_flow(
+        session,
+        registry=registry,
+        flow_id=body.flow_id,
+        name=body.name,
+        cohort_id=body.cohort_id,
+        provider_name=settings.telephony_provider,
+        account_calls_per_second=settings.calls_per_second,
+        starts_at=body.starts_at,
+        calling_windows=body.calling_windows,
+        attempt_policy=body.attempt_policy,
+        calls_per_second=body.calls_per_second,
+        simulated=body.simulated,
+        rule_set=body.rule_set,
+        created_by=actor,
+    )
+
+
+def script_registry(request: Request) -> ScriptRegistry:
+    """The call scripts loaded when the app started."""
+    registry: ScriptRegistry = request.app.state.conversation_context.registry
+    return registry
 
 
 @router.post("/campaigns", status_code=201)
@@ -112,21 +138,12 @@ def create(
     body: CampaignIn,
 ) -> CampaignStatusOut:
     """Create a draft campaign (start it with ``POST /campaigns/{id}/start``)."""
-    script = ensure_call_script(session, _registry(request).get(body.flow_id))
-    campaign = service.create_campaign(
+    campaign = create_draft(
         session,
-        name=body.name,
-        cohort_id=body.cohort_id,
-        call_script_id=script.id,
-        provider_name=settings.telephony_provider,
-        account_calls_per_second=settings.calls_per_second,
-        starts_at=body.starts_at,
-        calling_windows=body.calling_windows,
-        attempt_policy=body.attempt_policy,
-        calls_per_second=body.calls_per_second,
-        simulated=body.simulated,
-        rule_set=body.rule_set,
-        created_by=user.username,
+        settings=settings,
+        registry=script_registry(request),
+        body=body,
+        actor=user.username,
     )
     return CampaignStatusOut.of(service.campaign_status(session, campaign_id=campaign.id))
 
@@ -176,13 +193,5 @@ def cancel(session: SessionDep, user: CoordinatorUser, campaign_id: int) -> Camp
 def unreachable(session: SessionDep, user: StaffUser, campaign_id: int) -> list[UnreachableOut]:
     """Pathways the policy could not reach (each listing is audited)."""
     rows = service.unreachable_pathways(session, campaign_id=campaign_id)
-    for row in rows:
-        audit.record(
-            session,
-            actor=user,
-            action="pathway.list_unreachable",
-            entity_type="pathway",
-            entity_id=row.pathway_id,
-            pathway_id=row.pathway_id,
-        )
+    record_listing(session, actor=user, pathway_ids=[row.pathway_id for row in rows])
     return [UnreachableOut(**row.__dict__) for row in rows]

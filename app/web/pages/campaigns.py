@@ -5,15 +5,30 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.campaigns import service
 from app.campaigns.listing import list_campaigns
 from app.campaigns.service import CampaignStatusReport
-from app.errors import ConflictError, NotFoundError
+from app.campaigns.unreachable import (
+    UnreachablePatient,
+    list_unreachable_patients,
+    unreachable_csv,
+)
+from app.cohort.service import list_cohorts
+from app.errors import ConflictError, DomainError, NotFoundError
 from app.models import CampaignStatus, Role, User
+from app.web.api.campaigns import create_draft, script_registry
 from app.web.auth import CoordinatorUser, CsrfProtected, StaffUser
-from app.web.deps import SessionDep
+from app.web.deps import SessionDep, SettingsDep
+from app.web.pages.campaign_form import (
+    DAY_NAMES,
+    WINDOW_DAYS,
+    CampaignForm,
+    default_form,
+    domain_errors,
+    parse_form,
+)
 from app.web.pages.rendering import render
 
 router = APIRouter()
@@ -28,6 +43,7 @@ ACTIONS_BY_STATUS: dict[str, tuple[Action, ...]] = {
     S.PAUSED: ("resume", "cancel"),
 }
 DONE_MESSAGES = {
+    "create": "Campaign created as a draft: nobody is contacted until you start it",
     "start": "Campaign started: its first contacts are planned",
     "pause": "Campaign paused: no new contacts will be placed",
     "resume": "Campaign resumed",
@@ -52,9 +68,78 @@ def list_page(request: Request, session: SessionDep, user: StaffUser) -> HTMLRes
     return render(
         request,
         "campaigns/list.html",
-        {"campaigns": list_campaigns(session), "status_colours": STATUS_COLOURS},
+        {
+            "campaigns": list_campaigns(session),
+            "status_colours": STATUS_COLOURS,
+            "can_create": user.role == Role.COORDINATOR,
+        },
         user=user,
     )
+
+
+def _new_form(
+    request: Request,
+    session: SessionDep,
+    *,
+    user: User,
+    form: CampaignForm,
+    errors: dict[str, str],
+) -> HTMLResponse:
+    cohorts = [
+        (str(c.id), f"{c.name} ({c.open_pathways:,} open pathways)") for c in list_cohorts(session)
+    ]
+    scripts = [
+        (s.id, f"{s.title} ({s.id}, version {s.version})")
+        for s in script_registry(request).all()
+        if s.approved
+    ]
+    context = {
+        "form": form,
+        "errors": errors,
+        "cohorts": [("", "Select a cohort"), *cohorts] if cohorts else [],
+        "scripts": [("", "Select a call script"), *scripts] if scripts else [],
+        "days": [(day, DAY_NAMES[day]) for day in WINDOW_DAYS],
+        "account_rate": request.app.state.settings.calls_per_second,
+    }
+    return render(request, "campaigns/new.html", context, user=user)
+
+
+# Declared before the campaign page so that "new" is not read as a campaign id.
+@router.get("/campaigns/new")
+def new_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: CoordinatorUser
+) -> HTMLResponse:
+    """The form to create a draft campaign, prefilled with the usual hours and attempts."""
+    form = default_form(account_calls_per_second=settings.calls_per_second)
+    return _new_form(request, session, user=user, form=form, errors={})
+
+
+@router.post("/campaigns/new", response_model=None)
+def create_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CoordinatorUser,
+    _csrf: CsrfProtected,
+    form: Annotated[CampaignForm, Form()],
+) -> HTMLResponse | RedirectResponse:
+    """Create the draft exactly as the API does, or show the form again with the problems."""
+    body, errors = parse_form(form)
+    if body is not None:
+        try:
+            campaign = create_draft(
+                session,
+                settings=settings,
+                registry=script_registry(request),
+                body=body,
+                actor=user.username,
+            )
+        except DomainError as exc:
+            session.rollback()
+            errors = domain_errors(exc)
+        else:
+            return RedirectResponse(f"/campaigns/{campaign.id}?done=create", status_code=303)
+    return _new_form(request, session, user=user, form=form, errors=errors)
 
 
 def _report(session: SessionDep, campaign_id: int) -> CampaignStatusReport:
@@ -102,6 +187,40 @@ def detail_page(
 ) -> HTMLResponse:
     """One campaign: status, attempts by state, outcomes, unreachable count, controls."""
     return _detail(request, session, campaign_id=campaign_id, user=user, done=done)
+
+
+def _unreachable(session: SessionDep, *, campaign_id: int, user: User) -> list[UnreachablePatient]:
+    try:
+        return list_unreachable_patients(session, campaign_id=campaign_id, actor=user)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404) from exc
+
+
+# Declared before the page route so that "unreachable.csv" is not read as a page name.
+@router.get("/campaigns/{campaign_id}/unreachable.csv")
+def unreachable_csv_download(session: SessionDep, user: StaffUser, campaign_id: int) -> Response:
+    """The unreachable list as CSV (audited like the page: it shows the same records)."""
+    patients = _unreachable(session, campaign_id=campaign_id, user=user)
+    return Response(
+        unreachable_csv(patients),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="campaign-{campaign_id}-unreachable.csv"'
+            )
+        },
+    )
+
+
+@router.get("/campaigns/{campaign_id}/unreachable")
+def unreachable_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: StaffUser, campaign_id: int
+) -> HTMLResponse:
+    """Patients the attempts could not reach, for staff to telephone or write to (audited)."""
+    patients = _unreachable(session, campaign_id=campaign_id, user=user)
+    report = _report(session, campaign_id)
+    context = {"report": report, "patients": patients, "zone": settings.zone}
+    return render(request, "campaigns/unreachable.html", context, user=user)
 
 
 @router.get("/campaigns/{campaign_id}/cancel")

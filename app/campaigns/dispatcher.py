@@ -145,13 +145,12 @@ def claim_due(
         .execution_options(synchronize_session=False)
     ).all()
     campaign_ids = {row[2] for row in rows}
-    rates: dict[int, float] = dict(
-        session.execute(
+    rates = {
+        campaign.id: campaign.calls_per_second
+        for campaign in session.execute(
             select(Campaign.id, Campaign.calls_per_second).where(Campaign.id.in_(campaign_ids))
         )
-        .tuples()
-        .all()
-    )
+    }
     return [
         DueClaim(
             attempt_id=attempt_id,

@@ -101,16 +101,49 @@ class DueClaim(Claim):
     calls_per_second: float
 
 
-def _fenced(claim: Claim, *statuses: AttemptStatus) -> Any:
+def _guarded(*statuses: AttemptStatus) -> Any:
     return (
         update(ContactAttempt)
-        .where(
-            ContactAttempt.id == claim.attempt_id,
-            ContactAttempt.fence == claim.fence,
-            ContactAttempt.status.in_(statuses),
-        )
+        .where(ContactAttempt.status.in_(statuses))
         .execution_options(synchronize_session=False)
     )
+
+
+def _fenced(claim: Claim, *statuses: AttemptStatus) -> Any:
+    return _guarded(*statuses).where(
+        ContactAttempt.id == claim.attempt_id, ContactAttempt.fence == claim.fence
+    )
+
+
+# The two steps every attempt takes, built once with bound parameters (building and hashing a
+# statement per attempt cost more Python time than executing it).
+_BY_FENCE = (
+    ContactAttempt.id == bindparam("attempt_id"),
+    ContactAttempt.fence == bindparam("claimed_fence"),
+)
+_TO_PLACING = (
+    _guarded(A.CLAIMED)
+    .where(*_BY_FENCE)
+    .values(
+        status=A.PLACING,
+        to_number=bindparam("to"),
+        dispatched_at=bindparam("now"),
+        lease_expires_at=bindparam("lease_until"),
+        conversation=bindparam("conversation"),
+    )
+)
+_TERMINAL = (A.COMPLETED, A.NO_ANSWER, A.BUSY, A.FAILED, A.VOICEMAIL, A.CANCELLED)
+_RECORD_PLACED = (
+    _guarded(A.PLACING, A.PLACED, A.IN_PROGRESS, *_TERMINAL)
+    .where(*_BY_FENCE)
+    .values(
+        provider_sid=bindparam("sid"),
+        # A webhook may already have moved the attempt further on: keep its state.
+        status=case((ContactAttempt.status == A.PLACING, A.PLACED), else_=ContactAttempt.status),
+        placed_at=bindparam("now"),
+        lease_expires_at=None,
+    )
+)
 
 
 def claim_due(
@@ -254,13 +287,15 @@ def prepare(
         body, conversation = opening
     moved = changed(
         session,
-        _fenced(claim, A.CLAIMED).values(
-            status=A.PLACING,
-            to_number=to,
-            dispatched_at=now,
-            lease_expires_at=now + config.lease,
-            conversation=conversation,
-        ),
+        _TO_PLACING,
+        {
+            "attempt_id": claim.attempt_id,
+            "claimed_fence": claim.fence,
+            "to": to,
+            "now": now,
+            "lease_until": now + config.lease,
+            "conversation": conversation,
+        },
     )
     if moved != 1:
         return Result.STALE
@@ -287,19 +322,10 @@ def record_placed(session: Session, *, claim: Claim, sid: str, now: dt.datetime)
     """Store the provider's id; a webhook may already have moved the attempt further on."""
     count = changed(
         session,
-        _fenced(claim, A.PLACING, A.PLACED, A.IN_PROGRESS, *_TERMINAL).values(
-            provider_sid=sid,
-            status=case(
-                (ContactAttempt.status == A.PLACING, A.PLACED), else_=ContactAttempt.status
-            ),
-            placed_at=now,
-            lease_expires_at=None,
-        ),
+        _RECORD_PLACED,
+        {"attempt_id": claim.attempt_id, "claimed_fence": claim.fence, "sid": sid, "now": now},
     )
     return Result.PLACED if count == 1 else Result.STALE
-
-
-_TERMINAL = (A.COMPLETED, A.NO_ANSWER, A.BUSY, A.FAILED, A.VOICEMAIL, A.CANCELLED)
 
 
 def record_failure(

@@ -162,8 +162,10 @@ class Worker:
                 if time.monotonic() >= next_housekeeping:
                     self.housekeeping()
                     next_housekeeping = time.monotonic() + self.housekeeping_every
+                # Claim in batches, not one slot at a time: a claim is a transaction of its own.
                 free = self.config.concurrency * 2 - len(in_flight)
-                fresh = self.claim(min(free, self.config.batch_size)) if free > 0 else []
+                worth_claiming = free >= self.config.concurrency or not in_flight
+                fresh = self.claim(min(free, self.config.batch_size)) if worth_claiming else []
                 in_flight |= set(fresh)
                 if not in_flight:
                     if once:

@@ -48,6 +48,11 @@ def parse_policy(document: dict[str, Any] | None) -> AttemptPolicy:
         raise InvalidInputError("an attempt policy makes between 1 and 6 calls", field=FIELD)
     if policy.min_gap_hours < 1:
         raise InvalidInputError("attempts must be at least an hour apart", field=FIELD)
+    if policy.sms and not 1 <= policy.sms_reply_hours <= 14 * 24:
+        # Zero or negative would mark a patient unreachable the moment the text went out.
+        raise InvalidInputError(
+            "the wait for an SMS reply must be between 1 hour and 14 days", field=FIELD
+        )
     if not 0 <= policy.max_retries <= 20:
         raise InvalidInputError("max_retries must be between 0 and 20", field=FIELD)
     return policy

@@ -92,8 +92,12 @@ def parse_windows(document: dict[str, Any] | None) -> CallingWindows:
         if any(start < dt.time(8) or end > dt.time(20) for start, end in parsed):
             raise InvalidInputError("calling windows must lie between 08:00 and 20:00", field=FIELD)
         weekly[day] = parsed
+    always_open = bool(document.get("always_open", False))
+    if not always_open and not any(weekly.values()):
+        # Refused here, not when the campaign starts and finds it can never ring anyone.
+        raise InvalidInputError("calling windows must open on at least one day", field=FIELD)
     return CallingWindows(
         zone=ZoneInfo(document.get("timezone", "Europe/London")),
         weekly=weekly,
-        always_open=bool(document.get("always_open", False)),
+        always_open=always_open,
     )

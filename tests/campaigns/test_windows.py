@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.campaigns.policy import parse_policy
 from app.campaigns.windows import parse_windows
 from app.errors import InvalidInputError
 from app.models import AttemptStatus, ContactAttempt
@@ -53,6 +54,22 @@ def test_sunday_windows_and_unsocial_hours_are_refused() -> None:
         parse_windows({"weekly": {"sun": [["10:00", "12:00"]]}})
     with pytest.raises(InvalidInputError, match="08:00 and 20:00"):
         parse_windows({"weekly": {"mon": [["07:00", "12:00"]]}})
+
+
+@pytest.mark.parametrize("weekly", [{}, {"mon": [], "tue": []}])
+def test_windows_that_never_open_are_refused_when_the_campaign_is_made(weekly: object) -> None:
+    with pytest.raises(InvalidInputError, match="at least one day") as refused:
+        parse_windows({"weekly": weekly})
+    assert refused.value.field == "calling_windows"
+    assert parse_windows({"weekly": {}, "always_open": True}).always_open
+
+
+@pytest.mark.parametrize("hours", [0, -1, 24 * 15])
+def test_an_sms_reply_wait_outside_an_hour_to_two_weeks_is_refused(hours: float) -> None:
+    with pytest.raises(InvalidInputError, match="SMS reply") as refused:
+        parse_policy({"sms_reply_hours": hours})
+    assert refused.value.field == "attempt_policy"
+    assert parse_policy({"sms": False, "sms_reply_hours": 0}).sms is False
 
 
 @pytest.mark.parametrize(

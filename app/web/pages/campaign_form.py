@@ -174,6 +174,8 @@ def parse_form(form: CampaignForm) -> tuple[CampaignIn | None, dict[str, str]]:
                 f"Enter {DAY_NAMES[day]}'s hours like 09:00-19:00, or leave it empty"
             )
             continue
+        if not weekly[day]:
+            continue  # closed that day; at least one open day is checked below
         try:
             parse_windows({"weekly": {day: weekly[day]}})
         except InvalidInputError as exc:

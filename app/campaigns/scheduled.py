@@ -11,6 +11,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -390,23 +391,31 @@ def expire_sms_replies(session: Session, *, now: dt.datetime, limit: int = 200) 
     return marked
 
 
-def complete_finished_campaigns(session: Session, *, now: dt.datetime) -> int:
-    """``running -> completed`` once nothing is queued, in flight or awaiting a follow-up."""
-    busy = exists().where(
-        ContactAttempt.campaign_id == Campaign.id,
-        or_(
-            ContactAttempt.status.in_((A.PLANNED, A.CLAIMED, A.PLACING, A.IN_DOUBT)),
-            and_(
-                ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS)),
-                exists().where(
-                    Pathway.id == ContactAttempt.pathway_id, Pathway.outcome == Outcome.PENDING
-                ),
+_QUEUED_OR_STARTING = (A.PLANNED, A.CLAIMED, A.PLACING, A.IN_DOUBT)
+
+
+def _campaign_is_busy(campaign_id: int) -> Any:
+    """Something queued or in flight (a contact still ringing for an undecided pathway)."""
+    return or_(
+        exists().where(
+            ContactAttempt.campaign_id == campaign_id,
+            ContactAttempt.status.in_(_QUEUED_OR_STARTING),
+        ),
+        exists().where(
+            ContactAttempt.campaign_id == campaign_id,
+            ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS)),
+            exists().where(
+                Pathway.id == ContactAttempt.pathway_id, Pathway.outcome == Outcome.PENDING
             ),
         ),
     )
+
+
+def _campaign_awaits_follow_up(campaign_id: int) -> Any:
+    """An undecided pathway whose last attempt has ended: a follow-up is still to be planned."""
     later = aliased(ContactAttempt)
-    awaiting = exists().where(
-        ContactAttempt.campaign_id == Campaign.id,
+    return exists().where(
+        ContactAttempt.campaign_id == campaign_id,
         ContactAttempt.status.in_((*UNANSWERED, A.COMPLETED)),
         exists().where(Pathway.id == ContactAttempt.pathway_id, Pathway.outcome == Outcome.PENDING),
         ~exists().where(
@@ -415,13 +424,36 @@ def complete_finished_campaigns(session: Session, *, now: dt.datetime) -> int:
             later.attempt_number > ContactAttempt.attempt_number,
         ),
     )
-    return changed(
-        session,
-        update(Campaign)
-        .where(Campaign.status == CampaignStatus.RUNNING, ~busy, ~awaiting)
-        .values(status=CampaignStatus.COMPLETED, finished_at=now)
-        .execution_options(synchronize_session=False),
-    )
+
+
+def complete_finished_campaigns(session: Session, *, now: dt.datetime) -> int:
+    """``running -> completed`` once nothing is queued, in flight or awaiting a follow-up.
+
+    One campaign at a time, cheapest question first: a single statement over every campaign
+    made PostgreSQL anti-join the whole attempt table (380 ms at 100,000 attempts, on every
+    worker's housekeeping pass), where "anything queued?" is an index probe.
+    """
+    completed = 0
+    running = session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.RUNNING))
+    for campaign_id in list(running):
+        if session.scalar(select(_campaign_is_busy(campaign_id))):
+            continue
+        if session.scalar(select(_campaign_awaits_follow_up(campaign_id))):
+            continue
+        completed += changed(
+            session,
+            update(Campaign)
+            .where(
+                Campaign.id == campaign_id,
+                Campaign.status == CampaignStatus.RUNNING,
+                # Asked again in the UPDATE: another worker may have planned an attempt since.
+                ~_campaign_is_busy(campaign_id),
+                ~_campaign_awaits_follow_up(campaign_id),
+            )
+            .values(status=CampaignStatus.COMPLETED, finished_at=now)
+            .execution_options(synchronize_session=False),
+        )
+    return completed
 
 
 def windows_of(campaign: Campaign) -> str:

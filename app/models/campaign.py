@@ -89,6 +89,8 @@ class ContactAttempt(Base):
     __tablename__ = "contact_attempt"
     __table_args__ = (
         Index("ix_contact_attempt_due", "status", "due_at"),
+        # "Has this campaign anything queued or in flight?" is a probe, not a scan.
+        Index("ix_contact_attempt_campaign_status", "campaign_id", "status"),
         Index(
             "ix_contact_attempt_campaign_pathway",
             "campaign_id",

@@ -14,8 +14,10 @@ import argparse
 import datetime as dt
 import json
 import multiprocessing as mp
+import os
 import platform
 import random
+import resource
 import secrets
 import sys
 import tempfile
@@ -93,6 +95,21 @@ class BenchProvider:
         self, *, channel: ChannelName, to: str, since: dt.datetime, sid: str | None = None
     ) -> ProviderContact | None:
         return None  # timeouts here never reached the provider
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU used so far by this machine's PostgreSQL processes (Linux /proc; a local server)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            if not fields[0].endswith("(postgres"):
+                continue
+            values = fields[1].split()
+            ticks += sum(int(v) for v in values[11:15])  # utime stime cutime cstime
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended while we looked
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def seed(url: str, count: int) -> None:
@@ -254,7 +271,7 @@ def _worker_process(url: str, index: int, rate: float, latency: float, out: str)
             budget=budget,
             composer=script_composer(),
             config=config,
-            housekeeping_every=0.5,
+            housekeeping_every=5.0,  # the production default
             idle_sleep=0.05,
         )
         worker.run(once=True)
@@ -275,17 +292,27 @@ def dispatch(url: str, workers: int, rate: float, latency: float) -> dict[str, A
         mp.Process(target=_worker_process, args=(url, i, rate, latency, outs[i]))
         for i in range(workers)
     ]
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    postgres_before = postgres_cpu_seconds() if url.startswith("postgresql") else None
     started = time.perf_counter()
     for p in procs:
         p.start()
     for p in procs:
         p.join()
     elapsed = time.perf_counter() - started
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = (children_after.ru_utime + children_after.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
+    postgres_cpu = postgres_cpu_seconds() - postgres_before if postgres_before is not None else None
     tokens = [t for out in outs for t in json.loads(Path(out).read_text())]
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
-        placed = session.scalar(
-            select(func.count()).where(ContactAttempt.status == AttemptStatus.PLACED)
+        placed = (
+            session.scalar(
+                select(func.count()).where(ContactAttempt.status == AttemptStatus.PLACED)
+            )
+            or 0
         )
         first, last = session.execute(
             select(func.min(ContactAttempt.placed_at), func.max(ContactAttempt.placed_at))
@@ -300,6 +327,11 @@ def dispatch(url: str, workers: int, rate: float, latency: float) -> dict[str, A
         "placement_rate": round(placed / span, 1) if span else None,
         "provider_contacts": len(tokens),
         "duplicates": len(tokens) - len(set(tokens)),
+        # CPU per attempt: flat across worker counts means no contention, only a busier machine.
+        "worker_cpu_ms_per_attempt": round(1000 * worker_cpu / placed, 2) if placed else None,
+        "postgres_cpu_ms_per_attempt": (
+            round(1000 * postgres_cpu / placed, 2) if placed and postgres_cpu is not None else None
+        ),
     }
 
 
@@ -319,8 +351,6 @@ def main() -> None:
     }
     backends = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
     for name, server in backends:
-        import os
-
         if server:
             os.environ["WAITLIST_TEST_DATABASE_URL"] = server
         else:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 Limit = tuple[str, float]
 """A bucket key and its rate in tokens per second (the burst is a tenth of a second's worth)."""
@@ -92,7 +92,7 @@ class SharedBudget:
 
     def __init__(
         self,
-        session_factory: sessionmaker[Session],
+        session_factory: Callable[[], Session],
         *,
         batch: int = 16,
         keep_for: float = 1.0,

@@ -42,35 +42,40 @@ def sessions(factory: sessionmaker[Session]) -> Iterator[CountingSessions]:
     yield CountingSessions(factory)
 
 
+def _filled_bucket(factory: sessionmaker[Session], limits: list[tuple[str, float]]) -> None:
+    """Create the bucket row (it starts empty) and give it time to fill."""
+    SharedBudget(factory).acquire(limits, stop=threading.Event())
+    time.sleep(0.1)
+
+
 @postgres_only
 def test_one_transaction_buys_a_batch_and_the_rest_is_spent_locally(
-    sessions: CountingSessions,
+    factory: sessionmaker[Session], sessions: CountingSessions
 ) -> None:
-    clock = FakeClock()
-    budget = SharedBudget(sessions, batch=8, clock=clock)
     limits = [("twilio:test", 1000.0)]  # a burst of 100: the batch, not the bucket, limits
-    budget.acquire(limits, stop=threading.Event())  # creates the row, which starts empty
-    clock.now += 10  # whatever that first purchase left over is stale now
-    time.sleep(0.1)  # let the bucket fill
-    opened = sessions.opened
+    _filled_bucket(factory, limits)
+    budget = SharedBudget(sessions, batch=8, clock=FakeClock())
     for _ in range(8):
         assert budget.acquire(limits, stop=threading.Event())
-    assert sessions.opened - opened == 1, "eight tokens, one purchase"
+    assert sessions.opened == 1, "eight tokens, one purchase"
+    assert budget.acquire(limits, stop=threading.Event())
+    assert sessions.opened == 2, "the ninth needs another"
 
 
 @postgres_only
-def test_unspent_tokens_are_dropped_not_saved_up(sessions: CountingSessions) -> None:
+def test_unspent_tokens_are_dropped_not_saved_up(
+    factory: sessionmaker[Session], sessions: CountingSessions
+) -> None:
+    limits = [("twilio:test", 1000.0)]
+    _filled_bucket(factory, limits)
     clock = FakeClock()
     budget = SharedBudget(sessions, batch=8, keep_for=1.0, clock=clock)
-    limits = [("twilio:test", 1000.0)]
-    budget.acquire(limits, stop=threading.Event())
-    clock.now += 10
-    time.sleep(0.1)
     assert budget.acquire(limits, stop=threading.Event())  # buys 8, holds 7
-    opened = sessions.opened
-    clock.now += 1.5  # the held tokens are now stale
+    assert budget.acquire(limits, stop=threading.Event())  # spends a held one
+    assert sessions.opened == 1
+    clock.now += 1.5  # the six still held are stale now
     assert budget.acquire(limits, stop=threading.Event())
-    assert sessions.opened - opened == 1, "stale tokens were not spent"
+    assert sessions.opened == 2, "stale tokens were spent instead of buying fresh ones"
 
 
 @postgres_only

@@ -58,6 +58,8 @@ def main() -> None:
     parser.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL server URL")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--profile", type=int, default=0, help="print the top N functions")
+    parser.add_argument("--sort", default="cumulative", help="with --profile: pstats order")
+    parser.add_argument("--callers", default="", help="with --profile: callers of this function")
     parser.add_argument("--callees", default="", help="with --profile: callees of this function")
     args = parser.parse_args()
     anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
@@ -89,9 +91,11 @@ def main() -> None:
                     profiler.disable()
                     profiler.dump_stats(Path(directory) / "webhooks.prof")
                     stats = pstats.Stats(str(Path(directory) / "webhooks.prof"))
-                    stats.sort_stats("cumulative").print_stats(args.profile)
+                    stats.sort_stats(args.sort).print_stats(args.profile)
                     if args.callees:
                         stats.print_callees(args.callees)
+                    if args.callers:
+                        stats.print_callers(args.callers)
                 print(
                     f"noop {noop_cpu * 1000 / count:.3f} ms/request, "
                     f"webhooks {cpu * 1000 / count:.3f} ms/request, "

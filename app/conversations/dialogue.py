@@ -42,8 +42,16 @@ Channel = Literal["voice", "sms"]
 
 # Statements built once: on the webhook path, building a statement and its cache key costs
 # more than running it.
+# Only the patient's and script's columns a turn reads: not the script's stored text.
 _SUBJECT = (
-    select(Pathway, Patient, CallScript)
+    select(
+        Pathway,
+        Patient.given_name,
+        Patient.date_of_birth,
+        Patient.opted_out_at,
+        CallScript.flow_id,
+        CallScript.content_hash,
+    )
     .join(Patient, Patient.id == Pathway.patient_id)
     .join(Campaign, Campaign.id == bindparam("campaign_id"))
     .join(CallScript, CallScript.id == Campaign.call_script_id)
@@ -82,18 +90,18 @@ def load_subject(
     row = session.execute(
         _SUBJECT, {"campaign_id": attempt.campaign_id, "pathway_id": attempt.pathway_id}
     ).one()
-    pathway, patient, call_script = row
+    pathway, given_name, date_of_birth, opted_out_at, flow_id, content_hash = row
     script: LoadedScript | None
     try:
-        script = context.registry.get(call_script.flow_id)
+        script = context.registry.get(flow_id)
     except NotFoundError:
         script = None
-    if script is not None and script.content_hash != call_script.content_hash:
-        log.warning("script %s changed since the campaign started", call_script.flow_id)
+    if script is not None and script.content_hash != content_hash:
+        log.warning("script %s changed since the campaign started", flow_id)
         script = None
     facts = PatientFacts(
-        given_name=patient.given_name,
-        date_of_birth=patient.date_of_birth,
+        given_name=given_name,
+        date_of_birth=date_of_birth,
         specialty_name=pathway.specialty_name or "hospital",
         organisation_name=context.organisation_name,
         callback_number=context.callback_number,
@@ -103,7 +111,7 @@ def load_subject(
         pathway=pathway,
         script=script,
         facts=facts,
-        opted_out=patient.opted_out_at is not None,
+        opted_out=opted_out_at is not None,
     )
 
 

@@ -56,9 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_auth_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    # Webhooks first: they are most of the traffic, and routes are matched in order.
+    app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(webhooks.router)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -36,6 +36,21 @@ CALL_STATUS: dict[str, AttemptStatus] = {
 }
 MACHINE_PREFIXES = ("machine", "fax")
 
+# Guarded UPDATEs built once, run as Core on the session's connection: building an ORM UPDATE
+# and its cache key cost more than running it. Their SET clause is the keys of the parameters
+# passed with each execution; none of them touches objects already loaded in the session.
+_ADVANCE = update(ContactAttempt).where(
+    ContactAttempt.id == bindparam("attempt_id"),
+    ContactAttempt.status.in_(bindparam("from_statuses", expanding=True)),
+)
+_RECORD_SID = update(ContactAttempt).where(
+    ContactAttempt.id == bindparam("attempt_id"), ContactAttempt.provider_sid.is_(None)
+)
+_RECORD_ANSWERED_BY = update(ContactAttempt).where(
+    ContactAttempt.id == bindparam("attempt_id"), ContactAttempt.answered_by.is_(None)
+)
+_SET_DETAILS = update(ContactAttempt).where(ContactAttempt.id == bindparam("attempt_id"))
+
 
 def is_machine(answered_by: str | None) -> bool:
     """Whether AMD said a machine (or fax) answered: such a call gets no clinical detail."""
@@ -44,25 +59,24 @@ def is_machine(answered_by: str | None) -> bool:
 
 def advance(session: Session, *, attempt_id: int, to: AttemptStatus, **values: Any) -> bool:
     """Move the attempt to ``to`` if it is in a state that may precede it; True if it moved."""
-    result = session.execute(
-        update(ContactAttempt)
-        .where(ContactAttempt.id == attempt_id, ContactAttempt.status.in_(PREDECESSORS[to]))
-        .values(status=to, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
+    result = session.connection().execute(
+        _ADVANCE,
+        {
+            "attempt_id": attempt_id,
+            "from_statuses": PREDECESSORS[to],
+            "status": to,
+            "updated_at": utcnow(),
+            **values,
+        },
     )
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return bool(result.rowcount == 1)
 
 
 def record_sid(session: Session, *, attempt_id: int, sid: str) -> None:
     """Remember the provider's SID if the dispatcher has not recorded it yet (webhooks race it)."""
     if not sid:
         return
-    session.execute(
-        update(ContactAttempt)
-        .where(ContactAttempt.id == attempt_id, ContactAttempt.provider_sid.is_(None))
-        .values(provider_sid=sid)
-        .execution_options(synchronize_session=False)
-    )
+    session.connection().execute(_RECORD_SID, {"attempt_id": attempt_id, "provider_sid": sid})
 
 
 def _int(value: str | None) -> int | None:
@@ -77,14 +91,15 @@ def apply_call_status(
 ) -> None:
     """Apply one call-progress callback (in any order, any number of times).
 
-    One guarded UPDATE in the usual case: the new state, the SID if missing and the duration.
+    One guarded UPDATE in the usual case: the new state and the duration (and, the first time,
+    the SID if the dispatcher has not recorded it yet).
     """
     sid = params.get("CallSid", "")
     duration = _int(params.get("CallDuration"))
     target = CALL_STATUS.get(params.get("CallStatus", ""))
     details: dict[str, Any] = {}
     if sid and attempt.provider_sid is None:
-        details["provider_sid"] = func.coalesce(ContactAttempt.provider_sid, sid)
+        record_sid(session, attempt_id=attempt.id, sid=sid)
     if duration is not None:
         details["duration_seconds"] = duration
     moved = False
@@ -101,23 +116,15 @@ def apply_call_status(
                 target = AttemptStatus.VOICEMAIL
         moved = advance(session, attempt_id=attempt.id, to=target, **extra)
     if details and not moved:
-        session.execute(
-            update(ContactAttempt)
-            .where(ContactAttempt.id == attempt.id)
-            .values(**details)
-            .execution_options(synchronize_session=False)
-        )
+        session.connection().execute(_SET_DETAILS, {"attempt_id": attempt.id, **details})
 
 
 def apply_amd(session: Session, *, attempt: ContactAttempt, params: Mapping[str, str]) -> bool:
     """Record who answered; a machine ends the attempt as ``voicemail``. True for a machine."""
     answered_by = params.get("AnsweredBy", "unknown")[:32]
     record_sid(session, attempt_id=attempt.id, sid=params.get("CallSid", ""))
-    session.execute(
-        update(ContactAttempt)
-        .where(ContactAttempt.id == attempt.id, ContactAttempt.answered_by.is_(None))
-        .values(answered_by=answered_by)
-        .execution_options(synchronize_session=False)
+    session.connection().execute(
+        _RECORD_ANSWERED_BY, {"attempt_id": attempt.id, "answered_by": answered_by}
     )
     if not is_machine(answered_by):
         return False

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,33 @@ log = logging.getLogger(__name__)
 
 Channel = Literal["voice", "sms"]
 
+# Statements built once: on the webhook path, building a statement and its cache key costs
+# more than running it.
+# Only the patient's and script's columns a turn reads: not the script's stored text.
+_SUBJECT = (
+    select(
+        Pathway,
+        Patient.given_name,
+        Patient.date_of_birth,
+        Patient.opted_out_at,
+        CallScript.flow_id,
+        CallScript.content_hash,
+    )
+    .join(Patient, Patient.id == Pathway.patient_id)
+    .join(Campaign, Campaign.id == bindparam("campaign_id"))
+    .join(CallScript, CallScript.id == Campaign.call_script_id)
+    .where(Pathway.id == bindparam("pathway_id"))
+)
+# A duplicate (same attempt, step, turn) changes nothing.
+_INSERT_ANSWER: dict[str, Executable] = {
+    "postgresql": postgresql.insert(Answer).on_conflict_do_nothing(
+        index_elements=["contact_attempt_id", "step", "turn"]
+    ),
+    "sqlite": sqlite.insert(Answer).on_conflict_do_nothing(
+        index_elements=["contact_attempt_id", "step", "turn"]
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Subject:
@@ -61,24 +88,20 @@ def load_subject(
     has changed since, ``script`` is None and nothing of it is said.
     """
     row = session.execute(
-        select(Pathway, Patient, CallScript)
-        .join(Patient, Patient.id == Pathway.patient_id)
-        .join(Campaign, Campaign.id == attempt.campaign_id)
-        .join(CallScript, CallScript.id == Campaign.call_script_id)
-        .where(Pathway.id == attempt.pathway_id)
+        _SUBJECT, {"campaign_id": attempt.campaign_id, "pathway_id": attempt.pathway_id}
     ).one()
-    pathway, patient, call_script = row
+    pathway, given_name, date_of_birth, opted_out_at, flow_id, content_hash = row
     script: LoadedScript | None
     try:
-        script = context.registry.get(call_script.flow_id)
+        script = context.registry.get(flow_id)
     except NotFoundError:
         script = None
-    if script is not None and script.content_hash != call_script.content_hash:
-        log.warning("script %s changed since the campaign started", call_script.flow_id)
+    if script is not None and script.content_hash != content_hash:
+        log.warning("script %s changed since the campaign started", flow_id)
         script = None
     facts = PatientFacts(
-        given_name=patient.given_name,
-        date_of_birth=patient.date_of_birth,
+        given_name=given_name,
+        date_of_birth=date_of_birth,
         specialty_name=pathway.specialty_name or "hospital",
         organisation_name=context.organisation_name,
         callback_number=context.callback_number,
@@ -88,7 +111,7 @@ def load_subject(
         pathway=pathway,
         script=script,
         facts=facts,
-        opted_out=patient.opted_out_at is not None,
+        opted_out=opted_out_at is not None,
     )
 
 
@@ -148,7 +171,7 @@ def _keep(session: Session, *, subject: Subject, reply: Reply, turn: int) -> Non
         "flow_version": script.version,
         "flow_hash": script.content_hash,
     }
-    session.flush()
+    # No flush here: the voice path adds the TwiML next, and one UPDATE carries both.
     if reply.outcome is not None:
         record_outcome(
             session,
@@ -164,27 +187,25 @@ def _store_answer(session: Session, *, subject: Subject, answer: Any) -> None:
     """One answer row; a duplicate (same attempt, step, turn) changes nothing."""
     script = subject.script
     assert script is not None
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Answer)
-        .values(
-            contact_attempt_id=subject.attempt.id,
-            pathway_id=subject.pathway.id,
-            step=answer.step,
-            turn=answer.turn,
-            prompt=answer.prompt,
-            input_kind=answer.input_kind,
-            raw_input=answer.raw_input,
-            confidence=answer.confidence,
-            interpretation=answer.interpretation,
-            recorded=answer.recorded,
-            flow_id=script.id,
-            flow_version=script.version,
-            flow_hash=script.content_hash,
-            answered_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["contact_attempt_id", "step", "turn"])
+    connection = session.connection()
+    connection.execute(
+        _INSERT_ANSWER[connection.dialect.name],
+        {
+            "contact_attempt_id": subject.attempt.id,
+            "pathway_id": subject.pathway.id,
+            "step": answer.step,
+            "turn": answer.turn,
+            "prompt": answer.prompt,
+            "input_kind": answer.input_kind,
+            "raw_input": answer.raw_input,
+            "confidence": answer.confidence,
+            "interpretation": answer.interpretation,
+            "recorded": answer.recorded,
+            "flow_id": script.id,
+            "flow_version": script.version,
+            "flow_hash": script.content_hash,
+            "answered_at": utcnow(),
+        },
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,24 @@ from app.db import utcnow
 from app.models import ContactAttempt, WebhookEvent
 
 SOURCE = "twilio"
+
+# Statements built once: on the webhook path, building a statement and its cache key costs
+# more than running it.
+# RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
+_INSERT_EVENT: dict[str, Executable] = {
+    "postgresql": postgresql.insert(WebhookEvent)
+    .on_conflict_do_nothing(index_elements=["source", "external_key"])
+    .returning(WebhookEvent.id),
+    "sqlite": sqlite.insert(WebhookEvent)
+    .on_conflict_do_nothing(index_elements=["source", "external_key"])
+    .returning(WebhookEvent.id),
+}
+_ATTEMPT_BY_TOKEN = (
+    select(ContactAttempt)
+    .where(ContactAttempt.token == bindparam("token"))
+    # populate_existing: always the row as it is now, even if this session has seen it before.
+    .execution_options(populate_existing=True)
+)
 
 
 def store_event(
@@ -28,8 +46,7 @@ def store_event(
     Insert-or-ignore on ``(source, external_key)``: Twilio's retries and replayed requests find
     the key taken and change nothing.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    connection = session.connection()
     values: dict[str, Any] = {
         "source": SOURCE,
         "kind": kind,
@@ -38,14 +55,8 @@ def store_event(
         "payload": {name: _raw(value) for name, value in payload.items()},
         "received_at": utcnow(),
     }
-    statement = (
-        insert(WebhookEvent)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["source", "external_key"])
-        .returning(WebhookEvent.id)
-    )
-    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
-    return session.execute(statement).scalar_one_or_none() is not None
+    statement = _INSERT_EVENT[connection.dialect.name]
+    return connection.execute(statement, values).scalar_one_or_none() is not None
 
 
 def _raw(value: str | Sequence[str]) -> str | list[str]:
@@ -59,9 +70,4 @@ def attempt_by_token(session: Session, token: str) -> ContactAttempt | None:
     """The attempt whose callback URLs carry ``token`` (never found by SID alone)."""
     if not token or len(token) > 64:
         return None
-    # populate_existing: always the row as it is now, even if this session has seen it before.
-    return session.scalars(
-        select(ContactAttempt)
-        .where(ContactAttempt.token == token)
-        .execution_options(populate_existing=True)
-    ).first()
+    return session.scalars(_ATTEMPT_BY_TOKEN, {"token": token}).first()

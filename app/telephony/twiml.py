@@ -22,9 +22,12 @@ class GatherSpec:
     timeout_seconds: int = 6
 
 
+_EMPTY_RESPONSE = str(VoiceResponse().to_xml())
+
+
 def empty_response() -> str:
-    """``<Response/>``: the answer to a status callback or an event we ignore."""
-    return str(VoiceResponse().to_xml())
+    """``<Response/>``: the answer to a status callback or an event we ignore (built once)."""
+    return _EMPTY_RESPONSE
 
 
 def voice_response(

@@ -1,0 +1,109 @@
+"""CPU time per webhook in one process, with no server, network or threads: a quick, quiet gauge.
+
+Drives the real app through ``httpx.ASGITransport`` with the same signed call sequence as
+``bench_webhooks.py`` (statuses, voice URL, four gathers, completed) and the same do-nothing
+``/bench/noop`` as the bare limit. Sync handlers run inline instead of in the threadpool, so
+process CPU time is this thread's work and ``--profile`` shows where it goes.
+
+    python scripts/profile_webhooks.py --calls 200
+    python scripts/profile_webhooks.py --calls 200 --profile 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.config import get_settings  # noqa: E402
+from app.telephony.signature import SIGNATURE_HEADER, compute_signature  # noqa: E402
+from scripts.bench_webhooks import TOKEN, bench_app, call_requests, database, plan_calls  # noqa: E402
+
+T = TypeVar("T")
+BASE = "http://bench.invalid"
+
+
+async def _inline(func: Callable[..., T], *args: Any, **_: Any) -> T:
+    return func(*args)
+
+
+async def _drive(client: httpx.AsyncClient, tokens: list[str], *, noop: bool) -> tuple[int, float]:
+    requests = [r for token in tokens for r in call_requests(BASE, token)]
+    signed = [(url, p, compute_signature(TOKEN, url, p)) for url, p in requests]
+    started = time.process_time()
+    for url, params, signature in signed:
+        target = f"{BASE}/bench/noop" if noop else url
+        response = await client.post(target, data=params, headers={SIGNATURE_HEADER: signature})
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status_code}")
+    return len(signed), time.process_time() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL server URL")
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--profile", type=int, default=0, help="print the top N functions")
+    parser.add_argument("--sort", default="cumulative", help="with --profile: pstats order")
+    parser.add_argument("--callers", default="", help="with --profile: callers of this function")
+    parser.add_argument("--callees", default="", help="with --profile: callees of this function")
+    args = parser.parse_args()
+    anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        database(args.database, Path(directory)) as url,
+    ):
+        tokens = plan_calls(url, args.calls * 2)
+        os.environ |= {
+            "WAITLIST_DATABASE_URL": url,
+            "WAITLIST_PUBLIC_BASE_URL": BASE,
+            "WAITLIST_SIMULATOR_AUTH_TOKEN": TOKEN,
+            "WAITLIST_LOG_LEVEL": "WARNING",
+        }
+        get_settings.cache_clear()  # plan_calls read it before the URL was known
+        app = bench_app()
+
+        async def run() -> None:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+                await _drive(client, tokens[:10], noop=False)  # warm caches
+                count, noop_cpu = await _drive(client, tokens[10:20], noop=True)
+                count, noop_cpu = await _drive(client, tokens[: args.calls], noop=True)
+                profiler = cProfile.Profile() if args.profile else None
+                if profiler:
+                    profiler.enable()
+                count, cpu = await _drive(client, tokens[20 : 20 + args.calls], noop=False)
+                if profiler:
+                    profiler.disable()
+                    profiler.dump_stats(Path(directory) / "webhooks.prof")
+                    stats = pstats.Stats(str(Path(directory) / "webhooks.prof"))
+                    stats.sort_stats(args.sort).print_stats(args.profile)
+                    if args.callees:
+                        stats.print_callees(args.callees)
+                    if args.callers:
+                        stats.print_callers(args.callers)
+                print(
+                    f"noop {noop_cpu * 1000 / count:.3f} ms/request, "
+                    f"webhooks {cpu * 1000 / count:.3f} ms/request, "
+                    f"ratio {cpu / noop_cpu:.2f} ({count} requests)"
+                )
+
+        asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
 from app.cohort import values
@@ -91,7 +91,6 @@ _SIMPLE: dict[str, Callable[[str], Any]] = {
     "diagnosis_codes": values.diagnosis_codes,
 }
 _DATES = ("date_of_birth", "clock_start_date", "last_validated_date", "date_of_death")
-_DATE_CACHE = 65_536
 
 
 class RowValidator:
@@ -100,12 +99,9 @@ class RowValidator:
     def __init__(self, header: Header, *, today: dt.date, default_provider_code: str) -> None:
         self.today = today
         self.default_provider_code = default_provider_code
-        # Dates repeat across rows (birthdays, clock starts, extract days): parse each text once.
-        # Errors are not cached, so a bad date is reported afresh on every row that has it.
-        parse_date = lru_cache(maxsize=_DATE_CACHE)(partial(values.date, today=today))
         parsers: dict[str, Callable[[str], Any]] = {
             **_SIMPLE,
-            **dict.fromkeys(_DATES, parse_date),
+            **{name: partial(values.date, today=today) for name in _DATES},
             # Phones are sorted by kind after the loop (a landline may come as mobile_phone).
             "mobile_phone": str,
             "landline_phone": str,

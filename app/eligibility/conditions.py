@@ -53,8 +53,6 @@ def _age_under(condition: AgeUnder, facts: PathwayFacts, on_date: dt.date) -> st
 
 
 def _any_flag(condition: AnyFlag, facts: PathwayFacts) -> str | None:
-    if not facts.flags:  # most pathways: nothing to look for
-        return None
     found = [flag for flag in condition.flags if flag in facts.flags]
     return f"flagged {', '.join(found)}" if found else None
 
@@ -71,8 +69,6 @@ def _in_range(code: str, entry: str) -> bool:
 
 
 def _diagnosis(condition: DiagnosisCode, facts: PathwayFacts) -> str | None:
-    if not facts.diagnosis_codes:
-        return None
     found = [
         code
         for code in facts.diagnosis_codes

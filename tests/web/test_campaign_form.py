@@ -27,6 +27,14 @@ async def signed_in_as(client: httpx.AsyncClient, personas: Personas, name: str)
     assert response.status_code == 303, response.text
 
 
+def load_unapproved_script(app: FastAPI) -> None:
+    """Add a loaded but unapproved script to the app's registry (the shipped ones are approved)."""
+    context = app.state.conversation_context
+    unapproved = load_script(MINIMAL, flows_path=MINIMAL.parent)
+    registry = ScriptRegistry([*context.registry.all(), unapproved])
+    app.state.conversation_context = dataclasses.replace(context, registry=registry)
+
+
 def cohort_with_pathways(session: Session, name: str = "North PTL") -> Cohort:
     cohort = make_cohort(session, name)
     for _ in range(2):
@@ -83,10 +91,7 @@ async def test_the_form_is_prefilled_with_the_api_defaults_and_lists_only_approv
     page_client: httpx.AsyncClient, db_session: Session, personas: Personas, app: FastAPI
 ) -> None:
     cohort = cohort_with_pathways(db_session)
-    context = app.state.conversation_context
-    unapproved = load_script(MINIMAL, flows_path=MINIMAL.parent)
-    registry = ScriptRegistry([*context.registry.all(), unapproved])
-    app.state.conversation_context = dataclasses.replace(context, registry=registry)
+    load_unapproved_script(app)
     await signed_in_as(page_client, personas, "bob")
 
     response = await page_client.get("/campaigns/new")
@@ -226,10 +231,7 @@ async def test_an_unapproved_script_is_refused_by_the_same_rule_as_the_api(
     page_client: httpx.AsyncClient, db_session: Session, personas: Personas, app: FastAPI
 ) -> None:
     cohort = cohort_with_pathways(db_session)
-    context = app.state.conversation_context
-    unapproved = load_script(MINIMAL, flows_path=MINIMAL.parent)
-    registry = ScriptRegistry([*context.registry.all(), unapproved])
-    app.state.conversation_context = dataclasses.replace(context, registry=registry)
+    load_unapproved_script(app)
     await signed_in_as(page_client, personas, "bob")
     token = csrf_token_in((await page_client.get("/campaigns/new")).text)
 

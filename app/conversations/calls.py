@@ -12,7 +12,8 @@ from app.db import utcnow
 from app.models import AttemptStatus, ContactAttempt
 
 OPEN = (AttemptStatus.PLACING, AttemptStatus.PLACED, AttemptStatus.IN_PROGRESS)
-# Which earlier states each new state may be reached from (a terminal state is final).
+# Which earlier states each new state may be reached from (a terminal state is final). An
+# ``in_doubt`` attempt belongs to the dispatcher's reconciliation, which asks the provider.
 PREDECESSORS: dict[AttemptStatus, tuple[AttemptStatus, ...]] = {
     AttemptStatus.PLACED: (AttemptStatus.PLACING,),
     AttemptStatus.IN_PROGRESS: (AttemptStatus.PLACING, AttemptStatus.PLACED),
@@ -49,7 +50,10 @@ _RECORD_SID = update(ContactAttempt).where(
 _RECORD_ANSWERED_BY = update(ContactAttempt).where(
     ContactAttempt.id == bindparam("attempt_id"), ContactAttempt.answered_by.is_(None)
 )
-_SET_DETAILS = update(ContactAttempt).where(ContactAttempt.id == bindparam("attempt_id"))
+# A late or repeated callback fills a duration nobody recorded yet; it never overwrites one.
+_FILL_DURATION = update(ContactAttempt).where(
+    ContactAttempt.id == bindparam("attempt_id"), ContactAttempt.duration_seconds.is_(None)
+)
 
 
 def is_machine(answered_by: str | None) -> bool:
@@ -57,13 +61,27 @@ def is_machine(answered_by: str | None) -> bool:
     return bool(answered_by) and str(answered_by).startswith(MACHINE_PREFIXES)
 
 
-def advance(session: Session, *, attempt_id: int, to: AttemptStatus, **values: Any) -> bool:
-    """Move the attempt to ``to`` if it is in a state that may precede it; True if it moved."""
+def advance(
+    session: Session,
+    *,
+    attempt_id: int,
+    to: AttemptStatus,
+    only_from: tuple[AttemptStatus, ...] | None = None,
+    **values: Any,
+) -> bool:
+    """Move the attempt to ``to`` if it is in a state that may precede it; True if it moved.
+
+    ``only_from`` narrows those states further for an event that must not end a contact which
+    has gone past them (a late delivery failure after the patient has replied).
+    """
+    from_statuses = PREDECESSORS[to]
+    if only_from is not None:
+        from_statuses = tuple(status for status in from_statuses if status in only_from)
     result = session.connection().execute(
         _ADVANCE,
         {
             "attempt_id": attempt_id,
-            "from_statuses": PREDECESSORS[to],
+            "from_statuses": from_statuses,
             "status": to,
             "updated_at": utcnow(),
             **values,
@@ -92,7 +110,8 @@ def apply_call_status(
     """Apply one call-progress callback (in any order, any number of times).
 
     One guarded UPDATE in the usual case: the new state and the duration (and, the first time,
-    the SID if the dispatcher has not recorded it yet).
+    the SID if the dispatcher has not recorded it yet). A callback that cannot move the attempt
+    (it arrived late, after a final state) erases nothing: it may only fill a missing duration.
     """
     sid = params.get("CallSid", "")
     duration = _int(params.get("CallDuration"))
@@ -116,7 +135,7 @@ def apply_call_status(
                 target = AttemptStatus.VOICEMAIL
         moved = advance(session, attempt_id=attempt.id, to=target, **extra)
     if details and not moved:
-        session.connection().execute(_SET_DETAILS, {"attempt_id": attempt.id, **details})
+        session.connection().execute(_FILL_DURATION, {"attempt_id": attempt.id, **details})
 
 
 def apply_amd(session: Session, *, attempt: ContactAttempt, params: Mapping[str, str]) -> bool:

@@ -5,26 +5,38 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.conversations.calls import advance, record_sid
 from app.db import utcnow
-from app.models import AttemptStatus, Channel, ContactAttempt, Patient
+from app.models import AttemptStatus, Channel, ContactAttempt, Outcome, Pathway, Patient
+from app.outcomes.service import record_outcome
 
 STOP_WORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 )
 START_WORDS = frozenset({"START", "UNSTOP"})
+_SURROUNDING = " \t\r\n.,;:!?'\"()[]*-_~\u2018\u2019\u201c\u201d"
 FAILED_SMS = frozenset({"failed", "undelivered"})
+# The states of a text conversation before the patient's first reply.
+NOT_YET_REPLIED = (AttemptStatus.PLACING, AttemptStatus.PLACED)
+# A text conversation that has been sent (or may have been: a reply settles it) and can still
+# take a reply; one in ``placing`` is the dispatcher's until it records the send.
+SMS_OPEN = (AttemptStatus.IN_DOUBT, AttemptStatus.PLACED, AttemptStatus.IN_PROGRESS)
 OPT_OUT_ACTOR = "patient-sms"
 
 
 def apply_sms_status(
     session: Session, *, attempt: ContactAttempt, params: Mapping[str, str]
 ) -> None:
-    """A delivery receipt: record the SID; a failed text ends the attempt as ``failed``."""
+    """A delivery receipt: record the SID; a failed text ends the attempt as ``failed``.
+
+    Only while the patient has not replied: a receipt can arrive long after the patient's answer
+    (receipts and replies are not ordered), and a conversation the patient is taking part in has
+    shown the number works. Such a late failure is kept as the raw event and changes nothing.
+    """
     record_sid(session, attempt_id=attempt.id, sid=params.get("MessageSid", ""))
     status = params.get("MessageStatus", "")
     if status in FAILED_SMS:
@@ -32,6 +44,7 @@ def apply_sms_status(
             session,
             attempt_id=attempt.id,
             to=AttemptStatus.FAILED,
+            only_from=NOT_YET_REPLIED,
             ended_at=utcnow(),
             error_code=(params.get("ErrorCode") or status)[:16],
         )
@@ -41,7 +54,8 @@ def apply_sms_status(
 
 def keyword(params: Mapping[str, str]) -> str | None:
     """``STOP``, ``START`` or None: what an inbound text asks of our contact with the sender."""
-    word = params.get("Body", "").strip().upper()
+    # "Stop.", "STOP!", "'stop'": the word alone, whatever punctuation or spaces surround it.
+    word = params.get("Body", "").strip().strip(_SURROUNDING).strip().upper()
     opt_out_type = params.get("OptOutType", "").upper()
     if word in STOP_WORDS or opt_out_type == "STOP":
         return "STOP"
@@ -66,8 +80,11 @@ def patients_with_number(session: Session, number: str) -> list[Patient]:
 def opt_out(session: Session, *, patients: Sequence[Patient]) -> int:
     """Stop all automated contact with ``patients`` at once; returns attempts cancelled.
 
-    Their planned and claimed attempts are cancelled (guarded: one being placed is not touched)
-    and eligibility excludes them from future cohorts while ``opted_out_at`` is set.
+    Their planned and claimed attempts are cancelled (guarded: one being placed is not touched),
+    and so is any text conversation still open, so that no later text is answered with the next
+    question. A pathway left undecided by a cancelled attempt is recorded as ``opted_out`` (the
+    answers already given stay stored), so it shows as such rather than as silence. Eligibility
+    excludes the patients from future cohorts while ``opted_out_at`` is set.
     """
     now = utcnow()
     ids = [p.id for p in patients]
@@ -83,17 +100,29 @@ def opt_out(session: Session, *, patients: Sequence[Patient]) -> int:
                 entity_type="patient",
                 entity_id=patient.id,
             )
-    result = session.execute(
+    queued = ContactAttempt.status.in_((AttemptStatus.PLANNED, AttemptStatus.CLAIMED))
+    open_text = and_(ContactAttempt.channel == Channel.SMS, ContactAttempt.status.in_(SMS_OPEN))
+    cancelled = session.execute(
         update(ContactAttempt)
-        .where(
-            ContactAttempt.patient_id.in_(ids),
-            ContactAttempt.status.in_((AttemptStatus.PLANNED, AttemptStatus.CLAIMED)),
-        )
+        .where(ContactAttempt.patient_id.in_(ids), or_(queued, open_text))
         .values(status=AttemptStatus.CANCELLED, ended_at=now, updated_at=now)
+        .returning(ContactAttempt.id, ContactAttempt.campaign_id, ContactAttempt.pathway_id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    for attempt_id, campaign_id, pathway_id in cancelled:
+        pathway = session.get(Pathway, pathway_id)
+        if pathway is not None and pathway.outcome is Outcome.PENDING:
+            record_outcome(
+                session,
+                pathway=pathway,
+                outcome=Outcome.OPTED_OUT,
+                campaign_id=campaign_id,
+                contact_attempt_id=attempt_id,
+                note="the patient opted out of automated contact",
+                now=now,
+            )
     session.flush()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return len(cancelled)
 
 
 def opt_in(session: Session, *, patients: Sequence[Patient]) -> None:
@@ -121,9 +150,7 @@ def open_sms_attempt(session: Session, *, patients: Sequence[Patient]) -> Contac
         .where(
             ContactAttempt.patient_id.in_(ids),
             ContactAttempt.channel == Channel.SMS,
-            ContactAttempt.status.in_(
-                (AttemptStatus.PLACING, AttemptStatus.PLACED, AttemptStatus.IN_PROGRESS)
-            ),
+            ContactAttempt.status.in_((AttemptStatus.PLACING, *SMS_OPEN)),
         )
         .order_by(ContactAttempt.id.desc())
         .limit(1)

@@ -11,7 +11,7 @@ from app.conversations.context import ConversationContext
 from app.conversations.events import attempt_by_token, store_event
 from app.db import utcnow
 from app.flows import Heard, Reply, render_sms, render_voice
-from app.models import TERMINAL_ATTEMPT_STATUSES, AttemptStatus, ContactAttempt
+from app.models import AttemptStatus, ContactAttempt
 from app.telephony.twiml import empty_response, message_response, voice_response
 
 Params = Mapping[str, str]
@@ -111,6 +111,10 @@ def on_voice(
     new = store_event(
         session, kind="voice", external_key=key, payload=raw, contact_attempt_id=attempt.id
     )
+    if not new:
+        # A duplicate may have waited on the first request's insert (PostgreSQL): read the
+        # attempt as that request left it, so the same TwiML is sent again.
+        session.refresh(attempt)
     calls.record_sid(session, attempt_id=attempt.id, sid=call_sid)
     calls.advance(
         session, attempt_id=attempt.id, to=AttemptStatus.IN_PROGRESS, answered_at=utcnow()
@@ -157,13 +161,20 @@ def on_gather(
     new = store_event(
         session, kind="gather", external_key=key, payload=raw, contact_attempt_id=attempt.id
     )
+    if not new:
+        # A duplicate: Twilio's retry, or a concurrent copy that waited on the first request's
+        # insert (PostgreSQL). Read the attempt as the first request left it, and repeat its TwiML.
+        session.refresh(attempt)
+        return _replay(attempt)
     subject = dialogue.load_subject(session, attempt=attempt, context=context)
     if calls.is_machine(attempt.answered_by) or subject.script is None:
         return voice_response(dialogue.machine_message(subject, context))
     conversation = attempt.conversation or {}
     current = (conversation.get("step"), int(conversation.get("turn", -1)))
-    if not new or current != (step, number) or attempt.status in TERMINAL_ATTEMPT_STATUSES:
+    if current != (step, number):
         return _replay(attempt)
+    # The answer to the question asked, even if the call's final status overtook it (Twilio
+    # does not order callbacks): what the patient said is recorded whatever the attempt's state.
     reply = dialogue.answer(
         session, subject=subject, channel="voice", heard=dialogue.heard_from_voice(dict(params))
     )
@@ -202,6 +213,9 @@ def on_inbound_sms(
     ):
         sms.opt_in(session, patients=patients)
         return empty_response() if twilio_confirms else message_response([courtesy.opted_in()])
+    if all(p.opted_out_at is not None for p in patients):
+        # No automated message after an opt-out, not even a courtesy one; the text is stored.
+        return empty_response()
     if open_attempt is None:
         return message_response([courtesy.unknown_sender()])
     subject = dialogue.load_subject(session, attempt=open_attempt, context=context)

@@ -165,10 +165,11 @@ def on_gather(
         # A duplicate: Twilio's retry, or a concurrent copy that waited on the first request's
         # insert (PostgreSQL). Read the attempt as the first request left it, and repeat its TwiML.
         session.refresh(attempt)
-        return _replay(attempt)
     subject = dialogue.load_subject(session, attempt=attempt, context=context)
     if calls.is_machine(attempt.answered_by) or subject.script is None:
         return voice_response(dialogue.machine_message(subject, context))
+    if not new:
+        return _replay(attempt)
     conversation = attempt.conversation or {}
     current = (conversation.get("step"), int(conversation.get("turn", -1)))
     if current != (step, number):

@@ -11,14 +11,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system waitlist && useradd --system --gid waitlist --home-dir /srv/waitlist waitlist
 
 WORKDIR /srv/waitlist
+# The wheel carries the migrations, shipped scripts and rules (pyproject.toml's force-include),
+# so they must be in place before `pip install .`.
 COPY pyproject.toml README.md LICENSE ./
 COPY app ./app
-RUN pip install .
-
-# Data the service reads at run time: migrations, call scripts (and approvals), exclusion rules.
 COPY migrations ./migrations
 COPY call_flows ./call_flows
 COPY exclusions ./exclusions
+RUN pip install . && rm -rf app migrations
+
+# WAITLIST_HOME keeps a writable copy of the scripts (approvals are recorded beside them) and
+# rules; mount a trust's own over /srv/waitlist/call_flows and /srv/waitlist/exclusions.
 RUN chown -R waitlist:waitlist /srv/waitlist
 
 USER waitlist

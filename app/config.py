@@ -22,9 +22,20 @@ SOURCE_ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
 
 
+# An installed wheel carries the top-level migrations/, call_flows/ and exclusions/ here
+# (pyproject.toml's force-include); a source checkout or editable install has none, and uses the
+# tree itself.
+PACKAGED_DATA = Path(__file__).resolve().parent / "_shipped"
+
+
+def shipped_root() -> Path:
+    """Where the migrations, scripts and rules that ship with this version are."""
+    return PACKAGED_DATA if PACKAGED_DATA.is_dir() else SOURCE_ROOT
+
+
 def _default_home() -> Path:
-    """Where ``call_flows/``, ``exclusions/`` and ``migrations/`` live: the source tree."""
-    return SOURCE_ROOT
+    """Where ``call_flows/`` and ``exclusions/`` live unless ``WAITLIST_HOME`` says otherwise."""
+    return shipped_root()
 
 
 class Settings(BaseSettings):
@@ -151,8 +162,9 @@ class Settings(BaseSettings):
 
     @property
     def migrations_path(self) -> Path:
-        """Directory of the Alembic environment."""
-        return self.home / "migrations"
+        """Directory of the Alembic environment: always this version's own, wherever ``home``
+        points (a trust's home holds its scripts and rules, not the schema)."""
+        return shipped_root() / "migrations"
 
 
 @lru_cache

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     simulator_seed: int | None = None
 
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    # Bearer token for /metrics (Prometheus); unset, the endpoint answers 404.
+    metrics_token: SecretStr | None = None
     timezone: str = "Europe/London"
     organisation_name: str = "Example Teaching Hospitals NHS Foundation Trust"
     callback_number: str = "0113 496 0000"

@@ -15,9 +15,10 @@ from app.conversations.context import ConversationContext
 from app.db import make_engine, make_session_factory
 from app.eligibility.rules import load_rules
 from app.flows import load_registry
-from app.web import api, health, pages, webhooks
+from app.web import api, health, metrics, pages, webhooks
 from app.web.auth import install_auth_handlers
 from app.web.errors import install_error_handlers
+from app.web.metrics import Metrics
 from app.web.middleware import RequestContextMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
@@ -55,10 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.exclusion_rules = load_rules(settings.exclusions_path)
     install_error_handlers(app)
     install_auth_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
+    app.state.metrics = Metrics()
+    app.add_middleware(RequestContextMiddleware, observe=app.state.metrics.observer())
     # Webhooks first: they are most of the traffic, and routes are matched in order.
     app.include_router(webhooks.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -36,6 +36,7 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {
         ("GET", "/healthz"),
         ("GET", "/readyz"),
+        ("GET", "/metrics"),  # no user: its own bearer token (app/web/metrics.py)
         ("GET", SIGN_IN_PATH),
         ("POST", SIGN_IN_PATH),
     }

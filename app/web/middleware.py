@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,8 +36,11 @@ class RequestContextMiddleware:
     path, so unguessable callback tokens and query strings stay out of the logs.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, observe: Callable[[str, str, float], None] | None = None
+    ) -> None:
         self.app = app
+        self._observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,11 +68,8 @@ class RequestContextMiddleware:
         finally:
             route = scope.get("route")
             path = getattr(route, "path", None) or "(unrouted)"
-            log.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                path,
-                status,
-                (time.perf_counter() - started) * 1000,
-            )
+            seconds = time.perf_counter() - started
+            log.info("%s %s %s %.1fms", scope["method"], path, status, seconds * 1000)
+            if self._observe is not None:
+                self._observe(path, scope["method"], seconds)
             request_id_var.reset(token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import campaign, cohort, db, demo, flow, report, review, serve, user
+from app.cli import campaign, cohort, db, demo, export, flow, report, review, serve, user
 
 cli = typer.Typer(
     name="waitlist",
@@ -14,6 +14,7 @@ cli = typer.Typer(
 )
 cli.add_typer(db.app, name="db")
 cli.add_typer(review.app, name="review")
+cli.add_typer(export.app, name="export")
 cli.add_typer(user.app, name="user")
 cli.add_typer(flow.app, name="flow")
 cli.command()(serve.serve)

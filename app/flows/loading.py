@@ -337,3 +337,8 @@ def load_registry(flows_path: Path) -> ScriptRegistry:
     if problems:
         raise FlowError(problems)
     return ScriptRegistry(scripts)
+
+
+def flow_from_text(text: str) -> FlowFile:
+    """A script from its stored text (``call_script.content``), read as its file is read."""
+    return FlowFile.model_validate(yaml.load(text, Loader=_UniqueKeyLoader))  # noqa: S506 - safe loader

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.web.api import campaigns, cohorts, me, reports, review
+from app.web.api import campaigns, cohorts, fhir, me, reports, review
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(me.router)
@@ -10,3 +10,4 @@ router.include_router(cohorts.router)
 router.include_router(review.router)
 router.include_router(reports.router)
 router.include_router(campaigns.router)
+router.include_router(fhir.router)

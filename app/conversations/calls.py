@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models import AttemptStatus, ContactAttempt
+from app.telephony.events import CallProgress, ContactState, MachineDetection, is_machine
 
 OPEN = (AttemptStatus.PLACING, AttemptStatus.PLACED, AttemptStatus.IN_PROGRESS)
 # Which earlier states each new state may be reached from (a terminal state is final). An
@@ -24,18 +24,20 @@ PREDECESSORS: dict[AttemptStatus, tuple[AttemptStatus, ...]] = {
     AttemptStatus.VOICEMAIL: OPEN,
     AttemptStatus.CANCELLED: OPEN,
 }
-CALL_STATUS: dict[str, AttemptStatus] = {
-    "queued": AttemptStatus.PLACED,
-    "initiated": AttemptStatus.PLACED,
-    "ringing": AttemptStatus.PLACED,
-    "in-progress": AttemptStatus.IN_PROGRESS,
-    "completed": AttemptStatus.COMPLETED,
-    "busy": AttemptStatus.BUSY,
-    "no-answer": AttemptStatus.NO_ANSWER,
-    "failed": AttemptStatus.FAILED,
-    "canceled": AttemptStatus.CANCELLED,
+# What each provider state moves an attempt to. ``canceled`` (withdrawn at the provider before
+# anyone answered: we never cancel a call there ourselves) is ``failed``, not our own
+# ``cancelled``: the patient was not reached, so the attempt policy follows it up. Reconciliation
+# (``campaigns/scheduled.py``) reads the same table, so a webhook and a provider lookup of the same
+# call lead to the same next step.
+ATTEMPT_STATUS: dict[ContactState, AttemptStatus] = {
+    ContactState.PLACED: AttemptStatus.PLACED,
+    ContactState.IN_PROGRESS: AttemptStatus.IN_PROGRESS,
+    ContactState.COMPLETED: AttemptStatus.COMPLETED,
+    ContactState.BUSY: AttemptStatus.BUSY,
+    ContactState.NO_ANSWER: AttemptStatus.NO_ANSWER,
+    ContactState.FAILED: AttemptStatus.FAILED,
+    ContactState.CANCELED: AttemptStatus.FAILED,
 }
-MACHINE_PREFIXES = ("machine", "fax")
 
 # Guarded UPDATEs built once, run as Core on the session's connection: building an ORM UPDATE
 # and its cache key cost more than running it. Their SET clause is the keys of the parameters
@@ -54,11 +56,6 @@ _RECORD_ANSWERED_BY = update(ContactAttempt).where(
 _FILL_DURATION = update(ContactAttempt).where(
     ContactAttempt.id == bindparam("attempt_id"), ContactAttempt.duration_seconds.is_(None)
 )
-
-
-def is_machine(answered_by: str | None) -> bool:
-    """Whether AMD said a machine (or fax) answered: such a call gets no clinical detail."""
-    return bool(answered_by) and str(answered_by).startswith(MACHINE_PREFIXES)
 
 
 def advance(
@@ -97,31 +94,20 @@ def record_sid(session: Session, *, attempt_id: int, sid: str) -> None:
     session.connection().execute(_RECORD_SID, {"attempt_id": attempt_id, "provider_sid": sid})
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def apply_call_status(
-    session: Session, *, attempt: ContactAttempt, params: Mapping[str, str]
-) -> None:
+def apply_call_status(session: Session, *, attempt: ContactAttempt, event: CallProgress) -> None:
     """Apply one call-progress callback (in any order, any number of times).
 
     One guarded UPDATE in the usual case: the new state and the duration (and, the first time,
     the SID if the dispatcher has not recorded it yet). A callback that cannot move the attempt
     (it arrived late, after a final state) erases nothing: it may only fill a missing duration.
     """
-    sid = params.get("CallSid", "")
-    duration = _int(params.get("CallDuration"))
-    target = CALL_STATUS.get(params.get("CallStatus", ""))
     details: dict[str, Any] = {}
-    if sid and attempt.provider_sid is None:
-        record_sid(session, attempt_id=attempt.id, sid=sid)
-    if duration is not None:
-        details["duration_seconds"] = duration
+    if event.call_sid and attempt.provider_sid is None:
+        record_sid(session, attempt_id=attempt.id, sid=event.call_sid)
+    if event.duration_seconds is not None:
+        details["duration_seconds"] = event.duration_seconds
     moved = False
+    target = ATTEMPT_STATUS.get(event.state) if event.state is not None else None
     if target is not None:
         now = utcnow()
         extra: dict[str, Any] = dict(details)
@@ -130,7 +116,9 @@ def apply_call_status(
         elif target is not AttemptStatus.PLACED:
             extra["ended_at"] = now
             if target is not AttemptStatus.COMPLETED:
-                extra["error_code"] = params.get("SipResponseCode") or params.get("ErrorCode")
+                extra["error_code"] = event.error_code or (
+                    event.state.value if event.state is ContactState.CANCELED else None
+                )
             elif is_machine(attempt.answered_by):
                 target = AttemptStatus.VOICEMAIL
         moved = advance(session, attempt_id=attempt.id, to=target, **extra)
@@ -138,14 +126,13 @@ def apply_call_status(
         session.connection().execute(_FILL_DURATION, {"attempt_id": attempt.id, **details})
 
 
-def apply_amd(session: Session, *, attempt: ContactAttempt, params: Mapping[str, str]) -> bool:
+def apply_amd(session: Session, *, attempt: ContactAttempt, event: MachineDetection) -> bool:
     """Record who answered; a machine ends the attempt as ``voicemail``. True for a machine."""
-    answered_by = params.get("AnsweredBy", "unknown")[:32]
-    record_sid(session, attempt_id=attempt.id, sid=params.get("CallSid", ""))
+    record_sid(session, attempt_id=attempt.id, sid=event.call_sid)
     session.connection().execute(
-        _RECORD_ANSWERED_BY, {"attempt_id": attempt.id, "answered_by": answered_by}
+        _RECORD_ANSWERED_BY, {"attempt_id": attempt.id, "answered_by": event.answered_by}
     )
-    if not is_machine(answered_by):
+    if not event.is_machine:
         return False
     advance(session, attempt_id=attempt.id, to=AttemptStatus.VOICEMAIL, ended_at=utcnow())
     return True

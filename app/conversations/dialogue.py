@@ -35,6 +35,7 @@ from app.models import (
     Patient,
 )
 from app.outcomes.service import record_outcome
+from app.telephony.events import GatherInput
 
 log = logging.getLogger(__name__)
 
@@ -232,16 +233,10 @@ def finish_sms(session: Session, *, attempt: ContactAttempt) -> None:
     advance(session, attempt_id=attempt.id, to=AttemptStatus.COMPLETED, ended_at=utcnow())
 
 
-def heard_from_voice(params: dict[str, str]) -> Heard:
-    """Twilio's gather parameters as the engine's input: keys, speech (maybe unrated), or none."""
-    digits = params.get("Digits")
-    if digits:
-        return Heard(kind="dtmf", text=digits)
-    speech = (params.get("SpeechResult") or "").strip()
-    if speech:
-        try:
-            confidence: float | None = float(params["Confidence"])
-        except (KeyError, ValueError):
-            confidence = None
-        return Heard(kind="speech", text=speech, confidence=confidence)
+def heard_from_voice(gathered: GatherInput) -> Heard:
+    """What the caller gave as the engine's input: keys, speech (maybe unrated), or none."""
+    if gathered.digits:
+        return Heard(kind="dtmf", text=gathered.digits)
+    if gathered.speech:
+        return Heard(kind="speech", text=gathered.speech, confidence=gathered.confidence)
     return Heard(kind="none")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select, update
@@ -13,13 +13,13 @@ from app.conversations.calls import advance, record_sid
 from app.db import utcnow
 from app.models import AttemptStatus, Channel, ContactAttempt, Outcome, Pathway, Patient
 from app.outcomes.service import record_outcome
+from app.telephony.events import ContactState, DeliveryReceipt, InboundText
 
 STOP_WORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 )
 START_WORDS = frozenset({"START", "UNSTOP"})
 _SURROUNDING = " \t\r\n.,;:!?'\"()[]*-_~\u2018\u2019\u201c\u201d"
-FAILED_SMS = frozenset({"failed", "undelivered"})
 # The states of a text conversation before the patient's first reply.
 NOT_YET_REPLIED = (AttemptStatus.PLACING, AttemptStatus.PLACED)
 # A text conversation that has been sent (or may have been: a reply settles it) and can still
@@ -28,36 +28,32 @@ SMS_OPEN = (AttemptStatus.IN_DOUBT, AttemptStatus.PLACED, AttemptStatus.IN_PROGR
 OPT_OUT_ACTOR = "patient-sms"
 
 
-def apply_sms_status(
-    session: Session, *, attempt: ContactAttempt, params: Mapping[str, str]
-) -> None:
+def apply_sms_status(session: Session, *, attempt: ContactAttempt, event: DeliveryReceipt) -> None:
     """A delivery receipt: record the SID; a failed text ends the attempt as ``failed``.
 
     Only while the patient has not replied: a receipt can arrive long after the patient's answer
     (receipts and replies are not ordered), and a conversation the patient is taking part in has
     shown the number works. Such a late failure is kept as the raw event and changes nothing.
     """
-    record_sid(session, attempt_id=attempt.id, sid=params.get("MessageSid", ""))
-    status = params.get("MessageStatus", "")
-    if status in FAILED_SMS:
+    record_sid(session, attempt_id=attempt.id, sid=event.message_sid)
+    if event.state is ContactState.FAILED:
         advance(
             session,
             attempt_id=attempt.id,
             to=AttemptStatus.FAILED,
             only_from=NOT_YET_REPLIED,
             ended_at=utcnow(),
-            error_code=(params.get("ErrorCode") or status)[:16],
+            error_code=(event.error_code or event.status_word)[:16],
         )
-    elif status in ("sent", "delivered"):
+    elif event.state is ContactState.PLACED:
         advance(session, attempt_id=attempt.id, to=AttemptStatus.PLACED)
 
 
-def keyword(params: Mapping[str, str]) -> str | None:
+def keyword(text: InboundText) -> str | None:
     """``STOP``, ``START`` or None: what an inbound text asks of our contact with the sender."""
     # "Stop.", "STOP!", "'stop'": the word alone, whatever punctuation or spaces surround it.
-    word = params.get("Body", "").strip().strip(_SURROUNDING).strip().upper()
-    opt_out_type = params.get("OptOutType", "").upper()
-    if word in STOP_WORDS or opt_out_type == "STOP":
+    word = text.body.strip().strip(_SURROUNDING).strip().upper()
+    if word in STOP_WORDS or text.opt_out == "stop":
         return "STOP"
     if word in START_WORDS:
         return "START"

@@ -12,9 +12,19 @@ from app.conversations.events import attempt_by_token, store_event
 from app.db import utcnow
 from app.flows import Heard, Reply, render_sms, render_voice
 from app.models import AttemptStatus, ContactAttempt
+from app.telephony.events import (
+    CallAnswered,
+    CallProgress,
+    DeliveryReceipt,
+    GatherInput,
+    InboundText,
+    MachineDetection,
+    is_machine,
+)
 from app.telephony.twiml import empty_response, message_response, voice_response
 
-Params = Mapping[str, str]
+# The provider's callback exactly as it came, stored with each event (the typed event is what
+# is acted on).
 AllParams = Mapping[str, Sequence[str]]
 
 
@@ -39,40 +49,39 @@ def _store_then_apply(
         apply(attempt)
 
 
-def on_call_status(session: Session, *, token: str, params: Params, raw: AllParams) -> None:
+def on_call_status(session: Session, *, token: str, event: CallProgress, raw: AllParams) -> None:
     """A call-progress callback: stored under (CallSid, SequenceNumber), applied if new."""
-    sequence = params.get("SequenceNumber") or params.get("CallStatus", "")
     _store_then_apply(
         session,
         token=token,
         kind="call-status",
-        key=f"call-status:{params.get('CallSid', '')}:{sequence}",
+        key=f"call-status:{event.call_sid}:{event.sequence}",
         raw=raw,
-        apply=lambda attempt: calls.apply_call_status(session, attempt=attempt, params=params),
+        apply=lambda attempt: calls.apply_call_status(session, attempt=attempt, event=event),
     )
 
 
-def on_amd(session: Session, *, token: str, params: Params, raw: AllParams) -> None:
+def on_amd(session: Session, *, token: str, event: MachineDetection, raw: AllParams) -> None:
     """Asynchronous answering-machine detection: a machine ends the attempt as voicemail."""
     _store_then_apply(
         session,
         token=token,
         kind="amd",
-        key=f"amd:{params.get('CallSid', '')}",
+        key=f"amd:{event.call_sid}",
         raw=raw,
-        apply=lambda attempt: calls.apply_amd(session, attempt=attempt, params=params),
+        apply=lambda attempt: calls.apply_amd(session, attempt=attempt, event=event),
     )
 
 
-def on_sms_status(session: Session, *, token: str, params: Params, raw: AllParams) -> None:
-    """A delivery receipt, stored under (MessageSid, MessageStatus)."""
+def on_sms_status(session: Session, *, token: str, event: DeliveryReceipt, raw: AllParams) -> None:
+    """A delivery receipt, stored under (MessageSid, status)."""
     _store_then_apply(
         session,
         token=token,
         kind="sms-status",
-        key=f"sms-status:{params.get('MessageSid', '')}:{params.get('MessageStatus', '')}",
+        key=f"sms-status:{event.message_sid}:{event.status_word}",
         raw=raw,
-        apply=lambda attempt: sms.apply_sms_status(session, attempt=attempt, params=params),
+        apply=lambda attempt: sms.apply_sms_status(session, attempt=attempt, event=event),
     )
 
 
@@ -96,14 +105,19 @@ def _voice_twiml(
 
 
 def on_voice(
-    session: Session, *, token: str, params: Params, raw: AllParams, context: ConversationContext
+    session: Session,
+    *,
+    token: str,
+    event: CallAnswered,
+    raw: AllParams,
+    context: ConversationContext,
 ) -> str:
     """The call was answered: greet at once and ask the first question (TwiML).
 
     A retried request gets the same TwiML again; a machine gets only the voicemail message.
     """
     attempt = attempt_by_token(session, token)
-    call_sid = params.get("CallSid", "")
+    call_sid = event.call_sid
     key = f"voice:{call_sid}"
     if attempt is None:
         store_event(session, kind="voice-unknown", external_key=key, payload=raw)
@@ -123,7 +137,7 @@ def on_voice(
     # A machine, a script that cannot run, or a patient who opted out (or whose attempt was
     # cancelled) while the call was ringing: only who called and the number to call back.
     if (
-        calls.is_machine(attempt.answered_by)
+        is_machine(attempt.answered_by)
         or subject.script is None
         or subject.opted_out
         or attempt.status is AttemptStatus.CANCELLED
@@ -147,14 +161,13 @@ def on_gather(
     token: str,
     step: str,
     number: int,
-    params: Params,
+    event: GatherInput,
     raw: AllParams,
     context: ConversationContext,
 ) -> str:
     """An answer to the question ``step`` (turn ``number``): store it once, say what comes next."""
     attempt = attempt_by_token(session, token)
-    call_sid = params.get("CallSid", "")
-    key = f"gather:{call_sid}:{step}:{number}"
+    key = f"gather:{event.call_sid}:{step}:{number}"
     if attempt is None:
         store_event(session, kind="gather-unknown", external_key=key, payload=raw)
         return empty_response()
@@ -166,7 +179,7 @@ def on_gather(
         # insert (PostgreSQL). Read the attempt as the first request left it, and repeat its TwiML.
         session.refresh(attempt)
     subject = dialogue.load_subject(session, attempt=attempt, context=context)
-    if calls.is_machine(attempt.answered_by) or subject.script is None:
+    if is_machine(attempt.answered_by) or subject.script is None:
         return voice_response(dialogue.machine_message(subject, context))
     if not new:
         return _replay(attempt)
@@ -177,7 +190,7 @@ def on_gather(
     # The answer to the question asked, even if the call's final status overtook it (Twilio
     # does not order callbacks): what the patient said is recorded whatever the attempt's state.
     reply = dialogue.answer(
-        session, subject=subject, channel="voice", heard=dialogue.heard_from_voice(dict(params))
+        session, subject=subject, channel="voice", heard=dialogue.heard_from_voice(event)
     )
     return _voice_twiml(
         session, reply, subject=subject, token=token, context=context, turn=number + 1
@@ -185,13 +198,12 @@ def on_gather(
 
 
 def on_inbound_sms(
-    session: Session, *, params: Params, raw: AllParams, context: ConversationContext
+    session: Session, *, text: InboundText, raw: AllParams, context: ConversationContext
 ) -> str:
     """A text from anyone: STOP/START, an answer to an open conversation, or a polite reply."""
     courtesy = sms.Courtesy(context.organisation_name, context.callback_number)
-    sender = params.get("From", "")
-    patients = sms.patients_with_number(session, sender)
-    key = f"sms:{params.get('MessageSid', '')}"
+    patients = sms.patients_with_number(session, text.sender)
+    key = f"sms:{text.message_sid}"
     open_attempt = sms.open_sms_attempt(session, patients=patients)
     if not store_event(
         session,
@@ -203,17 +215,16 @@ def on_inbound_sms(
         return empty_response()
     if not patients:
         return message_response([courtesy.unknown_sender()])
-    word = sms.keyword(params)
-    twilio_confirms = bool(params.get("OptOutType"))
+    word = sms.keyword(text)
+    provider_confirms = text.opt_out is not None
     if word == "STOP":
         sms.opt_out(session, patients=patients)
-        return empty_response() if twilio_confirms else message_response([courtesy.opted_out()])
+        return empty_response() if provider_confirms else message_response([courtesy.opted_out()])
     if word == "START" or (
-        params.get("OptOutType", "").upper() == "START"
-        and any(p.opted_out_at is not None for p in patients)
+        text.opt_out == "start" and any(p.opted_out_at is not None for p in patients)
     ):
         sms.opt_in(session, patients=patients)
-        return empty_response() if twilio_confirms else message_response([courtesy.opted_in()])
+        return empty_response() if provider_confirms else message_response([courtesy.opted_in()])
     if all(p.opted_out_at is not None for p in patients):
         # No automated message after an opt-out, not even a courtesy one; the text is stored.
         return empty_response()
@@ -223,7 +234,7 @@ def on_inbound_sms(
     if subject.script is None:
         return message_response([courtesy.unknown_sender()])
     calls.advance(session, attempt_id=open_attempt.id, to=AttemptStatus.IN_PROGRESS)
-    heard = Heard(kind="sms", text=params.get("Body", ""))
+    heard = Heard(kind="sms", text=text.body)
     reply = dialogue.answer(session, subject=subject, channel="sms", heard=heard)
     if reply.ended:
         dialogue.finish_sms(session, attempt=open_attempt)

@@ -34,6 +34,7 @@ from app.conversations.webhooks import on_call_status
 from app.db import make_engine, make_session_factory
 from app.models import AttemptStatus, ContactAttempt
 from app.schema import upgrade
+from app.telephony.events import from_twilio_call_status
 from app.telephony.provider import ProviderError, ProviderTimeoutError
 from tests.campaigns.conftest import MIGRATIONS
 from tests.campaigns.support import RecordingProvider, script_composer
@@ -180,7 +181,9 @@ class DispatchMachine(RuleBasedStateMachine):
         params = {"CallSid": found.sid, "CallStatus": status, "SequenceNumber": str(self.sequence)}
         for _ in range(repeats):
             with self.session() as session:
-                on_call_status(session, token=found.token, params=params, raw={})
+                on_call_status(
+                    session, token=found.token, event=from_twilio_call_status(params), raw={}
+                )
                 session.commit()
 
     @invariant()

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.conversations.webhooks import on_inbound_sms
 from app.models import Answer, AttemptStatus, Channel, ContactAttempt, Patient, WebhookEvent
+from app.telephony.events import from_twilio_inbound
 from tests.campaigns.support import (
     RecordingProvider,
     make_campaign,
@@ -66,7 +67,12 @@ def test_the_patients_reply_continues_the_conversation_the_opening_started(
         assert attempt.conversation["step"] == "identity"
         body = patient.date_of_birth.strftime("%d%m%Y")
         params = {"MessageSid": "SM" + "1" * 32, "From": patient.mobile_phone, "Body": body}
-        text = on_inbound_sms(session, params=params, raw={}, context=script_composer().context)
+        text = on_inbound_sms(
+            session,
+            text=from_twilio_inbound(params),
+            raw={},
+            context=script_composer().context,
+        )
         session.commit()
     with factory() as session:
         attempt = session.get(ContactAttempt, attempt_id)

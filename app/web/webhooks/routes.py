@@ -1,4 +1,5 @@
-"""Thin routes: verify (dependency), call one domain function, answer TwiML as application/xml.
+"""Thin routes: verify (dependency), read the form as a typed event, call one domain function,
+answer TwiML as application/xml.
 
 Exact paths with no trailing-slash variants: a redirect on an action URL would drop ``Digits``.
 """
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.conversations import webhooks
 from app.conversations.context import ConversationContext
+from app.telephony import events
 from app.telephony.twiml import empty_response
 from app.web.deps import SessionDep
 from app.web.webhooks.signature import VerifiedForm
@@ -38,7 +40,11 @@ def voice(token: str, form: VerifiedForm, session: SessionDep, request: Request)
     """The call was answered: speak at once (greeting, then the first question)."""
     return _xml(
         webhooks.on_voice(
-            session, token=token, params=form.first, raw=form.all, context=_context(request)
+            session,
+            token=token,
+            event=events.from_twilio_answered(form.first),
+            raw=form.all,
+            context=_context(request),
         )
     )
 
@@ -59,7 +65,7 @@ def gather(
             token=token,
             step=step,
             number=n,
-            params=form.first,
+            event=events.from_twilio_gather(form.first),
             raw=form.all,
             context=_context(request),
         )
@@ -69,21 +75,23 @@ def gather(
 @router.post("/status/{token}", response_class=Response, responses=TWIML)
 def call_status(token: str, form: VerifiedForm, session: SessionDep) -> Response:
     """Call progress (initiated, ringing, in-progress, completed, busy, no-answer, failed)."""
-    webhooks.on_call_status(session, token=token, params=form.first, raw=form.all)
+    event = events.from_twilio_call_status(form.first)
+    webhooks.on_call_status(session, token=token, event=event, raw=form.all)
     return _xml(empty_response())
 
 
 @router.post("/amd/{token}", response_class=Response, responses=TWIML)
 def amd(token: str, form: VerifiedForm, session: SessionDep) -> Response:
     """Asynchronous answering-machine detection result."""
-    webhooks.on_amd(session, token=token, params=form.first, raw=form.all)
+    webhooks.on_amd(session, token=token, event=events.from_twilio_amd(form.first), raw=form.all)
     return _xml(empty_response())
 
 
 @router.post("/sms-status/{token}", response_class=Response, responses=TWIML)
 def sms_status(token: str, form: VerifiedForm, session: SessionDep) -> Response:
     """A text's delivery receipt."""
-    webhooks.on_sms_status(session, token=token, params=form.first, raw=form.all)
+    event = events.from_twilio_sms_status(form.first)
+    webhooks.on_sms_status(session, token=token, event=event, raw=form.all)
     return _xml(empty_response())
 
 
@@ -91,5 +99,10 @@ def sms_status(token: str, form: VerifiedForm, session: SessionDep) -> Response:
 def inbound_sms(form: VerifiedForm, session: SessionDep, request: Request) -> Response:
     """A text from anyone: an answer, STOP/START, or a stranger (answered politely)."""
     return _xml(
-        webhooks.on_inbound_sms(session, params=form.first, raw=form.all, context=_context(request))
+        webhooks.on_inbound_sms(
+            session,
+            text=events.from_twilio_inbound(form.first),
+            raw=form.all,
+            context=_context(request),
+        )
     )

@@ -22,6 +22,7 @@ from app.db import make_engine, make_session_factory, session_scope
 from app.flows import load_registry
 from app.models import Answer, AttemptStatus
 from app.schema import upgrade
+from app.telephony import events
 from tests.conftest import MIGRATIONS
 from tests.support.databases import backend, fresh_database
 from tests.support.factories import make_pathway
@@ -76,7 +77,13 @@ def test_a_concurrent_duplicate_gather_gets_the_first_requests_twiml(committed: 
         )
         token, attempt_id = attempt.token, attempt.id
         params = call_params(sid)
-        webhooks.on_voice(session, token=token, params=params, raw=params, context=context)
+        webhooks.on_voice(
+            session,
+            token=token,
+            event=events.from_twilio_answered(params),
+            raw={k: [v] for k, v in params.items()},
+            context=context,
+        )
     answer = call_params(sid, Digits="14031956")
 
     def gather(session: Session) -> str:
@@ -85,8 +92,8 @@ def test_a_concurrent_duplicate_gather_gets_the_first_requests_twiml(committed: 
             token=token,
             step="identity",
             number=0,
-            params=answer,
-            raw=answer,
+            event=events.from_twilio_gather(answer),
+            raw={k: [v] for k, v in answer.items()},
             context=context,
         )
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.conversations.context import ConversationContext
-from app.conversations.dialogue import load_subject
+from app.conversations.dialogue import CannotRun, load_subject
 from app.flows import LoadedScript, Reply, render_sms, start_conversation
 from app.models import ContactAttempt
 
@@ -46,7 +46,7 @@ class ScriptSmsComposer:
         what a patient reads must be exactly what was approved.
         """
         subject = load_subject(session, attempt=attempt, context=self.context)
-        if subject.script is None:
+        if isinstance(subject, CannotRun):
             return None
         reply = start_conversation(subject.script, subject.facts, channel="sms")
         return render_sms(reply, subject.script), opening_conversation(reply, subject.script)

@@ -75,31 +75,39 @@ class Subject:
 
     attempt: ContactAttempt
     pathway: Pathway
-    script: LoadedScript | None
+    script: LoadedScript
     facts: PatientFacts
     opted_out: bool = False
 
 
+@dataclass(frozen=True)
+class CannotRun:
+    """The campaign's script cannot run (missing, or changed since the campaign started)."""
+
+    attempt: ContactAttempt
+    reason: str
+
+
 def load_subject(
     session: Session, *, attempt: ContactAttempt, context: ConversationContext
-) -> Subject:
+) -> Subject | CannotRun:
     """The attempt's pathway, patient and script, in one query (scripts come from memory).
 
     The script must be the exact content the campaign was started with; if the file on disk
-    has changed since, ``script`` is None and nothing of it is said.
+    has changed since, the subject cannot run and nothing of the script is said.
     """
     row = session.execute(
         _SUBJECT, {"campaign_id": attempt.campaign_id, "pathway_id": attempt.pathway_id}
     ).one()
     pathway, given_name, date_of_birth, opted_out_at, flow_id, content_hash = row
-    script: LoadedScript | None
     try:
         script = context.registry.get(flow_id)
     except NotFoundError:
-        script = None
-    if script is not None and script.content_hash != content_hash:
+        log.warning("script %s is not loaded", flow_id)
+        return CannotRun(attempt, "script missing")
+    if script.content_hash != content_hash:
         log.warning("script %s changed since the campaign started", flow_id)
-        script = None
+        return CannotRun(attempt, "script changed")
     facts = PatientFacts(
         given_name=given_name,
         date_of_birth=date_of_birth,
@@ -124,16 +132,15 @@ def neutral_goodbye(context: ConversationContext) -> list[str]:
     ]
 
 
-def machine_message(subject: Subject, context: ConversationContext) -> list[str]:
+def machine_message(subject: Subject | CannotRun, context: ConversationContext) -> list[str]:
     """The only thing an answering machine hears: who called and the number to call back."""
-    if subject.script is None:
+    if isinstance(subject, CannotRun):
         return neutral_goodbye(context)
     return [voicemail_message(subject.script, subject.facts)]
 
 
 def begin(session: Session, *, subject: Subject, channel: Channel) -> Reply:
     """Start the script for this attempt and keep its state on the attempt."""
-    assert subject.script is not None
     reply = start_conversation(subject.script, subject.facts, channel=channel)
     _keep(session, subject=subject, reply=reply, turn=0)
     return reply
@@ -141,7 +148,6 @@ def begin(session: Session, *, subject: Subject, channel: Channel) -> Reply:
 
 def answer(session: Session, *, subject: Subject, channel: Channel, heard: Heard) -> Reply:
     """Give the script what the patient said; store the answers and, at the end, the outcome."""
-    assert subject.script is not None
     conversation = subject.attempt.conversation or {}
     if "state" not in conversation:
         begin(session, subject=subject, channel=channel)
@@ -160,7 +166,6 @@ def answer(session: Session, *, subject: Subject, channel: Channel, heard: Heard
 def _keep(session: Session, *, subject: Subject, reply: Reply, turn: int) -> None:
     attempt = subject.attempt
     script = subject.script
-    assert script is not None
     for item in reply.answers:
         _store_answer(session, subject=subject, answer=item)
     attempt.conversation = {
@@ -187,7 +192,6 @@ def _keep(session: Session, *, subject: Subject, reply: Reply, turn: int) -> Non
 def _store_answer(session: Session, *, subject: Subject, answer: Any) -> None:
     """One answer row; a duplicate (same attempt, step, turn) changes nothing."""
     script = subject.script
-    assert script is not None
     connection = session.connection()
     connection.execute(
         _INSERT_ANSWER[connection.dialect.name],
@@ -216,10 +220,9 @@ def start_sms_conversation(
     """The opening text of an SMS attempt (for the dispatcher), with the state kept; None if
     the campaign's script cannot run (changed or missing)."""
     subject = load_subject(session, attempt=attempt, context=context)
-    if subject.script is None:
+    if isinstance(subject, CannotRun):
         return None
     reply = begin(session, subject=subject, channel="sms")
-    assert subject.script is not None
     return render_sms(reply, subject.script)
 
 

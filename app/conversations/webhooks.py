@@ -94,7 +94,6 @@ def _voice_twiml(
     context: ConversationContext,
     turn: int,
 ) -> str:
-    assert subject.script is not None
     step = reply.question.step if reply.question else "end"
     twiml = render_voice(
         reply, subject.script, action_url=context.gather_url(token, step=step, number=turn)
@@ -138,7 +137,7 @@ def on_voice(
     # cancelled) while the call was ringing: only who called and the number to call back.
     if (
         is_machine(attempt.answered_by)
-        or subject.script is None
+        or isinstance(subject, dialogue.CannotRun)
         or subject.opted_out
         or attempt.status is AttemptStatus.CANCELLED
     ):
@@ -179,7 +178,7 @@ def on_gather(
         # insert (PostgreSQL). Read the attempt as the first request left it, and repeat its TwiML.
         session.refresh(attempt)
     subject = dialogue.load_subject(session, attempt=attempt, context=context)
-    if is_machine(attempt.answered_by) or subject.script is None:
+    if is_machine(attempt.answered_by) or isinstance(subject, dialogue.CannotRun):
         return voice_response(dialogue.machine_message(subject, context))
     if not new:
         return _replay(attempt)
@@ -231,12 +230,11 @@ def on_inbound_sms(
     if open_attempt is None:
         return message_response([courtesy.unknown_sender()])
     subject = dialogue.load_subject(session, attempt=open_attempt, context=context)
-    if subject.script is None:
+    if isinstance(subject, dialogue.CannotRun):
         return message_response([courtesy.unknown_sender()])
     calls.advance(session, attempt_id=open_attempt.id, to=AttemptStatus.IN_PROGRESS)
     heard = Heard(kind="sms", text=text.body)
     reply = dialogue.answer(session, subject=subject, channel="sms", heard=heard)
     if reply.ended:
         dialogue.finish_sms(session, attempt=open_attempt)
-    assert subject.script is not None
     return message_response([render_sms(reply, subject.script)])

@@ -1,11 +1,13 @@
-"""A typed row count for guarded UPDATEs (how we know a transition happened)."""
+"""Run a guarded UPDATE as Core and count what it changed (``app.db.changed`` reads the count)."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Executable
+from sqlalchemy import Executable
 from sqlalchemy.orm import Session
+
+from app import db
 
 
 def changed(
@@ -16,4 +18,4 @@ def changed(
     It runs on the session's connection, as Core: these guarded UPDATEs never touch loaded
     objects, and skipping the ORM's bulk-update machinery halves their cost in the dispatcher.
     """
-    return cast(CursorResult[Any], session.connection().execute(statement, parameters)).rowcount
+    return db.changed(session.connection().execute(statement, parameters))

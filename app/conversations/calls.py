@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import changed, utcnow
 from app.models import AttemptStatus, ContactAttempt
 from app.telephony.events import CallProgress, ContactState, MachineDetection, is_machine
 
@@ -84,7 +84,7 @@ def advance(
             **values,
         },
     )
-    return bool(result.rowcount == 1)
+    return changed(result) == 1
 
 
 def record_sid(session: Session, *, attempt_id: int, sid: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db import utcnow
+from app.db import changed, utcnow
 from app.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from app.models import (
     ClinicalDecision,
@@ -117,7 +117,7 @@ def decide(
         )
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if changed(claimed) != 1:
         session.refresh(item)
         raise _conflict(session, item)
     session.refresh(item)
@@ -196,7 +196,7 @@ def undo_removal(
         .values(undone_at=now, undone_by_id=by.id if by else None)
         .execution_options(synchronize_session=False)
     )
-    if undone.rowcount != 1:  # type: ignore[attr-defined]
+    if changed(undone) != 1:
         raise ConflictError("This removal has already been undone.")
     reopened = session.execute(
         update(ReviewItem)
@@ -210,7 +210,7 @@ def undo_removal(
         )
         .execution_options(synchronize_session=False)
     )
-    if reopened.rowcount != 1:  # type: ignore[attr-defined]
+    if changed(reopened) != 1:
         raise ConflictError("The review item is already open.")
     session.refresh(record)
     item = session.get(ReviewItem, record.review_item_id)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db import utcnow
+from app.db import changed, utcnow
 from app.errors import DomainError
 from app.models import LoginAttempt, User
 from app.users.passwords import verify_password
@@ -128,7 +127,7 @@ def authenticate(
 def prune_login_attempts(session: Session, *, before: dt.datetime) -> int:
     """Delete attempts older than ``before`` (they no longer count); returns how many."""
     result = session.execute(delete(LoginAttempt).where(LoginAttempt.at < before))
-    return int(cast(CursorResult[Any], result).rowcount)
+    return changed(result)
 
 
 def _record_attempt(

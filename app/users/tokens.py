@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db import utcnow
+from app.db import changed, utcnow
 from app.errors import InvalidInputError, NotFoundError
 from app.models import ApiToken, User
 from app.users.sessions import TOUCH_EVERY, token_hash
@@ -80,7 +79,7 @@ def revoke_api_token(session: Session, *, token_id: int, actor: User | str = "sy
         .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    if cast(CursorResult[Any], result).rowcount != 1:
+    if changed(result) != 1:
         raise NotFoundError(f"No active API token with id {token_id}.")
     audit.record(
         session,

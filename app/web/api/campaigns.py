@@ -18,6 +18,7 @@ from app.flows import ScriptRegistry
 from app.models import Campaign
 from app.web.auth import CoordinatorUser, StaffUser
 from app.web.deps import SessionDep, SettingsDep
+from app.web.ids import RowId
 
 router = APIRouter(tags=["campaigns"])
 
@@ -47,7 +48,7 @@ class CampaignIn(BaseModel):
     """A new draft campaign over a cohort, using the newest approved version of a flow."""
 
     name: str = Field(min_length=1, max_length=200)
-    cohort_id: int
+    cohort_id: RowId
     flow_id: str = Field(min_length=1, max_length=100, description="A call script id.")
     starts_at: dt.datetime | None = None
     calling_windows: dict[str, Any] | None = Field(
@@ -149,7 +150,7 @@ def create(
 
 
 @router.get("/campaigns/{campaign_id}")
-def status(session: SessionDep, _user: StaffUser, campaign_id: int) -> CampaignStatusOut:
+def status(session: SessionDep, _user: StaffUser, campaign_id: RowId) -> CampaignStatusOut:
     """Progress of one campaign."""
     return CampaignStatusOut.of(service.campaign_status(session, campaign_id=campaign_id))
 
@@ -166,31 +167,31 @@ def _act(session: SessionDep, action: str, campaign_id: int, actor: str) -> Camp
 
 
 @router.post("/campaigns/{campaign_id}/start")
-def start(session: SessionDep, user: CoordinatorUser, campaign_id: int) -> CampaignStatusOut:
+def start(session: SessionDep, user: CoordinatorUser, campaign_id: RowId) -> CampaignStatusOut:
     """Plan the first attempts and schedule the campaign; 409 unless it is a draft."""
     return _act(session, "start", campaign_id, user.username)
 
 
 @router.post("/campaigns/{campaign_id}/pause")
-def pause(session: SessionDep, user: CoordinatorUser, campaign_id: int) -> CampaignStatusOut:
+def pause(session: SessionDep, user: CoordinatorUser, campaign_id: RowId) -> CampaignStatusOut:
     """Stop placing contacts (calls already ringing finish); 409 unless it is running."""
     return _act(session, "pause", campaign_id, user.username)
 
 
 @router.post("/campaigns/{campaign_id}/resume")
-def resume(session: SessionDep, user: CoordinatorUser, campaign_id: int) -> CampaignStatusOut:
+def resume(session: SessionDep, user: CoordinatorUser, campaign_id: RowId) -> CampaignStatusOut:
     """Place contacts again; 409 unless it is paused."""
     return _act(session, "resume", campaign_id, user.username)
 
 
 @router.post("/campaigns/{campaign_id}/cancel")
-def cancel(session: SessionDep, user: CoordinatorUser, campaign_id: int) -> CampaignStatusOut:
+def cancel(session: SessionDep, user: CoordinatorUser, campaign_id: RowId) -> CampaignStatusOut:
     """Cancel the campaign and every attempt not yet claimed; 409 once it has finished."""
     return _act(session, "cancel", campaign_id, user.username)
 
 
 @router.get("/campaigns/{campaign_id}/unreachable")
-def unreachable(session: SessionDep, user: StaffUser, campaign_id: int) -> list[UnreachableOut]:
+def unreachable(session: SessionDep, user: StaffUser, campaign_id: RowId) -> list[UnreachableOut]:
     """Pathways the policy could not reach (each listing is audited)."""
     rows = service.unreachable_pathways(session, campaign_id=campaign_id)
     record_listing(session, actor=user, pathway_ids=[row.pathway_id for row in rows])

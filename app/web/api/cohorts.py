@@ -11,6 +11,7 @@ from app import audit
 from app.cohort.service import ImportReport, get_import, import_stream
 from app.web.auth import CoordinatorUser
 from app.web.deps import ExclusionRulesDep, SessionDep, SettingsDep
+from app.web.ids import RowId
 
 router = APIRouter(tags=["cohorts"])
 
@@ -82,7 +83,7 @@ def upload_import(
 
 
 @router.get("/imports/{import_job_id}", responses={404: {"description": "No such import"}})
-def read_import(import_job_id: int, user: CoordinatorUser, session: SessionDep) -> ImportOut:
+def read_import(import_job_id: RowId, user: CoordinatorUser, session: SessionDep) -> ImportOut:
     """An import job with its counts and row errors."""
     report = get_import(session, import_job_id=import_job_id)
     audit.record(

@@ -11,6 +11,7 @@ from app.reports.campaign import build_campaign_report
 from app.reports.export import to_jsonable
 from app.web.auth import StaffUser
 from app.web.deps import SessionDep, SettingsDep
+from app.web.ids import RowId
 
 router = APIRouter(tags=["reports"])
 
@@ -23,7 +24,7 @@ router = APIRouter(tags=["reports"])
     },
 )
 def campaign_report(
-    campaign_id: int, user: StaffUser, session: SessionDep, settings: SettingsDep
+    campaign_id: RowId, user: StaffUser, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """The funnel, decisions, breakdowns, cost estimate and equity breakdowns of one campaign."""
     report = build_campaign_report(session, campaign_id=campaign_id, settings=settings)

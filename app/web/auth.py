@@ -19,7 +19,9 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from app.config import Settings
 from app.models import Role, User, UserSession
@@ -261,8 +263,23 @@ async def _csrf_failed(request: Request, _exc: Exception) -> Response:
     return render(request, "errors/csrf.html", {}, user=signed_in_viewer(request), status_code=403)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path, for a 405's ``Allow`` header.
+
+    Starlette names only the methods of the first route whose path matched, so ``OPTIONS
+    /api/v1/campaigns`` said ``Allow: GET`` although ``POST`` is served there too.
+    """
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        if context.path and compile_path(context.path)[0].match(request.url.path):
+            methods |= context.methods or set()
+    return ", ".join(sorted(methods))
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        exc = StarletteHTTPException(405, exc.detail, headers={"Allow": allowed_methods(request)})
     if exc.status_code != 404 or request.url.path.startswith((API_PREFIX, "/webhooks/")):
         return await http_exception_handler(request, exc)
     from app.web.pages.rendering import render
@@ -271,7 +288,8 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 def install_auth_handlers(app: FastAPI) -> None:
-    """Map the auth exceptions to 401/303/403 responses, and show pages' 404 as a page."""
+    """Map the auth exceptions to 401/303/403 responses, show pages' 404 as a page, and let a
+    405 name every method the path serves."""
     app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
     app.add_exception_handler(NotAllowedError, _not_allowed)
     app.add_exception_handler(CsrfError, _csrf_failed)

@@ -12,6 +12,7 @@ from app.models import Decision
 from app.review.decisions import decide
 from app.review.item import view_item
 from app.review.queue import QueueFilters, QueueRow, list_queue
+from app.web.api.responses import errors
 from app.web.auth import ClinicianUser, StaffUser
 from app.web.deps import SessionDep, SettingsDep
 from app.web.ids import RowId
@@ -138,7 +139,7 @@ def list_review_items(
     )
 
 
-@router.get("/review-items/{item_id}")
+@router.get("/review-items/{item_id}", responses=errors(404))
 def get_review_item(session: SessionDep, user: StaffUser, item_id: RowId) -> ReviewItemDetail:
     """One review item (the view is audited)."""
     view = view_item(session, item_id=item_id, viewer=user)
@@ -155,7 +156,9 @@ def get_review_item(session: SessionDep, user: StaffUser, item_id: RowId) -> Rev
     )
 
 
-@router.post("/review-items/{item_id}/decision", status_code=201)
+@router.post(
+    "/review-items/{item_id}/decision", status_code=201, responses=errors(400, 403, 404, 409)
+)
 def decide_review_item(
     session: SessionDep,
     settings: SettingsDep,

@@ -119,7 +119,12 @@ def serve_in_background(settings: Settings, *, host: str, port: int) -> Iterator
     """The real web app under uvicorn in a thread, until the block ends."""
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings), host=host, port=port, log_config=None, access_log=False
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            server_header=False,  # as `waitlist serve`: the server's make is nobody's business
         )
     )
     thread = threading.Thread(target=server.run, name="demo-web", daemon=True)

@@ -24,4 +24,6 @@ def serve(
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        # No "Server: uvicorn": it tells an attacker which server (and which advisories) to try.
+        server_header=False,
     )

@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, urlsplit
@@ -20,7 +19,9 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from app.config import Settings
 from app.models import Role, User, UserSession
@@ -48,12 +49,33 @@ class NotAuthenticatedError(Exception):
     """Nobody is signed in (pages redirect to sign-in; the API answers 401)."""
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is signed in, as plain values copied while the request's session was open.
+
+    Error pages are rendered after that session has been rolled back and closed, when the ORM
+    ``User`` can no longer load its attributes; they show this copy instead.
+    """
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
+
+    @classmethod
+    def of(cls, user: User | Viewer) -> Viewer:
+        """A copy of ``user`` that needs no database session to read."""
+        if isinstance(user, Viewer):
+            return user
+        return cls(id=user.id, username=user.username, full_name=user.full_name, role=user.role)
+
+
 class NotAllowedError(Exception):
     """Someone is signed in but their role does not allow this (403)."""
 
     def __init__(self, user: User) -> None:
         super().__init__(f"role {user.role.value} not allowed")
-        self.user = user
+        self.viewer = Viewer.of(user)
 
 
 @dataclass(frozen=True)
@@ -107,7 +129,7 @@ def get_principal(request: Request, session: SessionDep, settings: SettingsDep) 
         return None
     user, record = found
     request.state.csrf_token = record.csrf_token
-    request.state.user = user
+    request.state.viewer = Viewer.of(user)
     return Principal(user=user, session=record)
 
 
@@ -128,17 +150,26 @@ def get_current_user(principal: OptionalPrincipal) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[User], User]:
-    """A dependency that lets only users with one of ``roles`` through (403 otherwise)."""
-    allowed = frozenset(roles)
+@dataclass(frozen=True)
+class RoleCheck:
+    """A dependency that lets only users with one of ``roles`` through (403 otherwise).
 
-    def check_role(user: CurrentUser) -> User:
-        if user.role not in allowed:
+    The roles stay readable on the dependency, so tests can learn from the routes themselves
+    who may call each one.
+    """
+
+    roles: frozenset[Role]
+
+    def __call__(self, user: CurrentUser) -> User:
+        """The user, if their role is one of ``roles``."""
+        if user.role not in self.roles:
             raise NotAllowedError(user)
         return user
 
-    check_role.__name__ = "require_" + "_or_".join(sorted(r.value for r in allowed))
-    return check_role
+
+def require_roles(*roles: Role) -> RoleCheck:
+    """A dependency that lets only users with one of ``roles`` through (403 otherwise)."""
+    return RoleCheck(frozenset(roles))
 
 
 ClinicianUser = Annotated[User, Depends(require_roles(Role.CLINICIAN))]
@@ -202,6 +233,12 @@ def sign_in_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"{SIGN_IN_PATH}?next={quote(target, safe='')}", status_code=303)
 
 
+def signed_in_viewer(request: Request) -> Viewer | None:
+    """The browser's signed-in user as resolved for this request (for error pages), or None."""
+    viewer: Viewer | None = getattr(request.state, "viewer", None)
+    return viewer
+
+
 async def _not_authenticated(request: Request, _exc: Exception) -> Response:
     if is_api_request(request):
         return JSONResponse(
@@ -218,28 +255,42 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": "Your role does not allow this."}, status_code=403)
     from app.web.pages.rendering import render  # pages import this module; import late
 
-    return render(request, "errors/403.html", {}, user=exc.user, status_code=403)
+    return render(request, "errors/403.html", {}, user=exc.viewer, status_code=403)
 
 
 async def _csrf_failed(request: Request, _exc: Exception) -> Response:
     from app.web.pages.rendering import render
 
-    user = getattr(request.state, "user", None)
-    return render(request, "errors/csrf.html", {}, user=user, status_code=403)
+    return render(request, "errors/csrf.html", {}, user=signed_in_viewer(request), status_code=403)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path, for a 405's ``Allow`` header.
+
+    Starlette names only the methods of the first route whose path matched, so ``OPTIONS
+    /api/v1/campaigns`` said ``Allow: GET`` although ``POST`` is served there too.
+    """
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        if context.path and compile_path(context.path)[0].match(request.url.path):
+            methods |= context.methods or set()
+    return ", ".join(sorted(methods))
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        exc = StarletteHTTPException(405, exc.detail, headers={"Allow": allowed_methods(request)})
     if exc.status_code != 404 or request.url.path.startswith((API_PREFIX, "/webhooks/")):
         return await http_exception_handler(request, exc)
     from app.web.pages.rendering import render
 
-    user = getattr(request.state, "user", None)
-    return render(request, "errors/404.html", {}, user=user, status_code=404)
+    return render(request, "errors/404.html", {}, user=signed_in_viewer(request), status_code=404)
 
 
 def install_auth_handlers(app: FastAPI) -> None:
-    """Map the auth exceptions to 401/303/403 responses, and show pages' 404 as a page."""
+    """Map the auth exceptions to 401/303/403 responses, show pages' 404 as a page, and let a
+    405 name every method the path serves."""
     app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
     app.add_exception_handler(NotAllowedError, _not_allowed)
     app.add_exception_handler(CsrfError, _csrf_failed)

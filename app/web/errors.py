@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.errors import (
     ConflictError,
@@ -12,6 +12,8 @@ from app.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from app.web.auth import signed_in_viewer
+from app.web.pages.rendering import render
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotFoundError: 404,
@@ -29,9 +31,15 @@ def status_for(error: DomainError) -> int:
     return 400
 
 
-async def _domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def _domain_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+    status = status_for(exc)
+    if status == 404 and not request.url.path.startswith(("/api/", "/webhooks/")):
+        # A page asked for something that does not exist: the designed page, as for any 404.
+        return render(
+            request, "errors/404.html", {}, user=signed_in_viewer(request), status_code=404
+        )
+    return JSONResponse({"detail": str(exc)}, status_code=status)
 
 
 def install_error_handlers(app: FastAPI) -> None:

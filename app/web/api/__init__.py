@@ -3,8 +3,9 @@
 from fastapi import APIRouter
 
 from app.web.api import campaigns, cohorts, fhir, me, reports, review
+from app.web.api.responses import EVERY_ROUTE
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=EVERY_ROUTE)
 router.include_router(me.router)
 router.include_router(cohorts.router)
 router.include_router(review.router)

@@ -16,10 +16,14 @@ from app.campaigns.unreachable import record_listing
 from app.config import Settings
 from app.flows import ScriptRegistry
 from app.models import Campaign
+from app.web.api.responses import errors
 from app.web.auth import CoordinatorUser, StaffUser
 from app.web.deps import SessionDep, SettingsDep
+from app.web.ids import RowId
 
 router = APIRouter(tags=["campaigns"])
+# A coordinator's control: others get 403, an unknown campaign 404, the wrong state 409.
+CONTROL = errors(403, 404, 409)
 
 
 class CampaignLine(BaseModel):
@@ -47,7 +51,7 @@ class CampaignIn(BaseModel):
     """A new draft campaign over a cohort, using the newest approved version of a flow."""
 
     name: str = Field(min_length=1, max_length=200)
-    cohort_id: int
+    cohort_id: RowId
     flow_id: str = Field(min_length=1, max_length=100, description="A call script id.")
     starts_at: dt.datetime | None = None
     calling_windows: dict[str, Any] | None = Field(
@@ -129,7 +133,7 @@ def script_registry(request: Request) -> ScriptRegistry:
     return registry
 
 
-@router.post("/campaigns", status_code=201)
+@router.post("/campaigns", status_code=201, responses=errors(400, 403, 404, 409))
 def create(
     request: Request,
     session: SessionDep,
@@ -148,8 +152,8 @@ def create(
     return CampaignStatusOut.of(service.campaign_status(session, campaign_id=campaign.id))
 
 
-@router.get("/campaigns/{campaign_id}")
-def status(session: SessionDep, _user: StaffUser, campaign_id: int) -> CampaignStatusOut:
+@router.get("/campaigns/{campaign_id}", responses=errors(404))
+def status(session: SessionDep, _user: StaffUser, campaign_id: RowId) -> CampaignStatusOut:
     """Progress of one campaign."""
     return CampaignStatusOut.of(service.campaign_status(session, campaign_id=campaign_id))
 
@@ -165,32 +169,32 @@ def _act(session: SessionDep, action: str, campaign_id: int, actor: str) -> Camp
     return CampaignStatusOut.of(service.campaign_status(session, campaign_id=campaign_id))
 
 
-@router.post("/campaigns/{campaign_id}/start")
-def start(session: SessionDep, user: CoordinatorUser, campaign_id: int) -> CampaignStatusOut:
+@router.post("/campaigns/{campaign_id}/start", responses=CONTROL)
+def start(session: SessionDep, user: CoordinatorUser, campaign_id: RowId) -> CampaignStatusOut:
     """Plan the first attempts and schedule the campaign; 409 unless it is a draft."""
     return _act(session, "start", campaign_id, user.username)
 
 
-@router.post("/campaigns/{campaign_id}/pause")
-def pause(session: SessionDep, user: CoordinatorUser, campaign_id: int) -> CampaignStatusOut:
+@router.post("/campaigns/{campaign_id}/pause", responses=CONTROL)
+def pause(session: SessionDep, user: CoordinatorUser, campaign_id: RowId) -> CampaignStatusOut:
     """Stop placing contacts (calls already ringing finish); 409 unless it is running."""
     return _act(session, "pause", campaign_id, user.username)
 
 
-@router.post("/campaigns/{campaign_id}/resume")
-def resume(session: SessionDep, user: CoordinatorUser, campaign_id: int) -> CampaignStatusOut:
+@router.post("/campaigns/{campaign_id}/resume", responses=CONTROL)
+def resume(session: SessionDep, user: CoordinatorUser, campaign_id: RowId) -> CampaignStatusOut:
     """Place contacts again; 409 unless it is paused."""
     return _act(session, "resume", campaign_id, user.username)
 
 
-@router.post("/campaigns/{campaign_id}/cancel")
-def cancel(session: SessionDep, user: CoordinatorUser, campaign_id: int) -> CampaignStatusOut:
+@router.post("/campaigns/{campaign_id}/cancel", responses=CONTROL)
+def cancel(session: SessionDep, user: CoordinatorUser, campaign_id: RowId) -> CampaignStatusOut:
     """Cancel the campaign and every attempt not yet claimed; 409 once it has finished."""
     return _act(session, "cancel", campaign_id, user.username)
 
 
-@router.get("/campaigns/{campaign_id}/unreachable")
-def unreachable(session: SessionDep, user: StaffUser, campaign_id: int) -> list[UnreachableOut]:
+@router.get("/campaigns/{campaign_id}/unreachable", responses=errors(404))
+def unreachable(session: SessionDep, user: StaffUser, campaign_id: RowId) -> list[UnreachableOut]:
     """Pathways the policy could not reach (each listing is audited)."""
     rows = service.unreachable_pathways(session, campaign_id=campaign_id)
     record_listing(session, actor=user, pathway_ids=[row.pathway_id for row in rows])

@@ -9,8 +9,10 @@ from pydantic import BaseModel
 
 from app import audit
 from app.cohort.service import ImportReport, get_import, import_stream
+from app.web.api.responses import errors
 from app.web.auth import CoordinatorUser
 from app.web.deps import ExclusionRulesDep, SessionDep, SettingsDep
+from app.web.ids import RowId
 
 router = APIRouter(tags=["cohorts"])
 
@@ -50,7 +52,7 @@ def _out(report: ImportReport) -> ImportOut:
 @router.post(
     "/cohorts/{name}/imports",
     status_code=201,
-    responses={422: {"description": "File refused: encoding or a missing required column"}},
+    responses=errors(400, 403),
 )
 def upload_import(
     name: str,
@@ -81,8 +83,8 @@ def upload_import(
     return _out(report)
 
 
-@router.get("/imports/{import_job_id}", responses={404: {"description": "No such import"}})
-def read_import(import_job_id: int, user: CoordinatorUser, session: SessionDep) -> ImportOut:
+@router.get("/imports/{import_job_id}", responses=errors(403, 404))
+def read_import(import_job_id: RowId, user: CoordinatorUser, session: SessionDep) -> ImportOut:
     """An import job with its counts and row errors."""
     report = get_import(session, import_job_id=import_job_id)
     audit.record(

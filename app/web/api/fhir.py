@@ -8,8 +8,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from app.fhir import build_bundle
+from app.web.api.responses import errors
 from app.web.auth import StaffUser
 from app.web.deps import SessionDep
+from app.web.ids import RowId
 
 router = APIRouter(tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
@@ -20,14 +22,13 @@ FHIR_JSON = "application/fhir+json"
     response_class=JSONResponse,
     responses={
         200: {"content": {FHIR_JSON: {}}, "description": "A FHIR R4 Bundle of type collection"},
-        401: {"description": "No valid bearer token"},
-        403: {"description": "The token's role may not read patient records"},
+        **errors(403),
     },
 )
 def fhir_bundle(
     user: StaffUser,
     session: SessionDep,
-    campaign_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    campaign_id: Annotated[RowId | None, Query()] = None,
 ) -> JSONResponse:
     """Questionnaires (one per script run), QuestionnaireResponses (one per conversation with an
     outcome) and Tasks (one per clinical decision), patients referenced by NHS number."""

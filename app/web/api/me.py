@@ -19,7 +19,7 @@ class Me(BaseModel):
     role: Role
 
 
-@router.get("/me", responses={401: {"description": "No valid bearer token"}})
+@router.get("/me")
 def me(user: StaffUser) -> Me:
     """The service account this token was issued to, with its role."""
     return Me(username=user.username, full_name=user.full_name, role=user.role)

@@ -9,21 +9,20 @@ from fastapi import APIRouter
 from app import audit
 from app.reports.campaign import build_campaign_report
 from app.reports.export import to_jsonable
+from app.web.api.responses import errors
 from app.web.auth import StaffUser
 from app.web.deps import SessionDep, SettingsDep
+from app.web.ids import RowId
 
 router = APIRouter(tags=["reports"])
 
 
 @router.get(
     "/campaigns/{campaign_id}/report",
-    responses={
-        401: {"description": "No valid bearer token"},
-        404: {"description": "No such campaign"},
-    },
+    responses=errors(404),
 )
 def campaign_report(
-    campaign_id: int, user: StaffUser, session: SessionDep, settings: SettingsDep
+    campaign_id: RowId, user: StaffUser, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """The funnel, decisions, breakdowns, cost estimate and equity breakdowns of one campaign."""
     report = build_campaign_report(session, campaign_id=campaign_id, settings=settings)

@@ -12,8 +12,10 @@ from app.models import Decision
 from app.review.decisions import decide
 from app.review.item import view_item
 from app.review.queue import QueueFilters, QueueRow, list_queue
+from app.web.api.responses import errors
 from app.web.auth import ClinicianUser, StaffUser
 from app.web.deps import SessionDep, SettingsDep
+from app.web.ids import RowId
 
 router = APIRouter(tags=["review"])
 
@@ -84,7 +86,7 @@ class ReviewItemDetail(BaseModel):
 class DecisionIn(BaseModel):
     """A clinician's decision on the item they saw at ``version``."""
 
-    version: int
+    version: RowId
     decision: Decision
     note: str = Field(max_length=2000)
     rtt_status_code: str | None = None
@@ -107,7 +109,7 @@ class DecisionOut(BaseModel):
 def list_review_items(
     session: SessionDep,
     _user: StaffUser,
-    campaign_id: int | None = None,
+    campaign_id: RowId | None = None,
     specialty_code: Annotated[str | None, Query(max_length=3)] = None,
     reason: Annotated[str | None, Query(max_length=24)] = None,
     provider_code: Annotated[str | None, Query(max_length=12)] = None,
@@ -137,8 +139,8 @@ def list_review_items(
     )
 
 
-@router.get("/review-items/{item_id}")
-def get_review_item(session: SessionDep, user: StaffUser, item_id: int) -> ReviewItemDetail:
+@router.get("/review-items/{item_id}", responses=errors(404))
+def get_review_item(session: SessionDep, user: StaffUser, item_id: RowId) -> ReviewItemDetail:
     """One review item (the view is audited)."""
     view = view_item(session, item_id=item_id, viewer=user)
     return ReviewItemDetail(
@@ -154,12 +156,14 @@ def get_review_item(session: SessionDep, user: StaffUser, item_id: int) -> Revie
     )
 
 
-@router.post("/review-items/{item_id}/decision", status_code=201)
+@router.post(
+    "/review-items/{item_id}/decision", status_code=201, responses=errors(400, 403, 404, 409)
+)
 def decide_review_item(
     session: SessionDep,
     settings: SettingsDep,
     user: ClinicianUser,
-    item_id: int,
+    item_id: RowId,
     body: DecisionIn,
 ) -> DecisionOut:
     """Record a clinician's decision; 409 names who decided first and when."""

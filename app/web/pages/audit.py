@@ -11,6 +11,7 @@ from app import audit as audit_log
 from app.audit_search import AuditFilters, search_audit_events
 from app.web.auth import AdminUser
 from app.web.deps import SessionDep
+from app.web.ids import RowId, row_id_or_none
 from app.web.pages.rendering import render
 
 router = APIRouter()
@@ -25,15 +26,14 @@ def audit_trail(
     actor: Annotated[str, Query(max_length=100)] = "",
     action: Annotated[str, Query(max_length=64)] = "",
     pathway: Annotated[str, Query(max_length=20)] = "",
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[RowId | None, Query()] = None,
 ) -> HTMLResponse:
     """Who saw or changed what, newest first, filtered by actor, action or pathway."""
     errors: dict[str, str] = {}
     pathway_id: int | None = None
     if pathway.strip():
-        if pathway.strip().isdigit():
-            pathway_id = int(pathway.strip())
-        else:
+        pathway_id = row_id_or_none(pathway)
+        if pathway_id is None:
             errors["pathway"] = "Pathway must be a number, like 1042"
     filters = AuditFilters(
         actor=actor.strip() or None, action=action.strip() or None, pathway_id=pathway_id

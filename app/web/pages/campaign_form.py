@@ -53,6 +53,8 @@ MESSAGES = {
     ("name", "string_too_short"): "Enter a name for the campaign",
     ("name", "string_too_long"): "The name must be 200 characters or fewer",
     ("cohort_id", "int_parsing"): "Select a cohort",
+    ("cohort_id", "greater_than_equal"): "Select a cohort",
+    ("cohort_id", "less_than_equal"): "Select a cohort",
     ("flow_id", "string_too_short"): "Select a call script",
     ("calls_per_second", "float_parsing"): "Enter calls a second as a number, like 1 or 0.5",
     ("calls_per_second", "greater_than"): "Calls a second must be more than 0",

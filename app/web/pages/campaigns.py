@@ -21,6 +21,7 @@ from app.models import CampaignStatus, Role, User
 from app.web.api.campaigns import create_draft, script_registry
 from app.web.auth import CoordinatorUser, CsrfProtected, StaffUser
 from app.web.deps import SessionDep, SettingsDep
+from app.web.ids import RowId
 from app.web.pages.campaign_form import (
     DAY_NAMES,
     WINDOW_DAYS,
@@ -182,7 +183,7 @@ def detail_page(
     request: Request,
     session: SessionDep,
     user: StaffUser,
-    campaign_id: int,
+    campaign_id: RowId,
     done: Annotated[str | None, Query(max_length=12)] = None,
 ) -> HTMLResponse:
     """One campaign: status, attempts by state, outcomes, unreachable count, controls."""
@@ -198,7 +199,7 @@ def _unreachable(session: SessionDep, *, campaign_id: int, user: User) -> list[U
 
 # Declared before the page route so that "unreachable.csv" is not read as a page name.
 @router.get("/campaigns/{campaign_id}/unreachable.csv")
-def unreachable_csv_download(session: SessionDep, user: StaffUser, campaign_id: int) -> Response:
+def unreachable_csv_download(session: SessionDep, user: StaffUser, campaign_id: RowId) -> Response:
     """The unreachable list as CSV (audited like the page: it shows the same records)."""
     patients = _unreachable(session, campaign_id=campaign_id, user=user)
     return Response(
@@ -214,7 +215,11 @@ def unreachable_csv_download(session: SessionDep, user: StaffUser, campaign_id: 
 
 @router.get("/campaigns/{campaign_id}/unreachable")
 def unreachable_page(
-    request: Request, session: SessionDep, settings: SettingsDep, user: StaffUser, campaign_id: int
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: StaffUser,
+    campaign_id: RowId,
 ) -> HTMLResponse:
     """Patients the attempts could not reach, for staff to telephone or write to (audited)."""
     patients = _unreachable(session, campaign_id=campaign_id, user=user)
@@ -225,7 +230,7 @@ def unreachable_page(
 
 @router.get("/campaigns/{campaign_id}/cancel")
 def confirm_cancel_page(
-    request: Request, session: SessionDep, user: CoordinatorUser, campaign_id: int
+    request: Request, session: SessionDep, user: CoordinatorUser, campaign_id: RowId
 ) -> HTMLResponse:
     """Ask the coordinator to confirm before cancelling."""
     report = _report(session, campaign_id)
@@ -238,7 +243,7 @@ def act_page(
     session: SessionDep,
     user: CoordinatorUser,
     _csrf: CsrfProtected,
-    campaign_id: int,
+    campaign_id: RowId,
     action: Action,
     confirm: Annotated[str, Form(max_length=8)] = "",
 ) -> HTMLResponse | RedirectResponse:

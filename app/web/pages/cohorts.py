@@ -12,6 +12,7 @@ from app.cohort.service import get_import, import_stream, recent_imports
 from app.errors import InvalidInputError
 from app.web.auth import CoordinatorUser, CsrfProtected
 from app.web.deps import ExclusionRulesDep, SessionDep, SettingsDep
+from app.web.ids import RowId
 from app.web.pages.rendering import render
 
 router = APIRouter()
@@ -70,7 +71,7 @@ def upload(
 
 @router.get("/cohorts/imports/{import_job_id}")
 def import_result(
-    request: Request, import_job_id: int, user: CoordinatorUser, session: SessionDep
+    request: Request, import_job_id: RowId, user: CoordinatorUser, session: SessionDep
 ) -> HTMLResponse:
     """Counts, exclusions per rule and every rejected row (line, column, message)."""
     report = get_import(session, import_job_id=import_job_id)

@@ -12,7 +12,12 @@ from fastapi.routing import iter_route_contexts
 from fastapi.templating import Jinja2Templates
 
 from app.models import Role, User
-from app.web.auth import anonymous_cookie_name, anonymous_csrf_token, new_anonymous_nonce
+from app.web.auth import (
+    Viewer,
+    anonymous_cookie_name,
+    anonymous_csrf_token,
+    new_anonymous_nonce,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 SERVICE_NAME = "Waiting list validation"
@@ -40,7 +45,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
 )
 
 
-def nav_items_for(request: Request, user: User | None) -> list[dict[str, Any]]:
+def nav_items_for(request: Request, user: User | Viewer | None) -> list[dict[str, Any]]:
     """The header links this user may follow, with the current one marked."""
     if user is None:
         return []
@@ -75,13 +80,18 @@ def render(
     template_name: str,
     context: dict[str, Any],
     *,
-    user: User | None,
+    user: User | Viewer | None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """A page from ``template_name`` with the user, CSRF token, navigation and organisation."""
+    """A page from ``template_name`` with the user, CSRF token, navigation and organisation.
+
+    Templates get a :class:`Viewer` copy of the user, never the ORM row, so the same page renders
+    whether or not the request's session is still open (error pages come after it closed).
+    """
     settings = request.app.state.settings
+    viewer = Viewer.of(user) if user is not None else None
     new_nonce: str | None = None
-    csrf_token = getattr(request.state, "csrf_token", None) if user is not None else None
+    csrf_token = getattr(request.state, "csrf_token", None) if viewer is not None else None
     if csrf_token is None:
         # Signed out (the sign-in form): a token bound to a nonce cookie in this browser.
         nonce = request.cookies.get(anonymous_cookie_name(settings))
@@ -89,9 +99,9 @@ def render(
             nonce = new_nonce = new_anonymous_nonce()
         csrf_token = anonymous_csrf_token(settings.secret_key.get_secret_value(), nonce)
     full_context = {
-        "current_user": user,
+        "current_user": viewer,
         "csrf_token": csrf_token,
-        "nav_items": nav_items_for(request, user),
+        "nav_items": nav_items_for(request, viewer),
         "organisation_name": settings.organisation_name,
         "service_name": SERVICE_NAME,
         **context,

@@ -13,6 +13,7 @@ from app.reports.dashboard import build_dashboard
 from app.reports.export import report_csv
 from app.web.auth import StaffUser
 from app.web.deps import SessionDep, SettingsDep
+from app.web.ids import RowId
 from app.web.pages.rendering import render
 
 router = APIRouter()
@@ -33,7 +34,7 @@ def dashboard(request: Request, user: StaffUser, session: SessionDep) -> HTMLRes
 # Declared before the page route so that "12.csv" is not read as a campaign id.
 @router.get("/reports/campaigns/{campaign_id}.csv")
 def campaign_report_csv(
-    campaign_id: int, user: StaffUser, session: SessionDep, settings: SettingsDep
+    campaign_id: RowId, user: StaffUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The report's numbers as CSV (suppressed groups stay suppressed)."""
     report = build_campaign_report(session, campaign_id=campaign_id, settings=settings)
@@ -56,7 +57,7 @@ def campaign_report_csv(
 @router.get("/reports/campaigns/{campaign_id}")
 def campaign_report(
     request: Request,
-    campaign_id: int,
+    campaign_id: RowId,
     user: StaffUser,
     session: SessionDep,
     settings: SettingsDep,

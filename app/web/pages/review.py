@@ -18,6 +18,7 @@ from app.review.item import view_item
 from app.review.queue import QueueFilters, list_queue
 from app.web.auth import ClinicianUser, CsrfProtected, StaffUser, require_roles
 from app.web.deps import SessionDep, SettingsDep
+from app.web.ids import RowId, row_id_or_none
 from app.web.pages.rendering import render
 
 router = APIRouter()
@@ -54,10 +55,10 @@ def queue_page(
     provider: Annotated[str | None, Query(max_length=12)] = None,
     after: Annotated[str | None, Query(max_length=200)] = None,
     before: Annotated[str | None, Query(max_length=200)] = None,
-    decided: Annotated[int | None, Query()] = None,
+    decided: Annotated[RowId | None, Query()] = None,
 ) -> HTMLResponse:
     """The open review items, most urgent first, with filters and counts."""
-    campaign_id = int(campaign) if campaign and campaign.strip().isdigit() else None
+    campaign_id = row_id_or_none(campaign)
     filters = QueueFilters(
         campaign_id=campaign_id,
         specialty_code=_blank(specialty),
@@ -120,7 +121,9 @@ def _item_page(
 
 
 @router.get("/review/{item_id}")
-def item_page(request: Request, session: SessionDep, user: StaffUser, item_id: int) -> HTMLResponse:
+def item_page(
+    request: Request, session: SessionDep, user: StaffUser, item_id: RowId
+) -> HTMLResponse:
     """One patient's review: the conversation, the history and (for clinicians) the decision."""
     return _item_page(request, session, item_id=item_id, user=user)
 
@@ -143,8 +146,8 @@ def decide_page(
     settings: SettingsDep,
     user: ClinicianUser,
     _csrf: CsrfProtected,
-    item_id: int,
-    version: Annotated[int, Form()],
+    item_id: RowId,
+    version: Annotated[RowId, Form()],
     decision: Annotated[str, Form()] = "",
     rtt_status_code: Annotated[str, Form()] = "",
     new_priority: Annotated[str, Form()] = "",
@@ -205,8 +208,8 @@ def undo_page(
     session: SessionDep,
     user: ClinicianUser,
     _csrf: CsrfProtected,
-    item_id: int,
-    decision_id: Annotated[int, Form()],
+    item_id: RowId,
+    decision_id: Annotated[RowId, Form()],
 ) -> HTMLResponse | RedirectResponse:
     """Undo a removal within its change-of-mind window: the item returns to the queue."""
     try:

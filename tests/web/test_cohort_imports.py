@@ -109,3 +109,45 @@ async def test_an_upload_without_the_csrf_token_is_refused(
         "/cohorts/imports", data={"name": "x"}, files={"file": ("ptl.csv", GOOD, "text/csv")}
     )
     assert response.status_code == 403
+
+
+HUGE_CELL = (HEADER + "\n" + ADA + "\n" + BEN.replace("Ben", "x" * 200_000) + "\n").encode()
+
+
+async def test_a_huge_cell_is_a_row_error_in_the_api_report_not_a_500(
+    client: httpx.AsyncClient, db_session: Session
+) -> None:
+    response = await client.post(
+        "/api/v1/cohorts/north/imports",
+        headers=_bearer(db_session),
+        files={"file": ("ptl.csv", HUGE_CELL, "text/csv")},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["imported"], body["rejected"]) == (1, 1)
+    assert (body["errors"][0]["line"], body["errors"][0]["column"]) == (3, "given_name")
+
+
+async def test_a_huge_header_is_a_422_over_the_api_and_a_form_error_on_the_page(
+    client: httpx.AsyncClient,
+    page_client: httpx.AsyncClient,
+    db_session: Session,
+    personas: Personas,
+) -> None:
+    huge_header = (HEADER + "," + "h" * 200_000 + "\n" + ADA + "\n").encode()
+    response = await client.post(
+        "/api/v1/cohorts/north/imports",
+        headers=_bearer(db_session),
+        files={"file": ("ptl.csv", huge_header, "text/csv")},
+    )
+    assert response.status_code == 422
+    assert "header row" in response.json()["detail"]
+    await sign_in(page_client, "bob", personas.passwords["bob"])
+    form = await page_client.get("/cohorts")
+    page = await page_client.post(
+        "/cohorts/imports",
+        data={"csrf_token": csrf_token_in(form.text), "name": "North PTL"},
+        files={"file": ("ptl.csv", huge_header, "text/csv")},
+    )
+    assert page.status_code == 200
+    assert "header row (line 1) is longer than" in page.text

@@ -119,3 +119,16 @@ def _normalise(text: str, lib: ModuleType) -> Phone:
         # 03 and 056 numbers ring like landlines.
         return Phone(e164, PhoneKind.LANDLINE, fictional=False)
     raise PhoneError("is not a number a patient can be called on (pager, premium or free-phone)")
+
+
+def national_format(e164: str) -> str:
+    """A stored number as UK staff dial it (``07700 900001``), for lists people read.
+
+    Unlike ``+447700900001`` it is text to a spreadsheet: no leading ``+`` to run as a formula
+    and turn into a number, and a space to keep its leading zero.
+    """
+    return str(
+        phonenumbers.format_number(
+            phonenumbers.parse(e164, "GB"), phonenumbers.PhoneNumberFormat.NATIONAL
+        )
+    )

@@ -151,3 +151,33 @@ async def test_a_huge_header_is_a_422_over_the_api_and_a_form_error_on_the_page(
     )
     assert page.status_code == 200
     assert "header row (line 1) is longer than" in page.text
+
+
+HOSTILE_FILES = {
+    "huge cell": HUGE_CELL,
+    "huge quoted cell spanning lines": GOOD.replace(b"Ada", b'"' + b"a\n" * 100_000 + b'"', 1),
+    "huge header": (HEADER + "," + "h" * 200_000 + "\n").encode(),
+    "duplicated column": GOOD.replace(b",flags", b",flags,PRIORITY", 1),
+    "utf-16": GOOD.decode().encode("utf-16"),
+    "control byte": GOOD.replace(b"Ada", b"A\x07da", 1),
+    "semicolons": GOOD.replace(b",", b";"),
+    "empty": b"",
+    "only a byte-order mark": b"\xef\xbb\xbf",
+    "binary": bytes(range(256)) * 64,
+    "unterminated quote": GOOD + b'"' + b"x" * 70_000,
+}
+
+
+async def test_no_hostile_file_gets_a_server_error(
+    client: httpx.AsyncClient, db_session: Session
+) -> None:
+    headers = _bearer(db_session)
+    for kind, content in HOSTILE_FILES.items():
+        response = await client.post(
+            "/api/v1/cohorts/north/imports",
+            headers=headers,
+            files={"file": ("ptl.csv", content, "text/csv")},
+        )
+        assert response.status_code in (201, 422), (kind, response.text[:500])
+        if response.status_code == 422:
+            assert response.json()["detail"], kind

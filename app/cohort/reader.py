@@ -110,9 +110,12 @@ class _BoundedLines:
         scanner = _RecordScanner()
         for earlier in self.record:
             scanner.feed(earlier)
-        ended = scanner.feed(line)  # ``line`` is cut at the first character over the limit
+        # ``line`` ends with the first character over the limit; the field that filled the row
+        # is blamed, even when that character is the comma after it.
+        scanner.feed(line[:-1])
         field = scanner.field
-        piece = line
+        piece = line[-1]
+        ended = scanner.feed(piece)
         while ended is None:
             piece = self.handle.readline(_BLOCK)
             if not piece:

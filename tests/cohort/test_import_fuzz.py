@@ -21,7 +21,7 @@ import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -57,13 +57,25 @@ def nhs_number(stem: int) -> str:
         stem += 1
 
 
-@dataclass
+def short(value: str) -> str:
+    """A cell as a failure report shows it: huge ones abbreviated (hypothesis prints examples)."""
+    return repr(value) if len(value) <= 80 else f"{value[:20]!r} + ... ({len(value):,} chars)"
+
+
+@dataclass(repr=False)
 class Row:
     cells: dict[str, str]
     defect: str | None = None  # the column a correct importer must blame
 
+    def __repr__(self) -> str:
+        cells = ", ".join(f"{name}={short(value)}" for name, value in self.cells.items())
+        return f"Row(defect={self.defect!r}, {cells})"
 
-@dataclass
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+@dataclass(repr=False)
 class CohortFile:
     header: list[str]
     rows: list[Row]
@@ -73,6 +85,17 @@ class CohortFile:
     quoting: Literal[0, 1, 2, 3]
     blank_after: set[int] = field(default_factory=set)
     file_defect: str | None = None
+
+    def __repr__(self) -> str:
+        header = ", ".join(short(name) for name in self.header)
+        return (
+            f"CohortFile({self.encoding}, delimiter={self.delimiter!r}, "
+            f"line_end={self.line_end!r}, quoting={self.quoting}, blank_after={self.blank_after}, "
+            f"file_defect={self.file_defect!r}, header=[{header}], rows={self.rows!r})"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
 
 names = st.builds(

@@ -125,3 +125,14 @@ def test_the_command_line_refuses_a_huge_header_with_json_and_exit_1(
     )
     assert result.returncode == 1, result.stderr
     assert "header row" in json.loads(result.stdout)["error"]
+
+
+def test_a_cell_that_fills_the_row_exactly_is_blamed_not_the_next_column(
+    db_session: Session, tmp_path: Path
+) -> None:
+    header = "given_name," + HEADER.replace("given_name,", "")
+    exact = "z" * ROW_LIMIT + "," + BEN.replace("Ben,", "")
+    ada = "Ada," + ADA.replace("Ada,", "")
+    report = run_import(db_session, write_csv(tmp_path / "c.csv", exact, ada, header=header))
+    assert [(e["line"], e["column"]) for e in report.errors] == [(2, "given_name")]
+    assert report.counts["imported"] == 1

@@ -6,7 +6,6 @@ one event per pathway), whether it is the page, its CSV, the API or the command 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Iterable
@@ -17,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.campaigns.service import get_campaign, unreachable_pathways
+from app.cohort.phones import national_format
+from app.csvcells import SafeWriter
 from app.models import ContactAttempt, Pathway, Patient, User
-from app.review.export import formula_safe
 
 AUDIT_ACTION = "pathway.list_unreachable"
 CSV_COLUMNS = (
@@ -115,20 +115,23 @@ def list_unreachable_patients(
 
 
 def unreachable_csv(patients: list[UnreachablePatient]) -> str:
-    """The list as CSV for a spreadsheet or a mail merge (cells made inert as formulas)."""
+    """The list as CSV for a spreadsheet or a mail merge (see ``app/csvcells.py``).
+
+    Phones are written as staff dial them (``07700 900001``): as ``+447700900001`` a
+    spreadsheet turns them into the number 447700900001.
+    """
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(CSV_COLUMNS)
     for p in patients:
-        # Phone numbers are E.164 checked at import; a leading "'" would spoil them.
         writer.writerow(
             (
-                formula_safe(p.name),
+                p.name,
                 p.nhs_number_spaced,
-                p.mobile_phone or "",
-                p.landline_phone or "",
-                formula_safe(p.pathway_reference),
-                formula_safe(p.specialty_code),
+                national_format(p.mobile_phone) if p.mobile_phone else "",
+                national_format(p.landline_phone) if p.landline_phone else "",
+                p.pathway_reference,
+                p.specialty_code,
                 p.attempts,
                 p.last_attempt_at.isoformat() if p.last_attempt_at else "",
                 p.unreachable_since.isoformat(),

@@ -65,6 +65,7 @@ DRAMA_RANGES: dict[str, tuple[str, PhoneKind]] = {
     "+442920180": ("Cardiff 029 2018 0000-0999", PhoneKind.LANDLINE),
     "+441632960": ("no area 01632 960000-960999", PhoneKind.LANDLINE),
 }
+MAX_PHONE_TEXT = 64  # the longest written form of a UK number, with spaces and "(0)", is ~25
 _DRAMA_LENGTH = 13  # every range above is a UK number of 10 national digits: +44 and 10 digits
 
 
@@ -86,6 +87,9 @@ def is_fictional(e164: str) -> bool:
 
 def normalise_phone(text: str, *, backend: ModuleType | None = None) -> Phone:
     """Parse a UK number in any common form into E.164 with its kind, or raise PhoneError."""
+    if len(text) > MAX_PHONE_TEXT:
+        # Before the cache: 65,536 distinct huge cells would otherwise be kept in memory.
+        raise PhoneError("is too long to be a phone number")
     if backend is None:
         return _normalise_cached(text)
     return _normalise(text, backend)
@@ -119,3 +123,16 @@ def _normalise(text: str, lib: ModuleType) -> Phone:
         # 03 and 056 numbers ring like landlines.
         return Phone(e164, PhoneKind.LANDLINE, fictional=False)
     raise PhoneError("is not a number a patient can be called on (pager, premium or free-phone)")
+
+
+def national_format(e164: str) -> str:
+    """A stored number as UK staff dial it (``07700 900001``), for lists people read.
+
+    Unlike ``+447700900001`` it is text to a spreadsheet: no leading ``+`` to run as a formula
+    and turn into a number, and a space to keep its leading zero.
+    """
+    return str(
+        phonenumbers.format_number(
+            phonenumbers.parse(e164, "GB"), phonenumbers.PhoneNumberFormat.NATIONAL
+        )
+    )

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.cohort.encoding import scan_file
-from app.cohort.reader import read_rows
+from app.cohort.reader import Record, read_rows
 from app.cohort.rows import CohortRow, RowError, RowValidator
 from app.cohort.store import close_missing, write_chunk, write_errors
 
@@ -142,9 +142,7 @@ def import_cohort(
     return _report(session, job=job, cohort=cohort, excluded=excluded)
 
 
-def _chunks(
-    rows: Iterator[tuple[int, list[str]]], size: int
-) -> Iterator[list[tuple[int, list[str]]]]:
+def _chunks(rows: Iterator[tuple[int, Record]], size: int) -> Iterator[list[tuple[int, Record]]]:
     while chunk := list(islice(rows, size)):
         yield chunk
 
@@ -153,7 +151,7 @@ def _import_chunk(
     session: Session,
     *,
     job: ImportJob,
-    chunk: list[tuple[int, list[str]]],
+    chunk: list[tuple[int, Record]],
     validator: RowValidator,
     now: dt.datetime,
 ) -> None:
@@ -161,6 +159,10 @@ def _import_chunk(
     errors: list[RowError] = []
     rejected = 0
     for line, cells in chunk:
+        if isinstance(cells, RowError):  # the reader already refused it (an over-long row)
+            errors.append(cells)
+            rejected += 1
+            continue
         result = validator.validate(cells, line)
         if isinstance(result, CohortRow):
             valid.append(result)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.cohort.bulk import Dialect, dialect, in_blocks, marks
 from app.cohort.rows import CohortRow, RowError
+from app.db import changed
 from app.models import Pathway, PathwayStatus
 
 _PATIENT_FIELDS = (
@@ -286,4 +287,4 @@ def close_missing(session: Session, *, cohort_id: int, import_job_id: int, now: 
         .values(status=PathwayStatus.CLOSED, closed_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0))
+    return changed(result)

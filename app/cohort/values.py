@@ -8,13 +8,18 @@ import re
 from nhs_number.standardise import standardise_format
 from nhs_number.validate import is_valid
 
+from app.csvcells import FORMULA_TRIGGERS
+
 
 class CellError(ValueError):
     """A cell's value is not acceptable; the message completes "<column> ..."."""
 
 
-# A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Line breaks, tabs and other C0/C1 controls, line and paragraph separators, and the bidi
+# embedding, override and isolate controls (which can make a name display as another).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# What a spreadsheet writes for a whole number it holds as a decimal: "5", "5.0", "5.00".
+_WHOLE_NUMBER = re.compile(r"([0-9]{1,3})(?:\.0+)?")
 
 FLAGS = frozenset(
     {
@@ -44,6 +49,11 @@ def text(value: str, *, limit: int) -> str:
         raise CellError(
             f"starts with {value[0]!r}, which a spreadsheet would run as a formula; "
             "remove that character"
+        )
+    control = _CONTROL.search(value)
+    if control:
+        raise CellError(
+            f"contains a line break or other control character (U+{ord(control[0]):04X}); remove it"
         )
     return value
 
@@ -116,10 +126,11 @@ def postcode(value: str) -> str:
 
 
 def imd_decile(value: str) -> int:
-    """1 (most deprived) to 10."""
-    if not value.isdigit() or not 1 <= int(value) <= 10:
+    """1 (most deprived) to 10; ``5.0`` is 5, as a spreadsheet may write it, but ``5.5`` is not."""
+    match = _WHOLE_NUMBER.fullmatch(value)
+    if not match or not 1 <= int(match[1]) <= 10:
         raise CellError("must be a whole number from 1 to 10")
-    return int(value)
+    return int(match[1])
 
 
 def ethnic_category(value: str) -> str:

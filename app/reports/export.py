@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import io
@@ -10,6 +9,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from app.csvcells import SafeWriter
 from app.reports.campaign import AttemptRow, CampaignReport, GroupRow
 from app.reports.equity import Rate
 
@@ -113,7 +113,7 @@ def _add_fields(add: Any, section: str, row: GroupRow | AttemptRow) -> None:
 def report_csv(report: CampaignReport) -> str:
     """The report as CSV text with a header row."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = SafeWriter(buffer)
     writer.writerow(CSV_HEADER)
     writer.writerows(report_rows(report))
     return buffer.getvalue()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass
 from typing import IO
@@ -11,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
 from app import audit
+from app.csvcells import SafeWriter
 from app.db import utcnow
 from app.errors import PermissionDeniedError
 from app.models import ClinicalDecision, Pathway, PathwayOutcome, Patient, ReviewItem, Role, User
@@ -29,13 +29,6 @@ COLUMNS = (
 )
 EXPORT_ROLES = frozenset({Role.COORDINATOR, Role.CLINICIAN})
 BATCH_SIZE = 1000
-# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def formula_safe(value: str) -> str:
-    """``value`` made inert for spreadsheets: a leading formula character gets a ``'``."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 @dataclass(frozen=True)
@@ -76,7 +69,7 @@ def export_outcomes(
         raise PermissionDeniedError("Only coordinators and clinicians can export outcomes.")
     now = now or utcnow()
     decider = aliased(User)
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeWriter(out)  # formula-like cells get a leading "'" (docs/review.md)
     writer.writerow(COLUMNS)
     query = (
         select(
@@ -123,7 +116,7 @@ def export_outcomes(
                 row.note or "",
                 row.new_priority or "",
             )
-            writer.writerow([formula_safe(cell) for cell in cells])
+            writer.writerow(cells)
         ids = [row.id for row in batch]
         session.execute(
             update(ClinicalDecision)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cohort import service as store_module  # the name import_cohort calls
-from app.cohort.columns import MissingColumnsError
+from app.cohort.columns import DuplicateColumnsError, MissingColumnsError
 from app.cohort.encoding import EncodingError
 from app.cohort.service import ImportReport, import_cohort
 from app.config import SOURCE_ROOT
@@ -141,6 +141,15 @@ def test_headers_match_ignoring_case_and_spaces_and_unknown_ones_are_reported_on
         ("Testpatient", "family_name", "@SUM(A1)", "formula"),
         ("Testpatient", "family_name", "+1", "formula"),
         ("Testpatient", "family_name", "-2+3", "formula"),
+        ("Testpatient", "family_name", '"Test\npatient"', "line break"),
+        ("Testpatient", "family_name", '"Test\r\npatient"', "line break"),
+        ("Ada", "given_name", "A\tda", "control character (U+0009)"),
+        ("Ada", "given_name", "A\u0085da", "control character (U+0085)"),
+        ("Ada", "given_name", "A\u2028da", "control character (U+2028)"),
+        ("Ada", "given_name", "A\u202eda", "control character (U+202E)"),
+        ("RXN-000001", "pathway_id", '"RXN-\n000001"', "line break"),
+        (",3,", "imd_decile", ",5.5,", "1 to 10"),
+        (",3,", "imd_decile", ",10.01,", "1 to 10"),
     ],
 )
 def test_each_bad_cell_rejects_its_row_with_line_and_column(
@@ -199,7 +208,7 @@ def test_a_pathway_listed_twice_keeps_its_first_row(db_session: Session, tmp_pat
 def test_line_numbers_count_spreadsheet_rows_not_newlines(
     db_session: Session, tmp_path: Path
 ) -> None:
-    header = HEADER + ",planned_procedure"
+    header = HEADER + ",notes"  # an unknown column: free text there may span lines
     multi = BEN + ',"Grommets\nboth ears"'
     bad = ADA.replace("P4", "P0") + ",Hip"
     report = run_import(db_session, write_csv(tmp_path / "c.csv", multi, bad, header=header))
@@ -292,3 +301,46 @@ def test_a_patient_who_said_stop_stays_opted_out_and_excluded_after_a_newer_extr
     assert patient_of(db_session, "RXN-000001").opted_out_at == stopped_at
     assert report.excluded["opted_out"] == 1
     assert pathway(db_session, "RXN-000001").outcome == Outcome.EXCLUDED
+
+
+@pytest.mark.parametrize(("cell", "decile"), [("5.0", 5), ("10.00", 10), ("3", 3)])
+def test_a_whole_imd_decile_written_as_a_decimal_is_accepted(
+    db_session: Session, tmp_path: Path, cell: str, decile: int
+) -> None:
+    report = run_import(db_session, write_csv(tmp_path / "c.csv", ADA.replace(",3,", f",{cell},")))
+    assert report.errors == []
+    assert patient_of(db_session, "RXN-000001").imd_decile == decile
+
+
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [
+        (HEADER + ",given_name", "given_name"),
+        (HEADER + ", Priority ,NHS_NUMBER", "priority, nhs_number"),
+    ],
+)
+def test_a_header_naming_a_column_twice_refuses_the_file(
+    db_session: Session, tmp_path: Path, header: str, named: str
+) -> None:
+    with pytest.raises(DuplicateColumnsError, match=f"more than once: {named} "):
+        run_import(db_session, write_csv(tmp_path / "c.csv", ADA, header=header))
+    assert db_session.scalars(select(Pathway)).all() == []
+    job = db_session.scalars(select(ImportJob)).one()
+    assert job.status is ImportStatus.FAILED
+
+
+def test_an_unknown_column_named_twice_is_reported_once_and_the_file_imports(
+    db_session: Session, tmp_path: Path
+) -> None:
+    report = run_import(
+        db_session, write_csv(tmp_path / "c.csv", ADA, header=HEADER + ",ward,ward")
+    )
+    assert (report.counts["imported"], report.unknown_columns) == (1, ["ward"])
+
+
+def test_a_semicolon_separated_file_is_refused_with_advice(
+    db_session: Session, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "c.csv", ADA.replace(",", ";"), header=HEADER.replace(",", ";"))
+    with pytest.raises(MissingColumnsError, match="separated by semicolons"):
+        run_import(db_session, path)

@@ -120,3 +120,10 @@ def test_a_real_format_mobile_is_a_mobile_and_not_fictional() -> None:
 def test_numbers_a_patient_cannot_be_called_on_are_refused(text: str) -> None:
     with pytest.raises(PhoneError):
         normalise_phone(text)
+
+
+def test_a_huge_phone_cell_is_refused_before_it_can_fill_the_cache() -> None:
+    before = phones._normalise_cached.cache_info().currsize
+    with pytest.raises(PhoneError, match="too long"):
+        normalise_phone("0" * 60_000 + "7700 900001")
+    assert phones._normalise_cached.cache_info().currsize == before

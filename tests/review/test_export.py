@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.csvcells import safe_cell
 from app.db import make_engine, make_session_factory, session_scope
 from app.errors import PermissionDeniedError
 from app.models import AuditEvent, ClinicalDecision, Decision, Outcome, Pathway, Role, User
 from app.review.decisions import decide
-from app.review.export import COLUMNS, export_outcomes, formula_safe
+from app.review.export import COLUMNS, export_outcomes
 from app.schema import upgrade
 from tests.conftest import MIGRATIONS
 from tests.review.conftest import MONDAY_NOON, make_user, queue_pathway
@@ -61,7 +62,7 @@ def exported(session: Session, actor: User | str, **kw: object) -> list[dict[str
     ],
 )
 def test_cells_that_a_spreadsheet_would_run_are_made_inert(cell: str, safe: str) -> None:
-    assert formula_safe(cell) == safe
+    assert safe_cell(cell) == safe
 
 
 def test_it_writes_one_row_per_decision_with_the_contract_columns(

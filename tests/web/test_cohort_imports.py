@@ -109,3 +109,75 @@ async def test_an_upload_without_the_csrf_token_is_refused(
         "/cohorts/imports", data={"name": "x"}, files={"file": ("ptl.csv", GOOD, "text/csv")}
     )
     assert response.status_code == 403
+
+
+HUGE_CELL = (HEADER + "\n" + ADA + "\n" + BEN.replace("Ben", "x" * 200_000) + "\n").encode()
+
+
+async def test_a_huge_cell_is_a_row_error_in_the_api_report_not_a_500(
+    client: httpx.AsyncClient, db_session: Session
+) -> None:
+    response = await client.post(
+        "/api/v1/cohorts/north/imports",
+        headers=_bearer(db_session),
+        files={"file": ("ptl.csv", HUGE_CELL, "text/csv")},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["imported"], body["rejected"]) == (1, 1)
+    assert (body["errors"][0]["line"], body["errors"][0]["column"]) == (3, "given_name")
+
+
+async def test_a_huge_header_is_a_422_over_the_api_and_a_form_error_on_the_page(
+    client: httpx.AsyncClient,
+    page_client: httpx.AsyncClient,
+    db_session: Session,
+    personas: Personas,
+) -> None:
+    huge_header = (HEADER + "," + "h" * 200_000 + "\n" + ADA + "\n").encode()
+    response = await client.post(
+        "/api/v1/cohorts/north/imports",
+        headers=_bearer(db_session),
+        files={"file": ("ptl.csv", huge_header, "text/csv")},
+    )
+    assert response.status_code == 422
+    assert "header row" in response.json()["detail"]
+    await sign_in(page_client, "bob", personas.passwords["bob"])
+    form = await page_client.get("/cohorts")
+    page = await page_client.post(
+        "/cohorts/imports",
+        data={"csrf_token": csrf_token_in(form.text), "name": "North PTL"},
+        files={"file": ("ptl.csv", huge_header, "text/csv")},
+    )
+    assert page.status_code == 200
+    assert "header row (line 1) is longer than" in page.text
+
+
+HOSTILE_FILES = {
+    "huge cell": HUGE_CELL,
+    "huge quoted cell spanning lines": GOOD.replace(b"Ada", b'"' + b"a\n" * 100_000 + b'"', 1),
+    "huge header": (HEADER + "," + "h" * 200_000 + "\n").encode(),
+    "duplicated column": GOOD.replace(b",flags", b",flags,PRIORITY", 1),
+    "utf-16": GOOD.decode().encode("utf-16"),
+    "control byte": GOOD.replace(b"Ada", b"A\x07da", 1),
+    "semicolons": GOOD.replace(b",", b";"),
+    "empty": b"",
+    "only a byte-order mark": b"\xef\xbb\xbf",
+    "binary": bytes(range(256)) * 64,
+    "unterminated quote": GOOD + b'"' + b"x" * 70_000,
+}
+
+
+async def test_no_hostile_file_gets_a_server_error(
+    client: httpx.AsyncClient, db_session: Session
+) -> None:
+    headers = _bearer(db_session)
+    for kind, content in HOSTILE_FILES.items():
+        response = await client.post(
+            "/api/v1/cohorts/north/imports",
+            headers=headers,
+            files={"file": ("ptl.csv", content, "text/csv")},
+        )
+        assert response.status_code in (201, 422), (kind, response.text[:500])
+        if response.status_code == 422:
+            assert response.json()["detail"], kind

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cohort.phones import national_format
 from app.models import AuditEvent, Campaign, Pathway, Patient
 from tests.support.campaign_factories import make_campaign
 from tests.support.users import Personas
@@ -86,8 +87,8 @@ async def test_the_csv_holds_the_same_list_and_is_audited_too(
         {
             "name": "'=HYPERLINK(1) Seacole <script>",
             "nhs_number": f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}",
-            "mobile_phone": patient.mobile_phone,
-            "landline_phone": "+442079460000",
+            "mobile_phone": national_format(patient.mobile_phone or ""),
+            "landline_phone": "020 7946 0000",  # as dialled: "+44..." would become a number
             "pathway": pathway.pathway_id,
             "specialty_code": "110",
             "attempts": "2",

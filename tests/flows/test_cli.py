@@ -70,7 +70,7 @@ def test_simulate_prints_the_transcript_and_outcome_as_json() -> None:
 def test_simulate_by_sms_in_text() -> None:
     result = waitlist(
         "flow", "simulate", "standard-validation", "--channel", "sms",
-        "--answers", "14/03/1956,no thanks",
+        "--answers", "14/03/1956,no thanks,1",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert 'patient: "no thanks" (text)' in result.stdout

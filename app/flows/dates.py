@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from app.flows.understanding import clauses
+from app.flows.understanding import clauses, one_slip
 
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
@@ -42,7 +42,10 @@ ORDINALS = {
 }  # fmt: skip
 FILLER = frozenset(
     {"the", "of", "on", "and", "my", "birthday", "is", "born", "i", "was", "it's", "date", "birth",
-     "in", "o", "fed", "ar", "y", "yr", "o'r", "um", "er"}
+     "in", "o", "fed", "ar", "y", "yr", "o'r", "um", "er", "erm", "well", "so", "thank", "you",
+     "thanks", "love", "sorry", "it", "yes", "yeah", "right", "that's", "hello", "hi", "hiya",
+     "x", "mine", "dob", "dyddiad", "geni", "fy", "diolch", "ym", "yn", "fawr", "plis", "wel",
+     "nyddiad", "yw", "helo", "shwmae"}
 )  # fmt: skip
 
 
@@ -63,7 +66,7 @@ def _numbers(words: list[str]) -> list[int] | None:
     values: list[int] = []
     pending_tens: int | None = None
     for word in words:
-        plain = re.fullmatch(r"([0-9]+)(st|nd|rd|th)?", word)
+        plain = re.fullmatch(r"([0-9]+)(st|nd|rd|th|af|il|ydd|edd|ed|fed|eg|ain)?", word)
         if plain:
             values.append(int(plain.group(1)))
             continue
@@ -128,23 +131,55 @@ def _numeric(first: int, second: int, year: list[int], century_of: int | None) -
     return _date(birth_year, second, first) if birth_year is not None else None
 
 
+def _known(word: str) -> str:
+    """A number or month word with one slip made good ("foutreenth"), when only one fits."""
+    vocabulary = (*MONTHS, *UNITS, *TEENS, *TENS, *ORDINALS)
+    if word in vocabulary or not word.isalpha():
+        return word
+    close = {known for known in vocabulary if one_slip(word, known)}
+    return close.pop() if len(close) == 1 else word
+
+
 def from_text(text: str, *, year_only: bool, century_of: int | None = None) -> dt.date | int | None:
+    """A date (or year) of birth from speech or a text message; ``None`` when unsure.
+
+    Each sentence is also read on its own ("Sorry for the late reply. 14/3/56"); the answer is
+    the one date found, and two different dates are refused.
+    """
+    found = {
+        value
+        for part in [text, *re.split(r"(?<=[.!?])\s+|\n+", text)]
+        if (value := _from_sentence(part, year_only=year_only, century_of=century_of)) is not None
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _from_sentence(
+    text: str, *, year_only: bool, century_of: int | None = None
+) -> dt.date | int | None:
     """A date (or year) of birth from speech or a text message; ``None`` when unsure.
 
     ``century_of`` is the year on record: with it a two-digit year is read in that century
     (without it a two-digit year is refused). Day and month in numbers are read day first, as
     the prompt asks; a month-first order ("5 17 1961") and anything else unclear is refused.
     """
-    slashed = re.fullmatch(
-        r"\s*([0-9]{1,2})[/.\- ]+([0-9]{1,2})[/.\- ]+([0-9]{2}|[0-9]{4})\s*", text
+    slashed = re.findall(
+        r"(?<![0-9])([0-9]{1,2})[/.\- ]+([0-9]{1,2})[/.\- ]+([0-9]{2}|[0-9]{4})(?![0-9])", text
     )
     if slashed and not year_only:
-        day, month, year = (int(part) for part in slashed.groups())
+        if len(slashed) != 1:
+            return None  # two dates in one answer: which is meant is a guess
+        day, month, year = (int(part) for part in slashed[0])
         return _numeric(day, month, [year], century_of if year < 100 else None)
     compact = re.sub(r"[\s/.\-]", "", text)
     if compact.isdigit():
         return _from_digits(compact, year_only=year_only, century_of=century_of)
-    words = [word for clause in clauses(text) for word in clause if word not in FILLER]
+    runs = re.findall(r"(?<![0-9])[0-9]{6,8}(?![0-9])", text)
+    if len(runs) == 1 and not re.search(r"[0-9]", text.replace(runs[0], "")):
+        return _from_digits(runs[0], year_only=year_only, century_of=century_of)
+    words = [_known(word) for clause in clauses(text) for word in clause if word not in FILLER]
+    if words[:1] == ["oh"] and len(words) > 1 and words[1] not in DIGIT_WORDS:
+        words = words[1:]  # "oh, the fourteenth of March"
     spelt = [DIGIT_WORDS.get(word, word) for word in words]
     if len(spelt) >= 4 and all(re.fullmatch(r"[0-9]+", word) for word in spelt):
         digits = "".join(spelt)
@@ -154,6 +189,11 @@ def from_text(text: str, *, year_only: bool, century_of: int | None = None) -> d
         numbers = _numbers(words)
         return _year(numbers, None) if numbers else None
     month_positions = [index for index, word in enumerate(words) if word in MONTHS]
+    if not month_positions:
+        numbers = _numbers(words)  # "14 three 56": day, month, year said as numbers
+        if numbers and len(numbers) in (3, 4):
+            return _numeric(numbers[0], numbers[1], numbers[2:], century_of)
+        return None
     if len(month_positions) != 1:
         return None
     position = month_positions[0]

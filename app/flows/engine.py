@@ -285,7 +285,7 @@ def _follow(turn: _Turn, name: str, kind: str, trigger: Trigger, heard: Heard) -
     return _enter(turn, trigger.next)
 
 
-def _ends_in(flow: FlowFile, target: str) -> str | None:
+def ends_in(flow: FlowFile, target: str) -> str | None:
     """The outcome reached from ``target`` through say steps alone, if it is an end."""
     seen: set[str] = set()
     while target not in seen:
@@ -322,7 +322,7 @@ def _answer_choice(turn: _Turn, name: str, step: AskStep, heard: Heard) -> Reply
     if answer.status == "match" and answer.option is not None:
         # A leave said in words is read back first, so one misheard word never makes a leave.
         said = heard.kind in ("speech", "sms") and not answer.by_key
-        leaving = said and _ends_in(flow, answer.option.next) == "leave"
+        leaving = said and ends_in(flow, answer.option.next) == "leave"
         if leaving or _needs_confirmation(flow, heard):
             _record(turn, name, heard, f"unconfirmed:{answer.option.meaning}")
             heard_text = " ".join((heard.text or "").split())[:80]

@@ -53,6 +53,14 @@ INTENSIFIERS = frozenset(
     {"any", "much", "really", "very", "that", "at", "all", "a", "lot", "got", "getting", "been",
      "become", "gone", "yn", "wedi", "mor"}
 )  # fmt: skip
+# "I do not", "I would not": an answer word negated by what follows it.
+AUXILIARIES = frozenset({"do", "does", "would", "will", "have", "has", "am", "did", "can"})
+# Words around a bare key that do not change it ("oh two love", "Hiya, 2 x", "yeah two").
+KEY_COMPANIONS = frozenset(
+    {"yes", "ok", "okay", "love", "thanks", "cheers", "x", "xx", "hi", "hiya", "hello", "sorry",
+     "its", "it's", "is", "it", "so", "right", "diolch", "yn", "fawr", "plis", "wel", "ym", "y",
+     "o", "helo", "shwmae"}
+)  # fmt: skip
 _CLAUSE_BREAK = re.compile(r"[,;.!?:\n]+")
 _NOT_WORD = re.compile(r"[^\w' ]+")
 
@@ -104,7 +112,8 @@ def _negated(
     """
     if clause[start] in NEGATORS:
         return False
-    if stop is not None and stop < len(clause) and clause[stop] in ("not", "n't"):
+    auxiliary = clause[stop - 1] in AUXILIARIES if stop else False
+    if auxiliary and stop is not None and stop < len(clause) and clause[stop] == "not":
         return True
     position = start - 1
     skipped = 0
@@ -114,22 +123,52 @@ def _negated(
     return position >= 0 and clause[position] in NEGATORS
 
 
+def one_slip(said: str, word: str) -> bool:
+    """Whether ``said`` is ``word`` with one letter wrong, missing, extra or swapped ("wrose").
+
+    Only words of five letters or more (shorter ones are too close to other words), and never the
+    first letter: in Welsh that is where mutations are ("byddwn", "fyddwn").
+    """
+    if said == word:
+        return True
+    if len(word) < 5 or abs(len(said) - len(word)) > 1 or not said.isalpha():
+        return False
+    if said[0] != word[0]:
+        return False
+    if len(said) == len(word):
+        diffs = [i for i, (a, b) in enumerate(zip(said, word, strict=True)) if a != b]
+        if len(diffs) == 1:
+            return True
+        first, second = diffs[0], diffs[-1]
+        return (
+            len(diffs) == 2
+            and second == first + 1
+            and said[first] == word[second]
+            and (said[second] == word[first])
+        )
+    shorter, longer = sorted((said, word), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
 def _occurrences(clause: Sequence[str], phrase: Sequence[str]) -> list[tuple[int, int]]:
     size = len(phrase)
     return [
         (start, start + size)
         for start in range(len(clause) - size + 1)
-        if list(clause[start : start + size]) == list(phrase)
+        if all(
+            one_slip(said, word)
+            for said, word in zip(clause[start : start + size], phrase, strict=True)
+        )
     ]
 
 
 def _key_from_words(clause: Sequence[str]) -> str | None:
     """A bare key ("1", "one", "press 1", "option one") when that is all the clause says."""
     meaningful = [word for word in clause if word not in FILLERS]
-    if len(meaningful) != 1:
+    keys = [NUMBER_WORDS.get(word, word) for word in meaningful if word not in KEY_COMPANIONS]
+    if len(keys) != 1 or not re.fullmatch(r"[0-9]", keys[0]):
         return None
-    word = NUMBER_WORDS.get(meaningful[0], meaningful[0])
-    return word if re.fullmatch(r"[0-9]", word) else None
+    return keys[0]
 
 
 def _option_for_negated(phrase: list[str], options: Sequence[Option]) -> Option | None:

@@ -106,3 +106,18 @@ def test_an_unknown_flow_is_reported() -> None:
     result = waitlist("flow", "simulate", "no-such-flow", "--answers", "1")
     assert result.exit_code == 1
     assert "No call script with id 'no-such-flow'" in result.stderr
+
+
+def test_evaluate_reports_figures_per_question_and_no_risky_case() -> None:
+    result = waitlist("flow", "evaluate", "standard-validation", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    (english,) = report["scripts"]
+    assert english["risky_cases"] == []
+    assert set(english["by_question"]) == {"identity", "still_needed", "condition", "mutual_aid"}
+    assert english["by_question"]["condition"]["confusion"]["worse"].keys() <= {
+        "worse",
+        "red_flags",
+    }
+    assert english["held_out"]["share_right"] >= 0.98

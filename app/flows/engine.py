@@ -327,7 +327,9 @@ def _answer_choice(turn: _Turn, name: str, step: AskStep, heard: Heard) -> Reply
             _record(turn, name, heard, f"unconfirmed:{answer.option.meaning}")
             heard_text = " ".join((heard.text or "").split())[:80]
             turn.state["pending"] = {"key": answer.option.key}
-            turn.say(str(phrase(flow, "confirm")), heard=heard_text)
+            # A text cannot "press": it gets a question it can reply to.
+            confirm = "confirm_sms" if turn.channel == "sms" else "confirm"
+            turn.say(str(phrase(flow, confirm)), heard=heard_text)
             return turn.reply(Question(step=name, input="choice", num_digits=1))
         return _choose(turn, name, answer.option, heard)
     _record(turn, name, heard, answer.status)

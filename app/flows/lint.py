@@ -167,7 +167,9 @@ def _check_templates(flow: FlowFile, problem: _Report) -> None:
         value = getattr(flow.phrases, field)
         if value is None or isinstance(value, list):
             continue
-        allowed = PUBLIC_VARIABLES | (CONFIRM_VARIABLES if field == "confirm" else frozenset())
+        allowed = PUBLIC_VARIABLES | (
+            CONFIRM_VARIABLES if field in ("confirm", "confirm_sms") else frozenset()
+        )
         reason = template_problem(value, allowed)
         if reason:
             problem(

@@ -147,6 +147,7 @@ class Phrases(_Strict):
     no_input: str | None = None
     not_understood: str | None = None
     confirm: str | None = None
+    confirm_sms: str | None = None
     dob_prompt: str | None = None
     dob_prompt_sms: str | None = None
     yob_prompt: str | None = None

@@ -164,3 +164,18 @@ def test_red_flags_must_lead_to_a_worsened_end(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     messages = [problem.message for problem in lint_paths([path])[1]]
     assert any("understanding.red_flags leads to 'staying'" in m for m in messages)
+
+
+def test_a_texted_leave_is_read_back_as_a_question_to_reply_to(english: LoadedScript) -> None:
+    reply = say(english, Heard("sms", "14031956"), Heard("sms", "no thanks"), channel="sms")
+    assert reply.messages == [
+        "You replied: no thanks. Is that right? Reply 1 for yes, or 2 to answer again."
+    ]
+    confirmed = say(
+        english,
+        Heard("sms", "14031956"),
+        Heard("sms", "no thanks"),
+        Heard("sms", "1"),
+        channel="sms",
+    )
+    assert confirmed.outcome == "leave"

@@ -13,11 +13,12 @@ from app.db import utcnow
 from app.errors import DomainError
 from app.flows.approval import approve_script
 from app.flows.conversation import Heard, Reply
+from app.flows.evaluation import Tally, evaluate
 from app.flows.lint import lint_paths
-from app.flows.loading import FlowError, find_script
+from app.flows.loading import FlowError, find_script, load_registry
 from app.flows.simulation import parse_answer, sample_facts, simulate
 
-app = typer.Typer(help="Call scripts: lint, simulate, approve.", no_args_is_help=True)
+app = typer.Typer(help="Call scripts: lint, simulate, approve, evaluate.", no_args_is_help=True)
 
 
 @app.command()
@@ -147,3 +148,57 @@ def simulate_command(
     out(f"outcome: {transcript.outcome or 'not finished (more answers needed)'}")
     if transcript.recorded:
         out("recorded: " + ", ".join(f"{k}={v}" for k, v in sorted(transcript.recorded.items())))
+
+
+def _figures(name: str, tally: Tally) -> str:
+    asked = tally.read_back + tally.asked_again
+    share = asked / tally.cases if tally.cases else 0.0
+    return (
+        f"{name}: {tally.cases} cases, {tally.share_right:.1%} right, {share:.1%} read back or "
+        f"asked again, {tally.risky} risky"
+    )
+
+
+@app.command("evaluate")
+def evaluate_command(
+    flow_id: str | None = typer.Argument(None, help="The script's id (default: every script)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Run the labelled corpus through the engine; exit 1 on any risky misunderstanding."""
+    settings = load_settings()
+    try:
+        if flow_id is None:
+            scripts = load_registry(settings.flows_path).all()
+        else:
+            scripts = [find_script(settings.flows_path, flow_id)]
+        evaluations = [evaluate(script, settings.flows_path) for script in scripts]
+    except (FlowError, DomainError) as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
+    risky = sum(evaluation.tally().risky for evaluation in evaluations)
+    if as_json:
+        emit_json({"ok": not risky, "scripts": [e.as_dict() for e in evaluations]})
+    else:
+        out = typer.echo
+        for evaluation in evaluations:
+            out(f"== {evaluation.flow_id} ({evaluation.language})")
+            out(_figures("all", evaluation.tally()))
+            out(_figures("held out", evaluation.tally(part="held_out")))
+            for channel in ("voice", "sms"):
+                out(_figures(channel, evaluation.tally(channel=channel)))
+            for question, figures in evaluation.as_dict()["by_question"].items():
+                out(_figures(f"question {question}", evaluation.tally(question=question)))
+                for intent, taken in figures["confusion"].items():
+                    cells = ", ".join(f"{label} {count}" for label, count in taken.items())
+                    out(f"    {intent:>18} -> {cells}")
+            # Failing examples of the tuning part only: the held-out part stays unseen.
+            for result in evaluation.results:
+                if result.case.part == "tuning" and (result.risky or not result.right):
+                    mark = f"RISKY ({result.risky})" if result.risky else "wrong"
+                    out(
+                        f"  {mark}: {result.case.question} {result.case.channel} "
+                        f"{result.case.text!r}: meant {result.case.intent}, taken as "
+                        f"{result.taken}"
+                    )
+    if risky:
+        raise typer.Exit(1)

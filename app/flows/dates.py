@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from app.flows.understanding import clauses
+from app.flows.understanding import clauses, one_slip
 
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
@@ -20,6 +20,9 @@ MONTHS = {
     "dec": 12,
     "ionawr": 1, "chwefror": 2, "mawrth": 3, "ebrill": 4, "mai": 5, "mehefin": 6,
     "gorffennaf": 7, "awst": 8, "medi": 9, "hydref": 10, "tachwedd": 11, "rhagfyr": 12,
+    # Welsh month names after "o" ("of") take the soft mutation: "o Fai", "o Fedi".
+    "fawrth": 3, "fai": 5, "fehefin": 6, "orffennaf": 7, "fedi": 9, "dachwedd": 11,
+    "ragfyr": 12,
 }  # fmt: skip
 UNITS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -39,7 +42,10 @@ ORDINALS = {
 }  # fmt: skip
 FILLER = frozenset(
     {"the", "of", "on", "and", "my", "birthday", "is", "born", "i", "was", "it's", "date", "birth",
-     "in", "o", "fed", "ar", "y", "yr", "o'r", "um", "er"}
+     "in", "o", "fed", "ar", "y", "yr", "o'r", "um", "er", "erm", "well", "so", "thank", "you",
+     "thanks", "love", "sorry", "it", "yes", "yeah", "right", "that's", "hello", "hi", "hiya",
+     "x", "mine", "dob", "dyddiad", "geni", "fy", "diolch", "ym", "yn", "fawr", "plis", "wel",
+     "nyddiad", "yw", "helo", "shwmae"}
 )  # fmt: skip
 
 
@@ -60,7 +66,7 @@ def _numbers(words: list[str]) -> list[int] | None:
     values: list[int] = []
     pending_tens: int | None = None
     for word in words:
-        plain = re.fullmatch(r"([0-9]+)(st|nd|rd|th)?", word)
+        plain = re.fullmatch(r"([0-9]+)(st|nd|rd|th|af|il|ydd|edd|ed|fed|eg|ain)?", word)
         if plain:
             values.append(int(plain.group(1)))
             continue
@@ -90,40 +96,121 @@ def _numbers(words: list[str]) -> list[int] | None:
     return values
 
 
-def _year(numbers: list[int]) -> int | None:
-    """A four-digit year, said as one number (1956) or as two halves (nineteen fifty six)."""
+def _year(numbers: list[int], century_of: int | None) -> int | None:
+    """A year said as one number (1956), as two halves (nineteen fifty six), or as two digits
+    ("fifty six", "56") when ``century_of`` (the year on record) says which century is meant."""
     if len(numbers) == 1 and 1900 <= numbers[0] <= 2099:
         return numbers[0]
     if len(numbers) == 2 and numbers[0] in (19, 20) and 0 <= numbers[1] <= 99:
         return numbers[0] * 100 + numbers[1]
+    if len(numbers) == 1 and 0 <= numbers[0] <= 99 and century_of is not None:
+        return century_of // 100 * 100 + numbers[0]
     return None
 
 
-def from_text(text: str, *, year_only: bool) -> dt.date | int | None:
-    """A date (or year) of birth from speech or a text message; ``None`` when unsure."""
-    slashed = re.fullmatch(r"\s*([0-9]{1,2})[/.\- ]([0-9]{1,2})[/.\- ]([0-9]{4})\s*", text)
+# Digits said one at a time: "one seven oh five six one".
+DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "o": "0", "nought": "0", "one": "1", "two": "2", "to": "2",
+    "too": "2", "three": "3", "four": "4", "for": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "ate": "8", "nine": "9",
+}  # fmt: skip
+
+
+def _from_digits(digits: str, *, year_only: bool, century_of: int | None) -> dt.date | int | None:
+    """DDMMYYYY, or DDMMYY when the year on record gives the century."""
+    if len(digits) == 6 and not year_only and century_of is not None:
+        return _numeric(int(digits[:2]), int(digits[2:4]), [int(digits[4:])], century_of)
+    return from_keypad(digits, year_only=year_only)
+
+
+def _numeric(first: int, second: int, year: list[int], century_of: int | None) -> dt.date | None:
+    """Day, month, year in numbers; month first ("5 17 61") is refused, not guessed."""
+    if second > 12:
+        return None
+    birth_year = _year(year, century_of)
+    return _date(birth_year, second, first) if birth_year is not None else None
+
+
+def _known(word: str) -> str:
+    """A number or month word with one slip made good ("foutreenth"), when only one fits."""
+    vocabulary = (*MONTHS, *UNITS, *TEENS, *TENS, *ORDINALS)
+    if word in vocabulary or not word.isalpha():
+        return word
+    close = {known for known in vocabulary if one_slip(word, known)}
+    return close.pop() if len(close) == 1 else word
+
+
+def from_text(text: str, *, year_only: bool, century_of: int | None = None) -> dt.date | int | None:
+    """A date (or year) of birth from speech or a text message; ``None`` when unsure.
+
+    Each sentence is also read on its own ("Sorry for the late reply. 14/3/56"); the answer is
+    the one date found, and two different dates are refused.
+    """
+    found = {
+        value
+        for part in [text, *re.split(r"(?<=[.!?])\s+|\n+", text)]
+        if (value := _from_sentence(part, year_only=year_only, century_of=century_of)) is not None
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _from_sentence(
+    text: str, *, year_only: bool, century_of: int | None = None
+) -> dt.date | int | None:
+    """A date (or year) of birth from speech or a text message; ``None`` when unsure.
+
+    ``century_of`` is the year on record: with it a two-digit year is read in that century
+    (without it a two-digit year is refused). Day and month in numbers are read day first, as
+    the prompt asks; a month-first order ("5 17 1961") and anything else unclear is refused.
+    """
+    slashed = re.findall(
+        r"(?<![0-9])([0-9]{1,2})[/.\- ]+([0-9]{1,2})[/.\- ]+([0-9]{2}|[0-9]{4})(?![0-9])", text
+    )
     if slashed and not year_only:
-        day, month, year = (int(part) for part in slashed.groups())
-        return _date(year, month, day)
+        if len(slashed) != 1:
+            return None  # two dates in one answer: which is meant is a guess
+        day, month, year = (int(part) for part in slashed[0])
+        return _numeric(day, month, [year], century_of if year < 100 else None)
     compact = re.sub(r"[\s/.\-]", "", text)
     if compact.isdigit():
-        return from_keypad(compact, year_only=year_only)
-    words = [word for clause in clauses(text) for word in clause if word not in FILLER]
+        return _from_digits(compact, year_only=year_only, century_of=century_of)
+    runs = re.findall(r"(?<![0-9])[0-9]{6,8}(?![0-9])", text)
+    if len(runs) == 1 and not re.search(r"[0-9]", text.replace(runs[0], "")):
+        return _from_digits(runs[0], year_only=year_only, century_of=century_of)
+    words = [_known(word) for clause in clauses(text) for word in clause if word not in FILLER]
+    if words[:1] == ["oh"] and len(words) > 1 and words[1] not in DIGIT_WORDS:
+        words = words[1:]  # "oh, the fourteenth of March"
+    spelt = [DIGIT_WORDS.get(word, word) for word in words]
+    if len(spelt) >= 4 and all(re.fullmatch(r"[0-9]+", word) for word in spelt):
+        digits = "".join(spelt)
+        if len(digits) in (6, 8) or year_only:
+            return _from_digits(digits, year_only=year_only, century_of=century_of)
     if year_only:
         numbers = _numbers(words)
-        return _year(numbers) if numbers else None
+        return _year(numbers, None) if numbers else None
     month_positions = [index for index, word in enumerate(words) if word in MONTHS]
+    if not month_positions:
+        numbers = _numbers(words)  # "14 three 56": day, month, year said as numbers
+        if numbers and len(numbers) in (3, 4):
+            return _numeric(numbers[0], numbers[1], numbers[2:], century_of)
+        return None
     if len(month_positions) != 1:
         return None
     position = month_positions[0]
-    day_numbers = _numbers(words[:position])
-    year_numbers = _numbers(words[position + 1 :])
-    if not day_numbers or len(day_numbers) != 1 or not year_numbers:
+    before = _numbers(words[:position])
+    after = _numbers(words[position + 1 :])
+    if before is None or after is None:
         return None
-    birth_year = _year(year_numbers)
+    if len(before) == 1 and after:
+        day, year_numbers = before[0], after  # "17th May 1961"
+    elif not before and len(after) >= 2:
+        day, year_numbers = after[0], after[1:]  # "May 17th 1961", "May seventeenth 1961"
+    else:
+        return None
+    birth_year = _year(year_numbers, century_of)
     if birth_year is None:
         return None
-    return _date(birth_year, MONTHS[words[position]], day_numbers[0])
+    return _date(birth_year, MONTHS[words[position]], day)
 
 
 def _date(year: int, month: int, day: int) -> dt.date | None:

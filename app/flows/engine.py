@@ -15,9 +15,23 @@ from app.errors import ConflictError, InvalidInputError
 from app.flows import dates
 from app.flows.conversation import Channel, Heard, Question, RecordedAnswer, Reply
 from app.flows.loading import FlowError, LoadedScript, Problem
-from app.flows.schema import AskStep, EndStep, FlowFile, Option, SayStep, VerifyStep
+from app.flows.schema import (
+    TRIGGERS,
+    AskStep,
+    EndStep,
+    FlowFile,
+    Option,
+    SayStep,
+    Trigger,
+    VerifyStep,
+)
 from app.flows.templates import PatientFacts, context, phrase, render
-from app.flows.understanding import Understood, understand_digits, understand_text
+from app.flows.understanding import (
+    Understood,
+    mentions,
+    understand_digits,
+    understand_text,
+)
 from app.flows.wording import wording
 
 STATE_SPEC = 1
@@ -239,12 +253,50 @@ def _confirm_options(flow: FlowFile) -> list[Option]:
     ]
 
 
-def _understand(heard: Heard, options: list[Option]) -> Understood:
+def _english(flow: FlowFile) -> bool:
+    return flow.language.startswith("en-")
+
+
+def _understand(flow: FlowFile, heard: Heard, options: list[Option]) -> Understood:
     if heard.kind == "none":
         return Understood("no_input")
     if heard.kind == "dtmf":
         return understand_digits(heard.text, options)
-    return understand_text(heard.text, options)
+    weak = [*phrase(flow, "yes_words"), *phrase(flow, "no_words")]
+    return understand_text(heard.text, options, weak=weak, english=_english(flow))
+
+
+def _triggered(flow: FlowFile, heard: Heard, kinds: tuple[str, ...]) -> tuple[str, Trigger] | None:
+    """The first script-level trigger (opt-out, a death, worsening...) that a spoken or texted
+    answer sets off, whatever the question was."""
+    if heard.kind not in ("speech", "sms"):
+        return None
+    for kind in kinds:
+        trigger = getattr(flow.understanding, kind)
+        if trigger is not None and mentions(heard.text, trigger.words, english=_english(flow)):
+            return kind, trigger
+    return None
+
+
+def _follow(turn: _Turn, name: str, kind: str, trigger: Trigger, heard: Heard) -> Reply:
+    redact = isinstance(turn.flow.steps[name], VerifyStep)
+    _record(turn, name, heard, kind, recorded=trigger.record, redact=redact)
+    turn.state["recorded"].update(trigger.record)
+    return _enter(turn, trigger.next)
+
+
+def ends_in(flow: FlowFile, target: str) -> str | None:
+    """The outcome reached from ``target`` through say steps alone, if it is an end."""
+    seen: set[str] = set()
+    while target not in seen:
+        seen.add(target)
+        step = flow.steps[target]
+        if isinstance(step, EndStep):
+            return step.end
+        if not isinstance(step, SayStep):
+            return None
+        target = step.next
+    return None
 
 
 def _choose(turn: _Turn, name: str, option: Option, heard: Heard) -> Reply:
@@ -255,21 +307,29 @@ def _choose(turn: _Turn, name: str, option: Option, heard: Heard) -> Reply:
 
 def _answer_choice(turn: _Turn, name: str, step: AskStep, heard: Heard) -> Reply:
     flow = turn.flow
+    fired = _triggered(flow, heard, TRIGGERS)
+    if fired is not None:
+        return _follow(turn, name, *fired, heard)
     pending = turn.state.get("pending")
     if pending is not None:
-        answer = _understand(heard, _confirm_options(flow))
+        answer = _understand(flow, heard, _confirm_options(flow))
         if answer.status == "match" and answer.option is not None and answer.option.key == "1":
             chosen = next(option for option in step.options if option.key == pending["key"])
             return _choose(turn, name, chosen, heard)
         _record(turn, name, heard, "rejected" if answer.status == "match" else answer.status)
         return _ask_again(turn, name, step.on_no_answer, before=None)
-    answer = _understand(heard, step.options)
+    answer = _understand(flow, heard, step.options)
     if answer.status == "match" and answer.option is not None:
-        if _needs_confirmation(flow, heard):
+        # A leave said in words is read back first, so one misheard word never makes a leave.
+        said = heard.kind in ("speech", "sms") and not answer.by_key
+        leaving = said and ends_in(flow, answer.option.next) == "leave"
+        if leaving or _needs_confirmation(flow, heard):
             _record(turn, name, heard, f"unconfirmed:{answer.option.meaning}")
             heard_text = " ".join((heard.text or "").split())[:80]
             turn.state["pending"] = {"key": answer.option.key}
-            turn.say(str(phrase(flow, "confirm")), heard=heard_text)
+            # A text cannot "press": it gets a question it can reply to.
+            confirm = "confirm_sms" if turn.channel == "sms" else "confirm"
+            turn.say(str(phrase(flow, confirm)), heard=heard_text)
             return turn.reply(Question(step=name, input="choice", num_digits=1))
         return _choose(turn, name, answer.option, heard)
     _record(turn, name, heard, answer.status)
@@ -277,12 +337,13 @@ def _answer_choice(turn: _Turn, name: str, step: AskStep, heard: Heard) -> Reply
     return _ask_again(turn, name, step.on_no_answer, before=str(phrase(flow, reason)))
 
 
-def _read_birth(heard: Heard, step: VerifyStep) -> dt.date | int | None:
+def _read_birth(heard: Heard, step: VerifyStep, expected: dt.date) -> dt.date | int | None:
     year_only = step.verify == "year_of_birth"
     text = (heard.text or "").strip()
     if heard.kind == "dtmf":
         return dates.from_keypad(text, year_only=year_only)
-    return dates.from_text(text, year_only=year_only)
+    # A two-digit year ("17 5 61") is read in the century of the record, never guessed.
+    return dates.from_text(text, year_only=year_only, century_of=expected.year)
 
 
 def _answer_verify(turn: _Turn, name: str, step: VerifyStep, heard: Heard) -> Reply:
@@ -291,7 +352,10 @@ def _answer_verify(turn: _Turn, name: str, step: VerifyStep, heard: Heard) -> Re
     if heard.kind == "none" or not (heard.text or "").strip():
         _record(turn, name, heard, "no_input", redact=True)
         return _ask_again(turn, name, fallback, before=str(phrase(flow, "no_input")))
-    given = _read_birth(heard, step)
+    fired = _triggered(flow, heard, ("opt_out", "deceased"))
+    if fired is not None:
+        return _follow(turn, name, *fired, heard)
+    given = _read_birth(heard, step, turn.facts.date_of_birth)
     if given is None:
         # Too few digits or an unreadable phrase is a mishearing, not a wrong date: re-ask.
         _record(turn, name, heard, "unreadable", redact=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from app.flows.schema import AskStep, EndStep, FlowFile, SayStep, Step, VerifyStep
+from app.flows.schema import TRIGGERS, AskStep, EndStep, FlowFile, SayStep, Step, VerifyStep
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,25 @@ def step_edges(name: str, step: Step) -> Iterator[Edge]:
         yield Edge(name, step.on_max_visits, "on_max_visits", bounded=True)
 
 
+def trigger_edges(flow: FlowFile, name: str, step: Step) -> Iterator[Edge]:
+    """The ways out of a question that script-level ``understanding`` words open."""
+    if not isinstance(step, (AskStep, VerifyStep)):
+        return
+    for kind in TRIGGERS:
+        trigger = getattr(flow.understanding, kind)
+        if trigger is None:
+            continue
+        if isinstance(step, VerifyStep) and kind in ("red_flags", "person"):
+            continue
+        yield Edge(name, trigger.next, f"understanding.{kind}")
+
+
 def edges(flow: FlowFile) -> list[Edge]:
     """Every edge of the script whose target exists."""
     return [
         edge
         for name, step in flow.steps.items()
-        for edge in step_edges(name, step)
+        for edge in (*step_edges(name, step), *trigger_edges(flow, name, step))
         if edge.target in flow.steps
     ]
 

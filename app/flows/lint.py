@@ -12,14 +12,16 @@ from pathlib import Path
 from jinja2 import TemplateError
 
 from app.flows.graph import can_end, must_hold, reachable, step_edges, unbounded_cycles
+from app.flows.lint_meaning import check_understanding
 from app.flows.loading import VOICES, Problem, parse_flow, script_files, voice_for
-from app.flows.schema import AskStep, EndStep, FlowFile, Phrases, SayStep, Step
+from app.flows.schema import TRIGGERS, AskStep, EndStep, FlowFile, Phrases, SayStep, Step
 from app.flows.sms import sms_problems
 from app.flows.templates import (
     CONFIRM_VARIABLES,
     PATIENT_VARIABLES,
     PUBLIC_VARIABLES,
     TEMPLATE_VARIABLES,
+    phrase,
     template_problem,
     variables_in,
 )
@@ -60,6 +62,7 @@ def lint_flow(flow: FlowFile, *, name: str) -> list[Problem]:
     _check_graph(flow, problem)
     _check_templates(flow, problem)
     _check_questions(flow, problem)
+    check_understanding(flow, problem)
     _check_courtesy(flow, problem)
     _check_safety(flow, problem)
     _check_voice(flow, problem)
@@ -91,6 +94,18 @@ def _check_targets(flow: FlowFile, problem: _Report) -> None:
                     f"{edge.label} leads to {edge.target!r}, which is not a step",
                     f"name an existing step{_suggest(edge.target, flow.steps)} or add it",
                 )
+    _trigger_targets(flow, problem)
+
+
+def _trigger_targets(flow: FlowFile, problem: _Report) -> None:
+    for kind in TRIGGERS:
+        trigger = getattr(flow.understanding, kind)
+        if trigger is not None and trigger.next not in flow.steps:
+            problem(
+                None,
+                f"understanding.{kind} leads to {trigger.next!r}, which is not a step",
+                f"name an existing step{_suggest(trigger.next, flow.steps)} or add it",
+            )
 
 
 def _check_graph(flow: FlowFile, problem: _Report) -> None:
@@ -152,7 +167,9 @@ def _check_templates(flow: FlowFile, problem: _Report) -> None:
         value = getattr(flow.phrases, field)
         if value is None or isinstance(value, list):
             continue
-        allowed = PUBLIC_VARIABLES | (CONFIRM_VARIABLES if field == "confirm" else frozenset())
+        allowed = PUBLIC_VARIABLES | (
+            CONFIRM_VARIABLES if field in ("confirm", "confirm_sms") else frozenset()
+        )
         reason = template_problem(value, allowed)
         if reason:
             problem(
@@ -201,7 +218,12 @@ def _check_questions(flow: FlowFile, problem: _Report) -> None:
                 f"two options would be stored as {meaning!r}",
                 "give each option its own label",
             )
-        for words, key, other in overlapping_words(step.options):
+        try:
+            weak = [*phrase(flow, "yes_words"), *phrase(flow, "no_words")]
+        except KeyError:
+            weak = []
+        english = flow.language.startswith("en-")
+        for words, key, other in overlapping_words(step.options, weak=weak, english=english):
             problem(
                 step_name,
                 f"options {key} and {other} share words ({words})",

@@ -11,8 +11,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 SPEC_VERSION = 1
-OUTCOMES = ("stay", "leave", "worsened", "unverified", "unclear", "callback_requested")
-Outcome = Literal["stay", "leave", "worsened", "unverified", "unclear", "callback_requested"]
+OUTCOMES = (
+    "stay",
+    "leave",
+    "worsened",
+    "unverified",
+    "unclear",
+    "callback_requested",
+    "opted_out",
+)
+Outcome = Literal[
+    "stay", "leave", "worsened", "unverified", "unclear", "callback_requested", "opted_out"
+]
 StepName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 RecordValue = str | int | bool | None
 
@@ -137,6 +147,7 @@ class Phrases(_Strict):
     no_input: str | None = None
     not_understood: str | None = None
     confirm: str | None = None
+    confirm_sms: str | None = None
     dob_prompt: str | None = None
     dob_prompt_sms: str | None = None
     yob_prompt: str | None = None
@@ -146,6 +157,31 @@ class Phrases(_Strict):
     voicemail: str | None = None
     yes_words: list[str] | None = None
     no_words: list[str] | None = None
+
+
+class Trigger(_Strict):
+    """Words that mean the same thing whichever question is asked, and where they lead."""
+
+    words: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(min_length=1)
+    record: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], RecordValue] = {}
+    next: StepName
+
+
+class Understanding(_Strict):
+    """What any free-text answer is checked for before the question's own options, in order.
+
+    ``opt_out`` and ``deceased`` apply at every question, the identity check included;
+    ``red_flags`` (worsening) and ``person`` (wants a human) apply at every ``ask`` step.
+    A keypad key (or a reply that is only a key) never triggers them.
+    """
+
+    opt_out: Trigger | None = None
+    deceased: Trigger | None = None
+    red_flags: Trigger | None = None
+    person: Trigger | None = None
+
+
+TRIGGERS = ("opt_out", "deceased", "red_flags", "person")
 
 
 class FlowFile(_Strict):
@@ -163,6 +199,7 @@ class FlowFile(_Strict):
     speech: SpeechSettings = SpeechSettings()
     sms: SmsSettings = SmsSettings()
     phrases: Phrases = Phrases()
+    understanding: Understanding = Understanding()
     start: StepName
     steps: dict[StepName, AnyStep] = Field(min_length=1)
 

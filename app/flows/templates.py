@@ -28,6 +28,7 @@ ENGLISH_PHRASES = Phrases(
     no_input="Sorry, I did not hear anything.",
     not_understood="Sorry, I did not understand that.",
     confirm="I heard: {{ heard }}. Press 1 if that is right, or 2 to answer again.",
+    confirm_sms="You replied: {{ heard }}. Is that right? Reply 1 for yes, or 2 to answer again.",
     dob_prompt=(
         "To check we are speaking to the right person, please key in your date of birth "
         "as eight digits: two for the day, two for the month and four for the year."

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,10 +25,15 @@ NUMBER_WORDS = {
 # Spoken and typed variants mapped to the word a script author would write.
 VARIANTS = {
     "yep": "yes", "yeah": "yes", "yup": "yes", "yea": "yes", "ya": "yes", "aye": "yes",
-    "yess": "yes", "ys": "yes", "y": "yes", "nope": "no", "nah": "no", "n": "no",
-    "dont": "don't", "didnt": "didn't", "isnt": "isn't", "havent": "haven't",
+    "yess": "yes", "yes's": "yes", "yez": "yes", "yas": "yes", "yh": "yes", "ye": "yes",
+    "nope": "no", "nah": "no", "naw": "no", "noo": "no", "nooo": "no",
+    "dont": "don't", "doesnt": "doesn't", "wont": "won't", "cant": "can't", "couldnt": "couldn't",
+    "wouldnt": "wouldn't", "shouldnt": "shouldn't", "wasnt": "wasn't",
+    "aint": "ain't", "didnt": "didn't", "isnt": "isn't", "havent": "haven't",
     "hasnt": "hasn't", "im": "i'm", "ive": "i've", "its": "it's", "thats": "that's",
 }  # fmt: skip
+# One-letter replies that mean yes and no only in English: in Welsh "y" is "the".
+ENGLISH_ONLY_VARIANTS = {"y": "yes", "n": "no"}
 # Words that carry no meaning at the edges of an answer ("yes please", "um no thanks").
 FILLERS = frozenset(
     {"please", "thanks", "thank", "you", "um", "umm", "er", "erm", "uh", "ah", "oh", "well",
@@ -36,12 +41,25 @@ FILLERS = frozenset(
 )  # fmt: skip
 NEGATORS = frozenset(
     {"not", "no", "never", "isn't", "aren't", "don't", "didn't", "hasn't", "haven't", "hardly",
-     "ddim", "dim", "nid", "nac", "heb"}
+     "doesn't", "won't", "wasn't", "ain't", "n't", "ddim", "dim", "nid", "nac", "heb", "nad"}
+)  # fmt: skip
+# Between a negator and a red-flag word, only these keep the negation: "not any worse" is not
+# worse, but "not much worse" and "not a lot worse" are still worse.
+RED_FLAG_SKIPPABLE = frozenset(
+    {"any", "got", "getting", "been", "become", "gone", "yn", "wedi", "at", "all"}
 )  # fmt: skip
 # Words that may sit between a negator and what it negates ("not any worse", "no much better").
 INTENSIFIERS = frozenset(
     {"any", "much", "really", "very", "that", "at", "all", "a", "lot", "got", "getting", "been",
      "become", "gone", "yn", "wedi", "mor"}
+)  # fmt: skip
+# "I do not", "I would not": an answer word negated by what follows it.
+AUXILIARIES = frozenset({"do", "does", "would", "will", "have", "has", "am", "did", "can"})
+# Words around a bare key that do not change it ("oh two love", "Hiya, 2 x", "yeah two").
+KEY_COMPANIONS = frozenset(
+    {"yes", "ok", "okay", "love", "thanks", "cheers", "x", "xx", "hi", "hiya", "hello", "sorry",
+     "its", "it's", "is", "it", "so", "right", "diolch", "yn", "fawr", "plis", "wel", "ym", "y",
+     "o", "helo", "shwmae"}
 )  # fmt: skip
 _CLAUSE_BREAK = re.compile(r"[,;.!?:\n]+")
 _NOT_WORD = re.compile(r"[^\w' ]+")
@@ -53,15 +71,16 @@ def _fold(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
 
 
-def tokens(text: str) -> list[str]:
+def tokens(text: str, *, english: bool = True) -> list[str]:
     """The words of one clause, with variants mapped and edge punctuation removed."""
     words = [word.strip("'") for word in _NOT_WORD.sub(" ", _fold(text)).split()]
-    return [VARIANTS.get(word, word) for word in words if word]
+    variants = {**VARIANTS, **ENGLISH_ONLY_VARIANTS} if english else VARIANTS
+    return [variants.get(word, word) for word in words if word]
 
 
-def clauses(text: str) -> list[list[str]]:
+def clauses(text: str, *, english: bool = True) -> list[list[str]]:
     """The answer split at punctuation; negation never reaches across a clause."""
-    parts = [tokens(part) for part in _CLAUSE_BREAK.split(_fold(text))]
+    parts = [tokens(part, english=english) for part in _CLAUSE_BREAK.split(_fold(text))]
     return [part for part in parts if part]
 
 
@@ -76,16 +95,59 @@ class Understood:
 
     status: Literal["match", "no_input", "unrecognised", "ambiguous"]
     option: Option | None = None
+    # The answer was only a key ("2", "number two"): as direct as pressing it.
+    by_key: bool = False
 
 
-def _negated(clause: Sequence[str], start: int) -> bool:
-    """Whether the words starting at ``start`` are negated by what comes just before them."""
+def _negated(
+    clause: Sequence[str],
+    start: int,
+    skippable: frozenset[str] = INTENSIFIERS,
+    stop: int | None = None,
+) -> bool:
+    """Whether the words at ``start:stop`` are negated by what comes just before (or after) them.
+
+    A phrase that is itself negative ("not yet", "don't need") is not negated by a "no" before it
+    ("no, not yet"); "i do not" negates "i do".
+    """
+    if clause[start] in NEGATORS:
+        return False
+    auxiliary = clause[stop - 1] in AUXILIARIES if stop else False
+    if auxiliary and stop is not None and stop < len(clause) and clause[stop] == "not":
+        return True
     position = start - 1
     skipped = 0
-    while position >= 0 and clause[position] in INTENSIFIERS and skipped < 2:
+    while position >= 0 and clause[position] in skippable and skipped < 2:
         position -= 1
         skipped += 1
     return position >= 0 and clause[position] in NEGATORS
+
+
+def one_slip(said: str, word: str) -> bool:
+    """Whether ``said`` is ``word`` with one letter wrong, missing, extra or swapped ("wrose").
+
+    Only words of five letters or more (shorter ones are too close to other words), and never the
+    first letter: in Welsh that is where mutations are ("byddwn", "fyddwn").
+    """
+    if said == word:
+        return True
+    if len(word) < 5 or abs(len(said) - len(word)) > 1 or not said.isalpha():
+        return False
+    if said[0] != word[0]:
+        return False
+    if len(said) == len(word):
+        diffs = [i for i, (a, b) in enumerate(zip(said, word, strict=True)) if a != b]
+        if len(diffs) == 1:
+            return True
+        first, second = diffs[0], diffs[-1]
+        return (
+            len(diffs) == 2
+            and second == first + 1
+            and said[first] == word[second]
+            and (said[second] == word[first])
+        )
+    shorter, longer = sorted((said, word), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
 def _occurrences(clause: Sequence[str], phrase: Sequence[str]) -> list[tuple[int, int]]:
@@ -93,17 +155,20 @@ def _occurrences(clause: Sequence[str], phrase: Sequence[str]) -> list[tuple[int
     return [
         (start, start + size)
         for start in range(len(clause) - size + 1)
-        if list(clause[start : start + size]) == list(phrase)
+        if all(
+            one_slip(said, word)
+            for said, word in zip(clause[start : start + size], phrase, strict=True)
+        )
     ]
 
 
 def _key_from_words(clause: Sequence[str]) -> str | None:
     """A bare key ("1", "one", "press 1", "option one") when that is all the clause says."""
     meaningful = [word for word in clause if word not in FILLERS]
-    if len(meaningful) != 1:
+    keys = [NUMBER_WORDS.get(word, word) for word in meaningful if word not in KEY_COMPANIONS]
+    if len(keys) != 1 or not re.fullmatch(r"[0-9]", keys[0]):
         return None
-    word = NUMBER_WORDS.get(meaningful[0], meaningful[0])
-    return word if re.fullmatch(r"[0-9]", word) else None
+    return keys[0]
 
 
 def _option_for_negated(phrase: list[str], options: Sequence[Option]) -> Option | None:
@@ -119,26 +184,40 @@ def _option_for_negated(phrase: list[str], options: Sequence[Option]) -> Option 
     return next(iter(found.values())) if len(found) == 1 else None
 
 
-def understand_text(text: str | None, options: Sequence[Option]) -> Understood:
-    """Match free text (speech or SMS) against the options of one question."""
-    parts = clauses(text or "")
+def understand_text(
+    text: str | None,
+    options: Sequence[Option],
+    *,
+    weak: Collection[str] = (),
+    english: bool = True,
+) -> Understood:
+    """Match free text (speech or SMS) against the options of one question.
+
+    ``weak`` words (a bare "yes" or "no") yield to any other option's words in the same answer:
+    "no, I still need it" means still needed.
+    """
+    parts = clauses(text or "", english=english)
     if not parts:
         return Understood("no_input")
     by_key = {option.key: option for option in options}
-    chosen: dict[str, Option] = {}
+    weak_phrases = {" ".join(tokens(word, english=english)) for word in weak}
+    strong: dict[str, Option] = {}
+    weakly: dict[str, Option] = {}
+    keyed = True
     for clause in parts:
         key = _key_from_words(clause)
         if key is not None:
             if key not in by_key:
                 return Understood("unrecognised")
-            chosen[key] = by_key[key]
+            strong[key] = by_key[key]
             continue
+        keyed = False
         spans: list[tuple[int, int, Option]] = []
         for option in options:
             for word in option.words:
-                phrase = tokens(word)
+                phrase = tokens(word, english=english)
                 for start, stop in _occurrences(clause, phrase):
-                    if not _negated(clause, start):
+                    if not _negated(clause, start, stop=stop):
                         spans.append((start, stop, option))
                     elif negation := _option_for_negated(phrase, options):
                         # "not any worse" means the option that says "not worse".
@@ -148,11 +227,32 @@ def understand_text(text: str | None, options: Sequence[Option]) -> Understood:
                 other is not option and s <= start and stop <= e and (e - s) > (stop - start)
                 for s, e, other in spans
             )
-            if not inside_longer:
-                chosen[option.key] = option
+            if inside_longer:
+                continue
+            if " ".join(clause[start:stop]) in weak_phrases:
+                weakly[option.key] = option
+            else:
+                strong[option.key] = option
+    chosen = strong or weakly
     if len(chosen) == 1:
-        return Understood("match", next(iter(chosen.values())))
+        return Understood("match", next(iter(chosen.values())), by_key=keyed)
     return Understood("ambiguous" if chosen else "unrecognised")
+
+
+def mentions(text: str | None, words: Sequence[str], *, english: bool = True) -> bool:
+    """Whether any of ``words`` appears un-negated in the text (strictly: "not much worse" does).
+
+    Used for what matters whatever the question: worsening, opting out, a death.
+    """
+    for clause in clauses(text or "", english=english):
+        if _key_from_words(clause) is not None:
+            continue
+        for word in words:
+            phrase = tokens(word, english=english)
+            for start, stop in _occurrences(clause, phrase):
+                if not _negated(clause, start, RED_FLAG_SKIPPABLE, stop=stop):
+                    return True
+    return False
 
 
 def understand_digits(digits: str | None, options: Sequence[Option]) -> Understood:
@@ -166,18 +266,25 @@ def understand_digits(digits: str | None, options: Sequence[Option]) -> Understo
     return Understood("unrecognised")
 
 
-def overlapping_words(options: Sequence[Option]) -> list[tuple[str, str, str]]:
+def overlapping_words(
+    options: Sequence[Option], *, weak: Collection[str] = (), english: bool = True
+) -> list[tuple[str, str, str]]:
     """Words that could mean two options of one question: (the words, one key, the other key).
 
     Two options overlap when a word of one is the same as, or sits un-negated inside, a word of the
-    other ("worse" and "much worse"); "worse" beside "not worse" is fine, the engine reads negation.
+    other ("worse" and "much worse"); "worse" beside "not worse" is fine, the engine reads negation,
+    and so is a bare yes or no (``weak``) inside a longer phrase: the longer phrase wins.
     """
+    weak_phrases = {" ".join(tokens(word, english=english)) for word in weak}
     found: list[tuple[str, str, str]] = []
     for index, option in enumerate(options):
         for other in options[index + 1 :]:
             for word in option.words:
                 for other_word in other.words:
-                    mine, theirs = tokens(word), tokens(other_word)
+                    mine = tokens(word, english=english)
+                    theirs = tokens(other_word, english=english)
+                    if mine != theirs and weak_phrases & {" ".join(mine), " ".join(theirs)}:
+                        continue
                     inner, outer = (mine, theirs) if len(mine) <= len(theirs) else (theirs, mine)
                     starts = [start for start, _ in _occurrences(outer, inner)]
                     if inner and starts and not all(_negated(outer, s) for s in starts):

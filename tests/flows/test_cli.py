@@ -70,7 +70,7 @@ def test_simulate_prints_the_transcript_and_outcome_as_json() -> None:
 def test_simulate_by_sms_in_text() -> None:
     result = waitlist(
         "flow", "simulate", "standard-validation", "--channel", "sms",
-        "--answers", "14/03/1956,no thanks",
+        "--answers", "14/03/1956,no thanks,1",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert 'patient: "no thanks" (text)' in result.stdout
@@ -106,3 +106,18 @@ def test_an_unknown_flow_is_reported() -> None:
     result = waitlist("flow", "simulate", "no-such-flow", "--answers", "1")
     assert result.exit_code == 1
     assert "No call script with id 'no-such-flow'" in result.stderr
+
+
+def test_evaluate_reports_figures_per_question_and_no_risky_case() -> None:
+    result = waitlist("flow", "evaluate", "standard-validation", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    (english,) = report["scripts"]
+    assert english["risky_cases"] == []
+    assert set(english["by_question"]) == {"identity", "still_needed", "condition", "mutual_aid"}
+    assert english["by_question"]["condition"]["confusion"]["worse"].keys() <= {
+        "worse",
+        "red_flags",
+    }
+    assert english["held_out"]["share_right"] >= 0.98

@@ -194,8 +194,8 @@ def test_voicemail_says_who_called_and_the_number_but_nothing_clinical(
 
 def test_a_bounded_loop_leaves_by_on_max_visits(tmp_path: Path) -> None:
     text = MINIMAL.read_text(encoding="utf-8").replace(
-        '      - {key: "2", words: [same, not worse], next: staying}\n',
-        '      - {key: "2", words: [same, not worse], next: staying}\n'
+        '      - {key: "2", words: [same, not worse, no], next: staying}\n',
+        '      - {key: "2", words: [same, not worse, no], next: staying}\n'
         '      - {key: "9", words: [repeat], next: condition}\n'
         "    max_visits: 2\n    on_max_visits: unclear\n",
     )

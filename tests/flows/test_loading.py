@@ -78,7 +78,8 @@ def test_an_unsupported_spec_version_is_refused(tmp_path: Path) -> None:
 def test_unquoted_yes_and_no_stay_words(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     text = MINIMAL.read_text(encoding="utf-8").replace("words: [same,", "words: [no, off, same,")
-    path.write_text(text.replace("words: [worse]", "words: [yes, on, worse]"), encoding="utf-8")
+    text = text.replace("words: [worse, yes]", "words: [yes, on, worse]")
+    path.write_text(text, encoding="utf-8")
     script = load_script(path)
     condition = script.flow.steps["condition"]
     assert condition.options[0].words == ["yes", "on", "worse"]  # type: ignore[union-attr]

@@ -54,7 +54,7 @@ def test_a_choice_question_takes_one_digit(english: LoadedScript) -> None:
     )
     gather = parse(render_voice(reply, english, action_url=ACTION)).find("Gather")
     assert gather is not None and gather.attrib["numDigits"] == "1"
-    assert gather.attrib["hints"].startswith("yes, still need, i do, still waiting, no, ")
+    assert gather.attrib["hints"].startswith("yes, still need, i do, still waiting, not yet, ")
 
 
 def test_a_confirmation_hints_at_yes_and_no(english: LoadedScript) -> None:

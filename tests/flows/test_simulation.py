@@ -20,14 +20,14 @@ KEYED = {
 SAID = {
     "standard-validation": {
         "stay": "fourteenth of March 1956,Yes please,not any worse,yep",
-        "leave": "14th March 1956,No thanks I had it done",
+        "leave": "14th March 1956,No thanks I had it done,yes",
         "worsened": "14 March 1956,yes,it's got much worse",
         "callback_requested": "14/03/1956,can you call me back",
         "unclear": "14031956,erm,pardon,what",
     },
     "standard-validation-cy": {
         "stay": "14 Mawrth 1956,ydw,dim newid,byddwn",
-        "leave": "14031956,nac ydw",
+        "leave": "14031956,nac ydw,ie",
         "worsened": "14031956,ydw,wedi gwaethygu",
         "callback_requested": "14031956,ffoniwch fi",
         "unclear": "14031956,beth,sori,pardwn",

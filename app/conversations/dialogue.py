@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.conversations.calls import advance
 from app.conversations.context import ConversationContext
+from app.conversations.sms import opt_out, patients_with_number
 from app.db import utcnow
 from app.errors import NotFoundError
 from app.flows import (
@@ -178,6 +179,10 @@ def _keep(session: Session, *, subject: Subject, reply: Reply, turn: int) -> Non
         "flow_hash": script.content_hash,
     }
     # No flush here: the voice path adds the TwiML next, and one UPDATE carries both.
+    if reply.outcome == Outcome.OPTED_OUT:
+        # "Stop calling me", "please stop texting me": honoured for this number from now on,
+        # as a STOP text is (every patient with the number, planned contacts cancelled).
+        _opt_out_number(session, subject=subject)
     if reply.outcome is not None:
         record_outcome(
             session,
@@ -187,6 +192,21 @@ def _keep(session: Session, *, subject: Subject, reply: Reply, turn: int) -> Non
             contact_attempt_id=attempt.id,
             recorded=dict(reply.state.get("recorded", {})),
         )
+
+
+def _opt_out_number(session: Session, *, subject: Subject) -> None:
+    attempt = subject.attempt
+    numbered = patients_with_number(session, attempt.to_number or "")
+    patients = {patient.id: patient for patient in numbered}
+    patient = session.get(Patient, attempt.patient_id)
+    if patient is not None:
+        patients[patient.id] = patient
+    opt_out(
+        session,
+        patients=list(patients.values()),
+        actor=f"patient-{attempt.channel.value}",
+        ending_attempt_id=attempt.id,
+    )
 
 
 def _store_answer(session: Session, *, subject: Subject, answer: Any) -> None:

@@ -73,7 +73,13 @@ def patients_with_number(session: Session, number: str) -> list[Patient]:
     )
 
 
-def opt_out(session: Session, *, patients: Sequence[Patient]) -> int:
+def opt_out(
+    session: Session,
+    *,
+    patients: Sequence[Patient],
+    actor: str = OPT_OUT_ACTOR,
+    ending_attempt_id: int | None = None,
+) -> int:
     """Stop all automated contact with ``patients`` at once; returns attempts cancelled.
 
     Their planned and claimed attempts are cancelled (guarded: one being placed is not touched),
@@ -81,6 +87,9 @@ def opt_out(session: Session, *, patients: Sequence[Patient]) -> int:
     question. A pathway left undecided by a cancelled attempt is recorded as ``opted_out`` (the
     answers already given stay stored), so it shows as such rather than as silence. Eligibility
     excludes the patients from future cohorts while ``opted_out_at`` is set.
+
+    ``ending_attempt_id`` is a conversation that is itself ending with the opt-out (said on a
+    call, or in a sentence by text): it completes as usual rather than being cancelled.
     """
     now = utcnow()
     ids = [p.id for p in patients]
@@ -91,7 +100,7 @@ def opt_out(session: Session, *, patients: Sequence[Patient]) -> int:
             patient.opted_out_at = now
             audit.record(
                 session,
-                actor=OPT_OUT_ACTOR,
+                actor=actor,
                 action="patient.opted_out",
                 entity_type="patient",
                 entity_id=patient.id,
@@ -100,7 +109,11 @@ def opt_out(session: Session, *, patients: Sequence[Patient]) -> int:
     open_text = and_(ContactAttempt.channel == Channel.SMS, ContactAttempt.status.in_(SMS_OPEN))
     cancelled = session.execute(
         update(ContactAttempt)
-        .where(ContactAttempt.patient_id.in_(ids), or_(queued, open_text))
+        .where(
+            ContactAttempt.patient_id.in_(ids),
+            or_(queued, open_text),
+            ContactAttempt.id != (ending_attempt_id or 0),
+        )
         .values(status=AttemptStatus.CANCELLED, ended_at=now, updated_at=now)
         .returning(ContactAttempt.id, ContactAttempt.campaign_id, ContactAttempt.pathway_id)
         .execution_options(synchronize_session=False)

@@ -208,3 +208,47 @@ async def test_stop_ends_an_open_text_conversation_and_nothing_after_it_is_answe
     assert pathway.outcome is Outcome.OPTED_OUT  # shown as opted out, not as silence
     texts = db_session.scalars(select(WebhookEvent).where(WebhookEvent.kind == "sms")).all()
     assert [event.payload["Body"] for event in texts][-1] == "1"  # what they sent is kept
+
+
+async def test_please_stop_texting_me_opts_the_number_out_and_completes_the_thread(
+    client: httpx.AsyncClient, settings: Settings, db_session: Session
+) -> None:
+    number = "+447700900613"
+    pathway, attempt = await _text_conversation(client, settings, db_session, number)
+    planned = make_attempt(db_session, pathway=pathway, status=AttemptStatus.PLANNED)
+
+    await post_signed(
+        client, settings, "/webhooks/twilio/sms", inbound(number, "please stop texting me")
+    )
+
+    patient = db_session.get(Patient, pathway.patient_id)
+    assert patient is not None
+    for row in (patient, attempt, planned, pathway):
+        db_session.refresh(row)
+    assert patient.opted_out_at is not None
+    assert planned.status is AttemptStatus.CANCELLED
+    assert attempt.status is AttemptStatus.COMPLETED
+    assert pathway.outcome is Outcome.OPTED_OUT
+
+
+async def test_stop_calling_me_on_a_call_opts_the_patient_out_for_every_campaign(
+    client: httpx.AsyncClient, settings: Settings, db_session: Session
+) -> None:
+    pathway, _attempt, sid, still_needed = await _call_up_to_still_needed(
+        client, settings, db_session
+    )
+
+    response = await post_signed(
+        client,
+        settings,
+        still_needed,
+        call_params(sid, SpeechResult="stop calling me", Confidence="0.91"),
+    )
+
+    assert "<Gather" not in response.text
+    patient = db_session.get(Patient, pathway.patient_id)
+    assert patient is not None
+    db_session.refresh(patient)
+    db_session.refresh(pathway)
+    assert patient.opted_out_at is not None
+    assert pathway.outcome is Outcome.OPTED_OUT

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.campaigns.budget import RateBudget
-from app.campaigns.eligibility import Block, block_for_attempt, contact_number
+from app.campaigns.eligibility import Block, block_for_attempt, contact_number, lock_number
 from app.campaigns.planning import mark_unreachable
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
@@ -45,6 +45,8 @@ from app.telephony.provider import (
 
 log = logging.getLogger(__name__)
 A = AttemptStatus
+# How soon a contact to a number another patient is on the phone with is tried again.
+NUMBER_BUSY_RETRY = dt.timedelta(minutes=2)
 
 
 class SmsComposer(Protocol):
@@ -250,9 +252,15 @@ def prepare(
         release(session, claim=claim, due_at=windows.next_open(now))
         return Result.DEFERRED
     today = dt.datetime.combine(windows.local_date(now), dt.time(0), tzinfo=windows.zone)
+    lock_number(session, patient=patient, sms=attempt.channel == Channel.SMS)
     block = block_for_attempt(
         session, attempt=attempt, pathway=pathway, patient=patient, today_starts_at=today
     )
+    if block == Block.NUMBER_IN_FLIGHT:
+        # Another patient on this phone is being called: try again shortly, not tomorrow, so
+        # the household's other patients go one after another as each contact ends.
+        release(session, claim=claim, due_at=now + NUMBER_BUSY_RETRY * rng.uniform(1.0, 2.0))
+        return Result.DEFERRED
     if block is not None and not block.final:
         tomorrow = today + dt.timedelta(days=1, hours=rng.uniform(0, 8))
         release(session, claim=claim, due_at=windows.next_open(tomorrow.astimezone(dt.UTC)))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -40,11 +41,13 @@ class Block(StrEnum):
     NO_NUMBER = "no_number"
     IN_FLIGHT = "in_flight"
     CONTACTED_TODAY = "contacted_today"
+    # Another patient's contact is in flight to the same (household) number.
+    NUMBER_IN_FLIGHT = "number_in_flight"
 
     @property
     def final(self) -> bool:
         """True when waiting cannot help: the attempt is cancelled."""
-        return self not in (Block.IN_FLIGHT, Block.CONTACTED_TODAY)
+        return self not in (Block.IN_FLIGHT, Block.CONTACTED_TODAY, Block.NUMBER_IN_FLIGHT)
 
 
 def contact_number(patient: Patient, *, sms: bool) -> str | None:
@@ -89,12 +92,18 @@ def _another_attempt(condition: Any) -> Any:
     )
 
 
-# The three facts the placing check needs from other rows, in one round trip (the statement is
+# The four facts the placing check needs from other rows, in one round trip (the statement is
 # built once, so SQLAlchemy caches its compiled form).
 _ATTEMPT_FACTS = select(
     _excluded(bindparam("pathway_id")),
     _another_attempt(ContactAttempt.status.in_(IN_FLIGHT)),
     _another_attempt(ContactAttempt.dispatched_at >= bindparam("today_starts_at")),
+    # Numbers are stored in E.164 (the import normalises them), so equal strings are one phone.
+    exists().where(
+        ContactAttempt.to_number == bindparam("to"),
+        ContactAttempt.id != bindparam("attempt_id"),
+        ContactAttempt.status.in_(IN_FLIGHT),
+    ),
 )
 
 
@@ -110,21 +119,40 @@ def block_for_attempt(
     block = _pathway_block(pathway, patient)
     if block is not None:
         return block
-    excluded, in_flight, contacted_today = session.execute(
+    number = contact_number(patient, sms=attempt.channel == "sms")
+    excluded, in_flight, contacted_today, number_in_flight = session.execute(
         _ATTEMPT_FACTS,
         {
             "pathway_id": pathway.id,
             "patient_id": patient.id,
             "attempt_id": attempt.id,
             "today_starts_at": today_starts_at,
+            "to": number or "",
         },
     ).one()
     if excluded:
         return Block.EXCLUDED
-    if contact_number(patient, sms=attempt.channel == "sms") is None:
+    if number is None:
         return Block.NO_NUMBER
     if in_flight:
         return Block.IN_FLIGHT
     if contacted_today:
         return Block.CONTACTED_TODAY
+    if number_in_flight:
+        return Block.NUMBER_IN_FLIGHT
     return None
+
+
+def lock_number(session: Session, *, patient: Patient, sms: bool) -> None:
+    """Serialise the placing check per number until commit, as the patient row lock does.
+
+    Two patients sharing a household phone lock different patient rows, so without this two
+    workers could each see no contact in flight to the number and ring it together. PostgreSQL
+    only: SQLite's write transactions are serial already. Each check takes one number lock, after
+    its patient row lock, so the two kinds of lock cannot wait on each other in a cycle.
+    """
+    number = contact_number(patient, sms=sms)
+    if number is None or session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(number.encode(), digest_size=8, person=b"waitlist-number").digest()
+    session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest, "big", signed=True))))

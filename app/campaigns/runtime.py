@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.campaigns import scheduled
 from app.campaigns.budget import LocalBudget, RateBudget, SharedBudget
 from app.campaigns.dispatcher import DispatchConfig, SmsComposer
 from app.campaigns.messages import ScriptSmsComposer
@@ -42,6 +44,32 @@ def sms_composer(settings: Settings) -> ScriptSmsComposer:
     )
 
 
+@runtime_checkable
+class BoundedCalls(Protocol):
+    """A provider whose calls live in this process and end within a known time (the simulator)."""
+
+    @property
+    def longest_call(self) -> dt.timedelta:
+        """No call of this provider's lasts longer."""
+        ...
+
+
+# Past the longest call, a minute for the last webhook to be written.
+_SETTLING = dt.timedelta(minutes=1)
+
+
+def stale_call_after(provider: Provider) -> dt.timedelta:
+    """How long a voice attempt may stay quiet before the worker asks the provider about it.
+
+    Twilio's calls outlive our processes, so only a long silence means lost webhooks. A simulated
+    call dies with the worker that played it (a SIGKILL), and can never be quiet longer than its
+    longest call while alive, so past that it is settled at once (as ``lost``), not after hours.
+    """
+    if isinstance(provider, BoundedCalls):
+        return provider.longest_call + _SETTLING
+    return scheduled.STALE_CALL
+
+
 def build_worker(
     settings: Settings,
     *,
@@ -65,4 +93,5 @@ def build_worker(
         budget=budget_for(settings, session_factory),
         composer=composer or sms_composer(settings),
         config=config,
+        stale_call_after=stale_call_after(provider),
     )

@@ -95,6 +95,8 @@ class Worker:
     stop: threading.Event = field(default_factory=threading.Event)
     stats: WorkerStats = field(default_factory=WorkerStats)
     rng: random.Random = field(default_factory=random.Random)
+    # A voice attempt quiet this long lost its webhooks (shorter for the simulator: see runtime).
+    stale_call_after: dt.timedelta = scheduled.STALE_CALL
 
     def housekeeping(self) -> None:
         """Start due campaigns, recover leases, reconcile doubts, plan follow-ups, complete."""
@@ -110,7 +112,10 @@ class Worker:
             clock=self.clock,
         )
         scheduled.reconcile_stale_calls(
-            session_factory=self.session_factory, provider=self.provider, clock=self.clock
+            session_factory=self.session_factory,
+            provider=self.provider,
+            clock=self.clock,
+            stale_after=self.stale_call_after,
         )
         with self.session_factory() as session:
             now = self.clock()

@@ -11,7 +11,6 @@ from types import FrameType
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 
 from app.campaigns import service
 from app.campaigns.runtime import build_worker
@@ -19,8 +18,8 @@ from app.campaigns.unreachable import record_listing
 from app.campaigns.worker import WorkerAlreadyRunningError, single_worker_lock
 from app.cli.common import console, emit_json, load_settings, session_factory, unit_of_work
 from app.errors import DomainError
+from app.flows import load_registry
 from app.logging import configure_logging
-from app.models import CallScript
 from app.telephony.provider import Provider
 
 app = typer.Typer(
@@ -34,27 +33,11 @@ def _fail(error: DomainError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _script_id(session: Any, flow: str) -> int:
-    """A call_script row id, by numeric id or by flow id (its newest stored version)."""
-    if flow.isdigit():
-        return int(flow)
-    script_id = session.scalar(
-        select(CallScript.id)
-        .where(CallScript.flow_id == flow)
-        .order_by(CallScript.version.desc(), CallScript.id.desc())
-    )
-    if script_id is None:
-        raise typer.BadParameter(
-            f"no stored call script for flow {flow!r}; run `waitlist flow approve` first"
-        )
-    return int(script_id)
-
-
 @app.command()
 def create(
     name: str = typer.Option(..., help="A name staff will recognise."),
     cohort: int = typer.Option(..., help="Cohort id."),
-    script: str = typer.Option(..., help="Flow id (newest stored version) or call_script id."),
+    script: str = typer.Option(..., help="Flow id of a script in call_flows/."),
     starts_at: Annotated[
         dt.datetime | None, typer.Option(help="Start (ISO 8601, UTC unless offset given).")
     ] = None,
@@ -69,18 +52,19 @@ def create(
     rule_set: str | None = typer.Option(None, help="Exclusion rule set name."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Create a draft campaign."""
+    """Create a draft campaign; the script is stored exactly as the API and the page store it."""
     settings = load_settings()
     start = (
         starts_at.replace(tzinfo=dt.UTC) if starts_at and starts_at.tzinfo is None else starts_at
     )
     try:
         with unit_of_work() as session:
-            campaign = service.create_campaign(
+            campaign = service.create_campaign_from_flow(
                 session,
+                registry=load_registry(settings.flows_path),
+                flow_id=script,
                 name=name,
                 cohort_id=cohort,
-                call_script_id=_script_id(session, script),
                 provider_name=settings.telephony_provider,
                 account_calls_per_second=settings.calls_per_second,
                 starts_at=start,

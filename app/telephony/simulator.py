@@ -43,6 +43,10 @@ STOP_REPLIES = ("STOP", "Stop", "UNSUBSCRIBE", "stop")
 MAX_TURNS = 12
 
 
+class _CallAbandonedError(Exception):
+    """A simulated call ran past its time limit; it stops, as a dropped call would."""
+
+
 def new_sid(prefix: str) -> str:
     """A Twilio-shaped id: two letters and 32 hex characters."""
     return prefix + secrets.token_hex(16)
@@ -67,6 +71,7 @@ class _Call:
     sequence: itertools.count[int] = field(default_factory=itertools.count)
     held: list[dict[str, str]] = field(default_factory=list)
     seconds: int = 0
+    deadline: float = float("inf")  # time.monotonic() after which nothing more is posted
 
 
 class SimulatorProvider:
@@ -88,6 +93,7 @@ class SimulatorProvider:
         seed: int | None = None,
         workers: int = 8,
         http_timeout_seconds: float = 15.0,
+        max_call_seconds: float | None = None,
     ) -> None:
         self._base = public_base_url.rstrip("/")
         self._token = auth_token
@@ -104,6 +110,21 @@ class SimulatorProvider:
         self._lock = threading.Lock()
         self._in_flight: set[Future[None]] = set()
         self._contacts: dict[str, _Contact] = {}
+        # Every post of a call may wait the step delay; a call makes at most this many posts.
+        posts = 2 * MAX_TURNS + 8
+        self._max_call_seconds = (
+            max_call_seconds if max_call_seconds is not None else 300.0 + posts * self._delay
+        )
+        self._http_timeout_seconds = http_timeout_seconds
+
+    @property
+    def longest_call(self) -> dt.timedelta:
+        """No simulated call lasts longer: its thread lives in this process and stops by then.
+
+        So an attempt quiet for longer was played by a process that died (a SIGKILLed worker),
+        and no webhook will ever come: the worker may settle it long before Twilio's 2 hours.
+        """
+        return dt.timedelta(seconds=self._max_call_seconds + self._http_timeout_seconds)
 
     # -- the Provider protocol -------------------------------------------------------------
 
@@ -196,6 +217,11 @@ class SimulatorProvider:
 
     # -- calls -------------------------------------------------------------------------------
 
+    def _post_for(self, call: _Call, url: str, params: dict[str, str]) -> httpx.Response:
+        if time.monotonic() > call.deadline:
+            raise _CallAbandonedError(call.sid)
+        return self._post(url, params)
+
     def _call_params(self, call: _Call) -> dict[str, str]:
         return {
             "AccountSid": self._account_sid,
@@ -225,15 +251,26 @@ class SimulatorProvider:
         if not final and call.rng.random() < self._reorder_rate:
             call.held.append(params)  # delivered late, after a later event
             return
-        self._post(url, params)
+        self._post_for(call, url, params)
         for late in call.held:
-            self._post(url, late)
+            self._post_for(call, url, late)
         call.held.clear()
         if call.rng.random() < self._duplicate_rate:
-            self._post(url, params)
+            self._post_for(call, url, params)
 
     def _play_call(self, sid: str, request: CallRequest) -> None:
-        call = _Call(sid=sid, token=request.token, request=request, rng=self._rng(sid))
+        deadline = time.monotonic() + self._max_call_seconds
+        call = _Call(
+            sid=sid, token=request.token, request=request, rng=self._rng(sid), deadline=deadline
+        )
+        try:
+            self._play(call)
+        except _CallAbandonedError:
+            self._remember(sid, "voice", request.to, "failed")
+            log.warning("simulated call ran past %s s; dropped", self._max_call_seconds)
+
+    def _play(self, call: _Call) -> None:
+        request = call.request
         person = self._directory(request.to)
         persona = person.persona if person else None
         self._status(call, "initiated")
@@ -261,7 +298,8 @@ class SimulatorProvider:
         )
 
     def _amd(self, call: _Call, answered_by: str) -> None:
-        self._post(
+        self._post_for(
+            call,
             f"{self._base}/webhooks/twilio/amd/{call.token}",
             {
                 "AccountSid": self._account_sid,
@@ -277,7 +315,9 @@ class SimulatorProvider:
         intent = choose_intent(persona, call.rng)
         hang_up_at = call.rng.randint(1, 4) if call.rng.random() < persona.hang_up_rate else None
         params = self._call_params(call)
-        twiml = self._post(f"{self._base}/webhooks/twilio/voice/{call.token}", params).text
+        twiml = self._post_for(
+            call, f"{self._base}/webhooks/twilio/voice/{call.token}", params
+        ).text
         self._amd(call, "machine_end_beep" if machine else "human")
         for turn in range(1, MAX_TURNS + 1):
             gather = _first_gather(twiml)
@@ -286,13 +326,13 @@ class SimulatorProvider:
                 redirect = _redirect_url(twiml)
                 if redirect is None:
                     return
-                twiml = self._post(redirect, params).text
+                twiml = self._post_for(call, redirect, params).text
                 continue
             if hang_up_at is not None and turn >= hang_up_at:
                 return
             action, prompt = gather
             heard = {} if machine else self._heard(call, person, intent, prompt)
-            twiml = self._post(action, params | heard).text
+            twiml = self._post_for(call, action, params | heard).text
 
     def _heard(
         self, call: _Call, person: SimulatedPerson, intent: Intent, prompt: str

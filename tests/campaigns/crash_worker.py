@@ -2,6 +2,11 @@
 
 The provider appends each accepted contact to a file (flushed before it answers), so what the
 "outside world" saw survives a SIGKILL and reconciliation can ask it what happened.
+
+With ``--hang-in-placing accepted|unsent`` the first call stops inside the placing window (the
+move to ``placing`` is committed and the provider has not answered): ``accepted`` after the
+provider recorded the contact, ``unsent`` before. It writes the attempt's token to a marker file
+and sleeps, so the test's SIGKILL lands exactly there. The hook lives only in this test provider.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import os
 import random
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -35,9 +41,22 @@ class FileProvider:
 
     name = "file"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, hang_in_placing: str | None = None) -> None:
         self.path = path
         self.rng = random.Random(os.getpid())
+        self.hang_in_placing = hang_in_placing
+        self._hang_lock = threading.Lock()
+
+    def _maybe_hang(self, request: CallRequest, *, moment: str) -> None:
+        """Stop this thread for good at ``moment`` on the first call, once the test can see it."""
+        if self.hang_in_placing != moment:
+            return
+        with self._hang_lock:
+            if self.hang_in_placing is None:
+                return
+            self.hang_in_placing = None
+        Path(f"{self.path}.hung").write_text(request.token)
+        threading.Event().wait()  # until the SIGKILL
 
     def _contacts(self) -> list[dict[str, str]]:
         if not self.path.exists():
@@ -46,6 +65,7 @@ class FileProvider:
 
     def place_call(self, request: CallRequest) -> Placed:
         time.sleep(self.rng.uniform(0, 0.004))
+        self._maybe_hang(request, moment="unsent")
         sid = f"CA{os.getpid()}x{time.monotonic_ns()}"
         record = {
             "sid": sid,
@@ -57,6 +77,7 @@ class FileProvider:
             handle.write(json.dumps(record) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+        self._maybe_hang(request, moment="accepted")
         if self.rng.random() < 0.02:
             raise ProviderTimeoutError("read timeout after the provider accepted")
         return Placed(sid=sid)
@@ -75,7 +96,8 @@ class FileProvider:
 
 
 def main() -> None:
-    url, contacts = sys.argv[1], Path(sys.argv[2])
+    url, contacts, seconds = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
+    hang = sys.argv[5] if sys.argv[4:5] == ["--hang-in-placing"] else None
     engine = make_engine(url)
     config = DispatchConfig(
         worker_id=f"crash-{os.getpid()}",
@@ -89,7 +111,7 @@ def main() -> None:
     )
     worker = Worker(
         session_factory=make_session_factory(engine),
-        provider=FileProvider(contacts),
+        provider=FileProvider(contacts, hang_in_placing=hang),
         budget=LocalBudget(),
         composer=script_composer(),
         config=config,
@@ -99,7 +121,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda _signum, _frame: worker.stop.set())
     Path(f"{contacts}.ready-{os.getpid()}").touch()  # the test may now stop it with SIGTERM
     with single_worker_lock(url):
-        worker.run(max_seconds=float(sys.argv[3]))
+        worker.run(max_seconds=seconds)
 
 
 if __name__ == "__main__":

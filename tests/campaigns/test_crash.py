@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import random
@@ -15,7 +16,9 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.campaigns.dispatcher import DispatchConfig
 from app.campaigns.planning import new_token
+from app.campaigns.scheduled import recover_expired_leases
 from app.models import AttemptStatus, ContactAttempt, Pathway, Patient
 from tests.campaigns.support import make_campaign
 from tests.campaigns.test_dispatcher import PAST
@@ -32,7 +35,7 @@ UNFINISHED = (
 )
 
 
-def seed_campaign(factory: sessionmaker[Session]) -> None:
+def seed_campaign(factory: sessionmaker[Session], patients: int = PATIENTS) -> None:
     with factory() as session:
         cohort = make_cohort(session)
         campaign = make_campaign(session, cohort=cohort, policy={"calls": 1, "sms": False})
@@ -50,7 +53,7 @@ def seed_campaign(factory: sessionmaker[Session]) -> None:
                     "preferred_language": "en",
                     "interpreter_required": False,
                 }
-                for i in range(PATIENTS)
+                for i in range(patients)
             ],
         )
         session.execute(
@@ -68,7 +71,7 @@ def seed_campaign(factory: sessionmaker[Session]) -> None:
                     "flags": [],
                     "diagnosis_codes": [],
                 }
-                for i in range(PATIENTS)
+                for i in range(patients)
             ],
         )
         session.execute(
@@ -87,7 +90,7 @@ def seed_campaign(factory: sessionmaker[Session]) -> None:
                     "retry_count": 0,
                     "conversation": {},
                 }
-                for i in range(PATIENTS)
+                for i in range(patients)
             ],
         )
         session.commit()
@@ -114,9 +117,9 @@ def placed_at_least(factory: sessionmaker[Session], count: int) -> bool:
     return placed(factory) >= count
 
 
-def start_worker(url: str, contacts: Path) -> subprocess.Popen[bytes]:
+def start_worker(url: str, contacts: Path, *options: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.campaigns.crash_worker", url, str(contacts), "50"],
+        [sys.executable, "-m", "tests.campaigns.crash_worker", url, str(contacts), "50", *options],
         cwd=ROOT,
     )
 
@@ -164,3 +167,58 @@ def test_nothing_is_lost_or_duplicated_when_workers_are_killed_at_random(
     assert {a.token for a in attempts} == set(per_token)
     sids = {record["token"]: record["sid"] for record in records}
     assert all(a.provider_sid == sids[a.token] for a in attempts)
+
+
+def attempt_with(factory: sessionmaker[Session], token: str) -> ContactAttempt:
+    with factory() as session:
+        return session.scalars(select(ContactAttempt).where(ContactAttempt.token == token)).one()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", ["accepted", "unsent"])
+def test_a_kill_inside_the_placing_window_is_reconciled_and_nobody_is_rung_twice(
+    factory: sessionmaker[Session], committed_url: str, tmp_path: Path, moment: str
+) -> None:
+    """The worker dies after ``placing`` is committed and before the provider answers.
+
+    ``accepted``: the provider had the call, so reconciliation adopts its sid; ``unsent``: it had
+    not, so the attempt is queued again and placed once.
+    """
+    seed_campaign(factory, patients=12)
+    contacts = tmp_path / "provider.jsonl"
+    hung = Path(f"{contacts}.hung")
+    doomed = start_worker(committed_url, contacts, "--hang-in-placing", moment)
+    wait_until(hung.exists, deadline=time.monotonic() + 60)
+    time.sleep(0.05)  # the marker's text is written in one call; let it land
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    token = hung.read_text()
+    assert token, "the worker reached the placing window"
+    assert attempt_with(factory, token).status == AttemptStatus.PLACING
+
+    # The lease (2 s in the crash worker) runs out: the attempt's fate is unknown.
+    with factory() as session:
+        config = DispatchConfig(
+            worker_id="test",
+            account_key="crash",
+            account_calls_per_second=1,
+            reconcile_after=dt.timedelta(seconds=0),
+        )
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+        recover_expired_leases(session, now=later, config=config)
+        session.commit()
+    doubted = attempt_with(factory, token)
+    assert (doubted.status, doubted.error_code) == (AttemptStatus.IN_DOUBT, "lease_expired")
+
+    survivor = start_worker(committed_url, contacts)
+    wait_until(lambda: unfinished(factory) == 0, deadline=time.monotonic() + 60)
+    survivor.send_signal(signal.SIGTERM)
+    assert survivor.wait(timeout=30) == 0
+    records = [json.loads(line) for line in contacts.read_text().splitlines()]
+    per_token = Counter(record["token"] for record in records)
+    assert per_token[token] == 1 and max(per_token.values()) == 1, "nobody was rung twice"
+    resolved = attempt_with(factory, token)
+    assert resolved.status == AttemptStatus.PLACED
+    assert resolved.provider_sid == next(r["sid"] for r in records if r["token"] == token)
+    # Adopted as it was (the provider had it), or queued again once (it had not).
+    assert resolved.retry_count == (0 if moment == "accepted" else 1)

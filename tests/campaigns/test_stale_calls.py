@@ -7,9 +7,13 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.campaigns.runtime import build_worker
 from app.models import AttemptStatus, Campaign, CampaignStatus, ContactAttempt
-from tests.campaigns.support import RecordingProvider, make_worker
+from app.telephony.provider import CallRequest
+from app.telephony.simulator import SimulatorProvider
+from tests.campaigns.support import RecordingProvider, make_worker, script_composer
 from tests.campaigns.test_dispatcher import seed
+from tests.support.settings import make_settings
 
 A = AttemptStatus
 
@@ -71,3 +75,51 @@ def test_a_recent_call_is_not_asked_about(factory: sessionmaker[Session]) -> Non
     place_one(factory, provider)
     make_worker(factory, provider, clock=lambda: later(1)).housekeeping()
     assert provider.lookups == 0
+
+
+def test_a_simulated_call_whose_worker_died_is_settled_within_minutes_not_hours(
+    factory: sessionmaker[Session], committed_url: str
+) -> None:
+    """The call's thread died with its worker; a fresh worker's simulator has no record of it."""
+    place_one(factory, RecordingProvider())
+    restarted = SimulatorProvider(
+        public_base_url="http://127.0.0.1:9", auth_token="t", directory=lambda _phone: None
+    )
+    try:
+        worker = build_worker(
+            make_settings(committed_url),
+            session_factory=factory,
+            provider=restarted,
+            composer=script_composer(),
+        )
+        worker.clock = lambda: later(0.25)
+        worker.housekeeping()
+    finally:
+        restarted.close()
+    with factory() as session:
+        attempt = session.scalars(select(ContactAttempt)).one()
+        assert (attempt.status, attempt.error_code) == (A.FAILED, "lost")
+
+
+def test_the_simulator_drops_a_call_that_runs_past_its_longest_call() -> None:
+    posted: list[str] = []
+    simulator = SimulatorProvider(
+        public_base_url="http://127.0.0.1:9",
+        auth_token="t",
+        directory=lambda _phone: None,
+        max_call_seconds=0,
+    )
+
+    def record(url: str, _params: dict[str, str]) -> None:
+        posted.append(url)
+
+    simulator._post = record  # type: ignore[method-assign,assignment]
+    try:
+        placed = simulator.place_call(CallRequest(to="+447700900123", token="tok"))
+        assert simulator.wait_idle(timeout=10)
+    finally:
+        simulator.close()
+    assert posted == [], "nothing is posted after the call's time is up"
+    found = simulator.find_contact(channel="voice", to="+447700900123", since=later(-1))
+    assert found is not None and (found.sid, found.status) == (placed.sid, "failed")
+    assert simulator.longest_call == dt.timedelta(seconds=15)

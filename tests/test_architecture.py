@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -68,3 +69,21 @@ def test_a_planted_violation_fails_the_contract(
     assert result.returncode != 0
     broken = result.stdout.split("Broken contracts", 1)[-1]
     assert contract in broken, result.stdout
+
+
+# Twilio's own words: its form fields and the status words it uses (and we do not).
+TWILIO_WORDS = re.compile(
+    r"[\"'](CallStatus|CallSid|MessageStatus|MessageSid|OptOutType|SpeechResult|Digits|"
+    r"AnsweredBy|SequenceNumber|no-answer|in-progress|undelivered|canceled)[\"']"
+)
+
+
+def test_twilios_words_stop_at_the_telephony_door() -> None:
+    """Only app/telephony reads a Twilio form or status word; everything else gets typed events."""
+    spoken = [
+        f"{path.relative_to(ROOT)}: {match.group(1)}"
+        for path in sorted((ROOT / "app").rglob("*.py"))
+        if "telephony" not in path.relative_to(ROOT / "app").parts
+        for match in TWILIO_WORDS.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert spoken == []

@@ -22,6 +22,7 @@ from app.campaigns.planning import mark_unreachable, plan_follow_up
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
 from app.campaigns.windows import parse_windows
+from app.conversations.calls import ATTEMPT_STATUS
 from app.models import (
     AttemptStatus,
     Campaign,
@@ -32,30 +33,19 @@ from app.models import (
     Pathway,
     Patient,
 )
-from app.telephony.provider import Provider, ProviderError
+from app.telephony.provider import Provider, ProviderContact, ProviderError
 
 log = logging.getLogger(__name__)
 A = AttemptStatus
 UNANSWERED = (A.NO_ANSWER, A.BUSY, A.VOICEMAIL, A.FAILED)
 # A connected call that ended without any outcome counts as unanswered after this long.
 SILENT_COMPLETION = dt.timedelta(minutes=15)
-# What the provider says about a contact, as an attempt state (Twilio's words).
-PROVIDER_STATES = {
-    "queued": A.PLACED,
-    "initiated": A.PLACED,
-    "ringing": A.PLACED,
-    "accepted": A.PLACED,
-    "sending": A.PLACED,
-    "sent": A.PLACED,
-    "delivered": A.PLACED,
-    "in-progress": A.IN_PROGRESS,
-    "completed": A.COMPLETED,
-    "busy": A.BUSY,
-    "no-answer": A.NO_ANSWER,
-    "failed": A.FAILED,
-    "undelivered": A.FAILED,
-    "canceled": A.FAILED,
-}
+
+
+def _attempt_state(contact: ProviderContact) -> AttemptStatus:
+    """The provider's account of a contact as an attempt state, by the same table the webhooks
+    use (``conversations.calls.ATTEMPT_STATUS``); an unknown state is still under way."""
+    return ATTEMPT_STATUS.get(contact.state, A.PLACED) if contact.state else A.PLACED
 
 
 def start_due_campaigns(session: Session, *, now: dt.datetime) -> int:
@@ -194,7 +184,7 @@ def _reconcile_one(
             .execution_options(synchronize_session=False)
         )
         if found is not None:
-            state = PROVIDER_STATES.get(found.status, A.PLACED)
+            state = _attempt_state(found)
             owner = session.scalar(
                 select(ContactAttempt.id).where(ContactAttempt.provider_sid == found.sid)
             )
@@ -284,7 +274,7 @@ def reconcile_stale_calls(
         except ProviderError as error:
             log.warning("attempt %s: stale-call check failed (%s)", attempt_id, error.code)
             continue
-        state = A.FAILED if found is None else PROVIDER_STATES.get(found.status, A.PLACED)
+        state = A.FAILED if found is None else _attempt_state(found)
         if state not in ENDED:
             continue  # still ringing or talking by the provider's account: ask again later
         with session_factory() as session:

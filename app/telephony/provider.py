@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from app.telephony.events import ContactState
+
 ChannelName = Literal["voice", "sms"]
 
 
@@ -57,10 +59,14 @@ class Placed:
 
 @dataclass(frozen=True)
 class ProviderContact:
-    """What the provider knows of a contact, for reconciling an attempt left in doubt."""
+    """What the provider knows of a contact, for reconciling an attempt left in doubt.
+
+    ``state`` is in our words (``app.telephony.events.ContactState``); None for a word the
+    provider uses that we do not know, which is treated as still under way.
+    """
 
     sid: str
-    status: str
+    state: ContactState | None
     created_at: dt.datetime | None = None
 
 

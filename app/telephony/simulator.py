@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from app.telephony.events import twilio_state
 from app.telephony.personas import (
     Directory,
     Intent,
@@ -158,7 +159,9 @@ class SimulatorProvider:
         if not found:
             return None
         key, contact = max(found, key=lambda item: item[1].created_at)
-        return ProviderContact(sid=key, status=contact.status, created_at=contact.created_at)
+        return ProviderContact(
+            sid=key, state=twilio_state(contact.status), created_at=contact.created_at
+        )
 
     # -- running -----------------------------------------------------------------------------
 

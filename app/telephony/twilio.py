@@ -10,6 +10,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from app.telephony.events import twilio_state
 from app.telephony.numbers import is_fictional
 from app.telephony.provider import (
     CallRequest,
@@ -163,4 +164,6 @@ class TwilioProvider:
         if not matches:
             return None
         sid_, status, created_at = max(matches, key=lambda c: c[2] or since)
-        return ProviderContact(sid=str(sid_), status=str(status), created_at=created_at)
+        return ProviderContact(
+            sid=str(sid_), state=twilio_state(str(status)), created_at=created_at
+        )

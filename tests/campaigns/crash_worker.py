@@ -25,6 +25,7 @@ from app.campaigns.budget import LocalBudget
 from app.campaigns.dispatcher import DispatchConfig
 from app.campaigns.worker import Worker, single_worker_lock
 from app.db import make_engine, make_session_factory
+from app.telephony.events import ContactState
 from app.telephony.provider import (
     CallRequest,
     ChannelName,
@@ -91,7 +92,7 @@ class FileProvider:
         for record in reversed(self._contacts()):
             at = dt.datetime.fromisoformat(record["at"])
             if record["sid"] == sid or (record["to"] == to and at >= since):
-                return ProviderContact(sid=record["sid"], status="queued", created_at=at)
+                return ProviderContact(sid=record["sid"], state=ContactState.PLACED, created_at=at)
         return None
 
 

@@ -22,6 +22,7 @@ from app.campaigns.worker import Worker
 from app.conversations.context import ConversationContext
 from app.flows import LoadedScript, ensure_call_script, load_registry
 from app.models import CallScript, Campaign, CampaignStatus, Cohort
+from app.telephony.events import twilio_state
 from app.telephony.provider import (
     CallRequest,
     ChannelName,
@@ -102,7 +103,7 @@ class RecordingProvider:
                 ):
                     return ProviderContact(
                         sid=found.sid,
-                        status=self.statuses.get(found.sid, "queued"),
+                        state=twilio_state(self.statuses.get(found.sid, "queued")),
                         created_at=found.at,
                     )
         return None

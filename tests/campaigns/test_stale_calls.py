@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.campaigns.runtime import build_worker
 from app.models import AttemptStatus, Campaign, CampaignStatus, ContactAttempt
+from app.telephony.events import ContactState
 from app.telephony.provider import CallRequest
 from app.telephony.simulator import SimulatorProvider
 from tests.campaigns.support import RecordingProvider, make_worker, script_composer
@@ -121,5 +122,5 @@ def test_the_simulator_drops_a_call_that_runs_past_its_longest_call() -> None:
         simulator.close()
     assert posted == [], "nothing is posted after the call's time is up"
     found = simulator.find_contact(channel="voice", to="+447700900123", since=later(-1))
-    assert found is not None and (found.sid, found.status) == (placed.sid, "failed")
+    assert found is not None and (found.sid, found.state) == (placed.sid, ContactState.FAILED)
     assert simulator.longest_call == dt.timedelta(seconds=15)

@@ -9,6 +9,7 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 
+from app.telephony.events import ContactState
 from app.telephony.provider import CallRequest, ProviderError, ProviderTimeoutError, SmsRequest
 from app.telephony.twilio import TwilioProvider
 
@@ -151,6 +152,6 @@ def test_it_finds_the_newest_contact_for_reconciliation() -> None:
 
     found = provider(client).find_contact(channel="voice", to=REAL_LOOKING, since=since)
 
-    assert found is not None and (found.sid, found.status) == ("CA2", "ringing")
+    assert found is not None and (found.sid, found.state) == ("CA2", ContactState.PLACED)
     client.calls.listed = []
     assert provider(client).find_contact(channel="voice", to=REAL_LOOKING, since=since) is None

@@ -26,6 +26,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import schema
+from app.attempts import IN_FLIGHT
 from app.campaigns.runtime import build_worker
 from app.campaigns.service import create_campaign, start_campaign
 from app.campaigns.worker import single_worker_lock
@@ -58,13 +59,6 @@ DEMO_CALLS_PER_SECOND = 30.0
 # Demo only: one call per patient, no SMS, so the whole run fits in about a minute. Real
 # campaigns keep the default policy (3 calls at least 4 hours apart, then an SMS).
 DEMO_POLICY: dict[str, Any] = {"calls": 1, "sms": False}
-IN_FLIGHT = (
-    AttemptStatus.CLAIMED,
-    AttemptStatus.PLACING,
-    AttemptStatus.PLACED,
-    AttemptStatus.IN_PROGRESS,
-    AttemptStatus.IN_DOUBT,
-)
 DEMO_USERS = (
     ("demo.clinician", "Dr Demo Clinician (synthetic)", Role.CLINICIAN),
     ("demo.coordinator", "Demo Coordinator (synthetic)", Role.COORDINATOR),
@@ -196,7 +190,7 @@ def unsettled_attempts(session: Session, *, campaign_id: int, now: dt.datetime) 
         select(func.count()).where(
             ContactAttempt.campaign_id == campaign_id,
             or_(
-                ContactAttempt.status.in_(IN_FLIGHT),
+                ContactAttempt.status.in_(IN_FLIGHT | {AttemptStatus.CLAIMED}),
                 and_(ContactAttempt.status == AttemptStatus.PLANNED, due),
             ),
         )

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.attempts import OPEN, TERMINAL
 from app.campaigns.budget import RateBudget
 from app.campaigns.eligibility import Block, block_for_attempt, contact_number, lock_number
 from app.campaigns.planning import mark_unreachable
@@ -134,9 +135,8 @@ _TO_PLACING = (
         conversation=bindparam("conversation"),
     )
 )
-_TERMINAL = (A.COMPLETED, A.NO_ANSWER, A.BUSY, A.FAILED, A.VOICEMAIL, A.CANCELLED)
 _RECORD_PLACED = (
-    _guarded(A.PLACING, A.PLACED, A.IN_PROGRESS, *_TERMINAL)
+    _guarded(*OPEN, *TERMINAL)
     .where(*_BY_FENCE)
     .values(
         provider_sid=bindparam("sid"),

@@ -10,23 +10,14 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
+from app.attempts import IN_FLIGHT
 from app.models import (
-    AttemptStatus,
     ContactAttempt,
     Exclusion,
     Outcome,
     Pathway,
     PathwayStatus,
     Patient,
-)
-
-# A ``claimed`` sibling is not in flight yet: it is re-checked under the same patient lock when
-# its own turn comes (``dispatcher.prepare`` locks the patient row), and will see this one.
-IN_FLIGHT = (
-    AttemptStatus.PLACING,
-    AttemptStatus.PLACED,
-    AttemptStatus.IN_PROGRESS,
-    AttemptStatus.IN_DOUBT,
 )
 
 

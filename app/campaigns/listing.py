@@ -8,20 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import AttemptStatus, Campaign, ContactAttempt, Outcome, Pathway
+from app.attempts import TERMINAL
+from app.models import Campaign, ContactAttempt, Outcome, Pathway
 
 # Attempts in these states are finished: the dispatcher will not touch them again.
-FINISHED_ATTEMPTS = frozenset(
-    str(status)
-    for status in (
-        AttemptStatus.COMPLETED,
-        AttemptStatus.NO_ANSWER,
-        AttemptStatus.BUSY,
-        AttemptStatus.FAILED,
-        AttemptStatus.VOICEMAIL,
-        AttemptStatus.CANCELLED,
-    )
-)
+FINISHED_ATTEMPTS = frozenset(str(status) for status in TERMINAL)
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from app.attempts import AT_PROVIDER, ATTEMPT_STATUS, NOT_YET_PLACED, PROVIDER_FINAL, UNANSWERED
 from app.campaigns.dispatcher import Claim, DispatchConfig
 from app.campaigns.planning import mark_unreachable, plan_follow_up
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
 from app.campaigns.windows import parse_windows
-from app.conversations.calls import ATTEMPT_STATUS
 from app.models import (
     AttemptStatus,
     Campaign,
@@ -37,14 +37,13 @@ from app.telephony.provider import Provider, ProviderContact, ProviderError
 
 log = logging.getLogger(__name__)
 A = AttemptStatus
-UNANSWERED = (A.NO_ANSWER, A.BUSY, A.VOICEMAIL, A.FAILED)
 # A connected call that ended without any outcome counts as unanswered after this long.
 SILENT_COMPLETION = dt.timedelta(minutes=15)
 
 
 def _attempt_state(contact: ProviderContact) -> AttemptStatus:
     """The provider's account of a contact as an attempt state, by the same table the webhooks
-    use (``conversations.calls.ATTEMPT_STATUS``); an unknown state is still under way."""
+    use (``app.attempts.ATTEMPT_STATUS``); an unknown state is still under way."""
     return ATTEMPT_STATUS.get(contact.state, A.PLACED) if contact.state else A.PLACED
 
 
@@ -219,7 +218,6 @@ def _reconcile_one(
 STALE_CALL = dt.timedelta(hours=2)
 # How long before the same stale attempt is asked about again (the provider may be down).
 STALE_RECHECK = dt.timedelta(minutes=15)
-ENDED = (A.COMPLETED, A.NO_ANSWER, A.BUSY, A.FAILED, A.CANCELLED)
 
 
 def reconcile_stale_calls(
@@ -240,7 +238,7 @@ def reconcile_stale_calls(
     now = clock()
     stale = and_(
         ContactAttempt.channel == Channel.VOICE,
-        ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS)),
+        ContactAttempt.status.in_(AT_PROVIDER),
         ContactAttempt.updated_at < now - stale_after,
         or_(ContactAttempt.lease_expires_at.is_(None), ContactAttempt.lease_expires_at < now),
     )
@@ -275,14 +273,14 @@ def reconcile_stale_calls(
             log.warning("attempt %s: stale-call check failed (%s)", attempt_id, error.code)
             continue
         state = A.FAILED if found is None else _attempt_state(found)
-        if state not in ENDED:
+        if state not in PROVIDER_FINAL:
             continue  # still ringing or talking by the provider's account: ask again later
         with session_factory() as session:
             session.execute(
                 update(ContactAttempt)
                 .where(
                     ContactAttempt.id == attempt_id,
-                    ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS)),
+                    ContactAttempt.status.in_(AT_PROVIDER),
                 )
                 .values(
                     status=state,
@@ -364,7 +362,7 @@ def expire_sms_replies(session: Session, *, now: dt.datetime, limit: int = 200) 
         .join(Pathway, Pathway.id == ContactAttempt.pathway_id)
         .where(
             ContactAttempt.channel == Channel.SMS,
-            ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS, A.COMPLETED)),
+            ContactAttempt.status.in_(AT_PROVIDER | {A.COMPLETED}),
             Pathway.outcome == Outcome.PENDING,
         )
         .limit(limit)
@@ -381,19 +379,16 @@ def expire_sms_replies(session: Session, *, now: dt.datetime, limit: int = 200) 
     return marked
 
 
-_QUEUED_OR_STARTING = (A.PLANNED, A.CLAIMED, A.PLACING, A.IN_DOUBT)
-
-
 def _campaign_is_busy(campaign_id: int) -> Any:
     """Something queued or in flight (a contact still ringing for an undecided pathway)."""
     return or_(
         exists().where(
             ContactAttempt.campaign_id == campaign_id,
-            ContactAttempt.status.in_(_QUEUED_OR_STARTING),
+            ContactAttempt.status.in_(NOT_YET_PLACED),
         ),
         exists().where(
             ContactAttempt.campaign_id == campaign_id,
-            ContactAttempt.status.in_((A.PLACED, A.IN_PROGRESS)),
+            ContactAttempt.status.in_(AT_PROVIDER),
             exists().where(
                 Pathway.id == ContactAttempt.pathway_id, Pathway.outcome == Outcome.PENDING
             ),
@@ -406,7 +401,7 @@ def _campaign_awaits_follow_up(campaign_id: int) -> Any:
     later = aliased(ContactAttempt)
     return exists().where(
         ContactAttempt.campaign_id == campaign_id,
-        ContactAttempt.status.in_((*UNANSWERED, A.COMPLETED)),
+        ContactAttempt.status.in_(UNANSWERED | {A.COMPLETED}),
         exists().where(Pathway.id == ContactAttempt.pathway_id, Pathway.outcome == Outcome.PENDING),
         ~exists().where(
             later.campaign_id == ContactAttempt.campaign_id,

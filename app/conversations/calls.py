@@ -7,45 +7,14 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from app.db import changed, utcnow
+from app.attempts import ATTEMPT_STATUS, advance
+from app.db import utcnow
 from app.models import AttemptStatus, ContactAttempt
 from app.telephony.events import CallProgress, ContactState, MachineDetection, is_machine
-
-OPEN = (AttemptStatus.PLACING, AttemptStatus.PLACED, AttemptStatus.IN_PROGRESS)
-# Which earlier states each new state may be reached from (a terminal state is final). An
-# ``in_doubt`` attempt belongs to the dispatcher's reconciliation, which asks the provider.
-PREDECESSORS: dict[AttemptStatus, tuple[AttemptStatus, ...]] = {
-    AttemptStatus.PLACED: (AttemptStatus.PLACING,),
-    AttemptStatus.IN_PROGRESS: (AttemptStatus.PLACING, AttemptStatus.PLACED),
-    AttemptStatus.COMPLETED: OPEN,
-    AttemptStatus.NO_ANSWER: OPEN,
-    AttemptStatus.BUSY: OPEN,
-    AttemptStatus.FAILED: OPEN,
-    AttemptStatus.VOICEMAIL: OPEN,
-    AttemptStatus.CANCELLED: OPEN,
-}
-# What each provider state moves an attempt to. ``canceled`` (withdrawn at the provider before
-# anyone answered: we never cancel a call there ourselves) is ``failed``, not our own
-# ``cancelled``: the patient was not reached, so the attempt policy follows it up. Reconciliation
-# (``campaigns/scheduled.py``) reads the same table, so a webhook and a provider lookup of the same
-# call lead to the same next step.
-ATTEMPT_STATUS: dict[ContactState, AttemptStatus] = {
-    ContactState.PLACED: AttemptStatus.PLACED,
-    ContactState.IN_PROGRESS: AttemptStatus.IN_PROGRESS,
-    ContactState.COMPLETED: AttemptStatus.COMPLETED,
-    ContactState.BUSY: AttemptStatus.BUSY,
-    ContactState.NO_ANSWER: AttemptStatus.NO_ANSWER,
-    ContactState.FAILED: AttemptStatus.FAILED,
-    ContactState.CANCELED: AttemptStatus.FAILED,
-}
 
 # Guarded UPDATEs built once, run as Core on the session's connection: building an ORM UPDATE
 # and its cache key cost more than running it. Their SET clause is the keys of the parameters
 # passed with each execution; none of them touches objects already loaded in the session.
-_ADVANCE = update(ContactAttempt).where(
-    ContactAttempt.id == bindparam("attempt_id"),
-    ContactAttempt.status.in_(bindparam("from_statuses", expanding=True)),
-)
 _RECORD_SID = update(ContactAttempt).where(
     ContactAttempt.id == bindparam("attempt_id"), ContactAttempt.provider_sid.is_(None)
 )
@@ -56,35 +25,6 @@ _RECORD_ANSWERED_BY = update(ContactAttempt).where(
 _FILL_DURATION = update(ContactAttempt).where(
     ContactAttempt.id == bindparam("attempt_id"), ContactAttempt.duration_seconds.is_(None)
 )
-
-
-def advance(
-    session: Session,
-    *,
-    attempt_id: int,
-    to: AttemptStatus,
-    only_from: tuple[AttemptStatus, ...] | None = None,
-    **values: Any,
-) -> bool:
-    """Move the attempt to ``to`` if it is in a state that may precede it; True if it moved.
-
-    ``only_from`` narrows those states further for an event that must not end a contact which
-    has gone past them (a late delivery failure after the patient has replied).
-    """
-    from_statuses = PREDECESSORS[to]
-    if only_from is not None:
-        from_statuses = tuple(status for status in from_statuses if status in only_from)
-    result = session.connection().execute(
-        _ADVANCE,
-        {
-            "attempt_id": attempt_id,
-            "from_statuses": from_statuses,
-            "status": to,
-            "updated_at": utcnow(),
-            **values,
-        },
-    )
-    return changed(result) == 1
 
 
 def record_sid(session: Session, *, attempt_id: int, sid: str) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.conversations.calls import advance
+from app.attempts import advance
 from app.conversations.context import ConversationContext
 from app.conversations.sms import opt_out, patients_with_number
 from app.db import utcnow

@@ -9,7 +9,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.conversations.calls import advance, record_sid
+from app.attempts import NOT_YET_REPLIED, QUEUED, SMS_OPEN, advance
+from app.conversations.calls import record_sid
 from app.db import utcnow
 from app.models import AttemptStatus, Channel, ContactAttempt, Outcome, Pathway, Patient
 from app.outcomes.service import record_outcome
@@ -20,11 +21,6 @@ STOP_WORDS = frozenset(
 )
 START_WORDS = frozenset({"START", "UNSTOP"})
 _SURROUNDING = " \t\r\n.,;:!?'\"()[]*-_~\u2018\u2019\u201c\u201d"
-# The states of a text conversation before the patient's first reply.
-NOT_YET_REPLIED = (AttemptStatus.PLACING, AttemptStatus.PLACED)
-# A text conversation that has been sent (or may have been: a reply settles it) and can still
-# take a reply; one in ``placing`` is the dispatcher's until it records the send.
-SMS_OPEN = (AttemptStatus.IN_DOUBT, AttemptStatus.PLACED, AttemptStatus.IN_PROGRESS)
 OPT_OUT_ACTOR = "patient-sms"
 
 
@@ -105,7 +101,7 @@ def opt_out(
                 entity_type="patient",
                 entity_id=patient.id,
             )
-    queued = ContactAttempt.status.in_((AttemptStatus.PLANNED, AttemptStatus.CLAIMED))
+    queued = ContactAttempt.status.in_(QUEUED)
     open_text = and_(ContactAttempt.channel == Channel.SMS, ContactAttempt.status.in_(SMS_OPEN))
     cancelled = session.execute(
         update(ContactAttempt)
@@ -159,7 +155,7 @@ def open_sms_attempt(session: Session, *, patients: Sequence[Patient]) -> Contac
         .where(
             ContactAttempt.patient_id.in_(ids),
             ContactAttempt.channel == Channel.SMS,
-            ContactAttempt.status.in_((AttemptStatus.PLACING, *SMS_OPEN)),
+            ContactAttempt.status.in_(SMS_OPEN | {AttemptStatus.PLACING}),
         )
         .order_by(ContactAttempt.id.desc())
         .limit(1)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
+from app.attempts import advance
 from app.conversations import calls, dialogue, sms
 from app.conversations.context import ConversationContext
 from app.conversations.events import attempt_by_token, store_event
@@ -129,9 +130,7 @@ def on_voice(
         # attempt as that request left it, so the same TwiML is sent again.
         session.refresh(attempt)
     calls.record_sid(session, attempt_id=attempt.id, sid=call_sid)
-    calls.advance(
-        session, attempt_id=attempt.id, to=AttemptStatus.IN_PROGRESS, answered_at=utcnow()
-    )
+    advance(session, attempt_id=attempt.id, to=AttemptStatus.IN_PROGRESS, answered_at=utcnow())
     subject = dialogue.load_subject(session, attempt=attempt, context=context)
     # A machine, a script that cannot run, or a patient who opted out (or whose attempt was
     # cancelled) while the call was ringing: only who called and the number to call back.
@@ -232,7 +231,7 @@ def on_inbound_sms(
     subject = dialogue.load_subject(session, attempt=open_attempt, context=context)
     if isinstance(subject, dialogue.CannotRun):
         return message_response([courtesy.unknown_sender()])
-    calls.advance(session, attempt_id=open_attempt.id, to=AttemptStatus.IN_PROGRESS)
+    advance(session, attempt_id=open_attempt.id, to=AttemptStatus.IN_PROGRESS)
     heard = Heard(kind="sms", text=text.body)
     reply = dialogue.answer(session, subject=subject, channel="sms", heard=heard)
     if reply.ended:

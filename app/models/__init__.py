@@ -2,7 +2,6 @@
 
 from app.models.audit import AuditEvent
 from app.models.campaign import (
-    TERMINAL_ATTEMPT_STATUSES,
     AttemptStatus,
     Campaign,
     CampaignStatus,
@@ -20,7 +19,6 @@ from app.models.user import ApiToken, LoginAttempt, Role, User, UserSession
 from app.models.webhook import WebhookEvent
 
 __all__ = [
-    "TERMINAL_ATTEMPT_STATUSES",
     "Answer",
     "ApiToken",
     "AttemptStatus",

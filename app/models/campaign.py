@@ -47,18 +47,6 @@ class AttemptStatus(StrEnum):
     IN_DOUBT = "in_doubt"
 
 
-TERMINAL_ATTEMPT_STATUSES = frozenset(
-    {
-        AttemptStatus.COMPLETED,
-        AttemptStatus.NO_ANSWER,
-        AttemptStatus.BUSY,
-        AttemptStatus.FAILED,
-        AttemptStatus.VOICEMAIL,
-        AttemptStatus.CANCELLED,
-    }
-)
-
-
 class Campaign(Base):
     """A script run against a cohort under a schedule and an attempt policy."""
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, case, func, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app.attempts import REACHED_PROVIDER
 from app.config import Settings
 from app.db import utcnow
 from app.errors import NotFoundError
@@ -33,7 +34,6 @@ from app.models import (
 )
 from app.reports.equity import DIMENSIONS, EquityBreakdown, equity_breakdowns
 from app.reports.facts import (
-    REACHED_PROVIDER,
     UNKNOWN,
     Counts,
     Dimension,

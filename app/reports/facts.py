@@ -25,8 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.selectable import CTE
 
+from app.attempts import REACHED_PROVIDER
 from app.models import (
-    AttemptStatus,
     Campaign,
     ClinicalDecision,
     ContactAttempt,
@@ -40,17 +40,6 @@ from app.models import (
 )
 
 UNKNOWN = "Unknown"
-# An attempt that got as far as the provider (it cost something, or may have).
-REACHED_PROVIDER = (
-    AttemptStatus.PLACED,
-    AttemptStatus.IN_PROGRESS,
-    AttemptStatus.COMPLETED,
-    AttemptStatus.NO_ANSWER,
-    AttemptStatus.BUSY,
-    AttemptStatus.FAILED,
-    AttemptStatus.VOICEMAIL,
-    AttemptStatus.IN_DOUBT,
-)
 # Outcomes a script can only reach after the patient's date of birth was confirmed (call-flows.md:
 # nothing about care is said before a `verify` step succeeds).
 VERIFIED_OUTCOMES = (Outcome.STAY, Outcome.LEAVE, Outcome.WORSENED, Outcome.UNCLEAR)

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.attempts import TERMINAL
 from app.conversations.context import ConversationContext
 from app.conversations.dialogue import start_sms_conversation
 from app.db import make_engine, make_session_factory, session_scope
 from app.main import create_app
 from app.models import (
-    TERMINAL_ATTEMPT_STATUSES,
     Answer,
     AttemptStatus,
     Channel,
@@ -128,7 +128,7 @@ def test_simulated_calls_end_in_realistic_terminal_states_with_outcomes(
     with factory() as session:
         attempts = session.scalars(select(ContactAttempt).where(ContactAttempt.id.in_(ids))).all()
         statuses = Counter(a.status for a in attempts)
-        assert set(statuses) <= TERMINAL_ATTEMPT_STATUSES, statuses
+        assert set(statuses) <= TERMINAL, statuses
         assert statuses[AttemptStatus.COMPLETED] > CALLS // 3
         assert all(a.provider_sid and a.provider_sid.startswith("CA") for a in attempts)
         for attempt in attempts:

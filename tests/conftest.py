@@ -42,6 +42,16 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def committed_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database of the test's own, where commits are real (for concurrency tests)."""
+    with fresh_database(tmp_path) as url:
+        upgrade(url, MIGRATIONS)
+        committed = make_engine(url)
+        yield committed
+        committed.dispose()
+
+
+@pytest.fixture
 def settings(database_url: str) -> Settings:
     """Test settings pointing at the migrated database."""
     return make_settings(database_url)

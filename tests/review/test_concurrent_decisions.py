@@ -1,36 +1,21 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import make_engine, make_session_factory, session_scope
+from app.db import make_session_factory, session_scope
 from app.errors import ConflictError
 from app.models import ClinicalDecision, Decision, Outcome, ReviewItem, Role, User
 from app.review.decisions import decide
-from app.schema import upgrade
-from tests.conftest import MIGRATIONS
 from tests.review.conftest import make_user, queue_pathway
-from tests.support.databases import fresh_database
-
-
-@pytest.fixture
-def committed(tmp_path: Path) -> Iterator[Engine]:
-    with fresh_database(tmp_path) as url:
-        upgrade(url, MIGRATIONS)
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 def test_two_clinicians_deciding_at_once_one_wins_and_the_other_is_told(
-    committed: Engine,
+    committed_engine: Engine,
 ) -> None:
-    factory: sessionmaker[Session] = make_session_factory(committed)
+    factory: sessionmaker[Session] = make_session_factory(committed_engine)
     with session_scope(factory) as session:
         item = queue_pathway(session, outcome=Outcome.LEAVE)
         alice = make_user(session, role=Role.CLINICIAN, name="Alice")

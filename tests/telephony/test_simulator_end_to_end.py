@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.attempts import TERMINAL
 from app.conversations.context import ConversationContext
 from app.conversations.dialogue import start_sms_conversation
-from app.db import make_engine, make_session_factory, session_scope
+from app.db import session_scope
 from app.main import create_app
 from app.models import (
     Answer,
@@ -26,28 +23,16 @@ from app.models import (
     Patient,
     WebhookEvent,
 )
-from app.schema import upgrade
 from app.telephony.factory import build_provider, patient_directory
 from app.telephony.personas import Directory, SimulatedPerson
 from app.telephony.provider import CallRequest, SmsRequest
 from app.telephony.simulator import SimulatorProvider
-from tests.support.databases import fresh_database
 from tests.support.factories import make_cohort
 from tests.support.server import free_port, serving
 from tests.support.settings import make_settings
 from tests.support.telephony import make_attempt, make_reachable_pathway, validation_script
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 CALLS = 40
-
-
-@pytest.fixture
-def committed_factory(tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session]]]:
-    with fresh_database(tmp_path) as url:
-        upgrade(url, MIGRATIONS)
-        engine = make_engine(url)
-        yield url, make_session_factory(engine)
-        engine.dispose()
 
 
 def _plan(factory: sessionmaker[Session], channel: Channel, count: int) -> list[int]:

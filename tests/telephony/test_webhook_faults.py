@@ -26,9 +26,7 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -37,7 +35,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import make_engine, make_session_factory
 from app.main import create_app
 from app.models import (
     Answer,
@@ -50,14 +47,12 @@ from app.models import (
     ReviewItem,
     ReviewStatus,
 )
-from app.schema import upgrade
 from app.telephony.factory import patient_directory
 from app.telephony.personas import Directory, SimulatedPerson
 from app.telephony.simulator import SimulatorProvider
-from tests.support.databases import fresh_database
 from tests.support.server import free_port, serving
 from tests.support.settings import make_settings
-from tests.telephony.test_simulator_end_to_end import MIGRATIONS, _dispatch, _plan
+from tests.telephony.test_simulator_end_to_end import _dispatch, _plan
 
 CONTACTS = int(os.environ.get("WAITLIST_FAULT_CONTACTS", "40"))
 SEED = int(os.environ.get("WAITLIST_FAULT_SEED", "19"))
@@ -141,15 +136,6 @@ class FaultySimulator(SimulatorProvider):
         assert len(results) == 2
         self.copies.append((url, results[0], results[1]))
         return results[0]
-
-
-@pytest.fixture
-def committed_factory(tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session]]]:
-    with fresh_database(tmp_path) as url:
-        upgrade(url, MIGRATIONS)
-        engine = make_engine(url)
-        yield url, make_session_factory(engine)
-        engine.dispose()
 
 
 def _chatty(factory: sessionmaker[Session]) -> Directory:

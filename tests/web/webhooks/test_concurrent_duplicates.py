@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.conversations import webhooks
 from app.conversations.context import ConversationContext
-from app.db import make_engine, make_session_factory, session_scope
+from app.db import make_session_factory, session_scope
 from app.flows import load_registry
 from app.models import Answer, AttemptStatus
-from app.schema import upgrade
 from app.telephony import events
-from tests.conftest import MIGRATIONS
-from tests.support.databases import backend, fresh_database
+from tests.support.databases import backend
 from tests.support.factories import make_pathway
 from tests.support.telephony import call_params, call_sid, make_attempt, validation_script
 
@@ -33,15 +30,6 @@ pytestmark = pytest.mark.skipif(
     reason="SQLite runs one writer at a time: a copy cannot read before the first commits",
 )
 CALL_FLOWS = Path(__file__).resolve().parents[3] / "call_flows"
-
-
-@pytest.fixture
-def committed(tmp_path: Path) -> Iterator[Engine]:
-    with fresh_database(tmp_path) as url:
-        upgrade(url, MIGRATIONS)
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 def _context() -> ConversationContext:
@@ -64,8 +52,10 @@ def _waiting_on_a_lock(engine: Engine) -> bool:
     return int(waiting) > 0
 
 
-def test_a_concurrent_duplicate_gather_gets_the_first_requests_twiml(committed: Engine) -> None:
-    factory: sessionmaker[Session] = make_session_factory(committed)
+def test_a_concurrent_duplicate_gather_gets_the_first_requests_twiml(
+    committed_engine: Engine,
+) -> None:
+    factory: sessionmaker[Session] = make_session_factory(committed_engine)
     context = _context()
     sid = call_sid()
     with session_scope(factory) as session:
@@ -108,7 +98,7 @@ def test_a_concurrent_duplicate_gather_gets_the_first_requests_twiml(committed: 
     thread = threading.Thread(target=copy)
     thread.start()
     deadline = time.monotonic() + 10
-    while not _waiting_on_a_lock(committed) and time.monotonic() < deadline:
+    while not _waiting_on_a_lock(committed_engine) and time.monotonic() < deadline:
         time.sleep(0.02)
     first_session.commit()
     first_session.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from app.flows.understanding import clauses, one_slip
+from app.flows.understanding import clauses, fold, one_slip
 
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
@@ -45,8 +45,73 @@ FILLER = frozenset(
      "in", "o", "fed", "ar", "y", "yr", "o'r", "um", "er", "erm", "well", "so", "thank", "you",
      "thanks", "love", "sorry", "it", "yes", "yeah", "right", "that's", "hello", "hi", "hiya",
      "x", "mine", "dob", "dyddiad", "geni", "fy", "diolch", "ym", "yn", "fawr", "plis", "wel",
-     "nyddiad", "yw", "helo", "shwmae"}
+     "nyddiad", "yw", "helo", "shwmae", "ganwyd", "fi", "ces", "cefais", "ngeni", "ei", "ddyddiad",
+     "e", "sori", "dyma", "mhen-blwydd", "iawn"}
 )  # fmt: skip
+
+
+# Welsh numbers as said in a date, mutated forms included ("pedwerydd ar ddeg o Fawrth", "14 tri
+# 56", "pum deg chwech"). They become numerals before the date is read, so the rest of the
+# reading is the same for both languages. The words are Welsh only: none is an English word.
+WELSH_UNITS = {
+    "un": 1, "dau": 2, "ddau": 2, "dwy": 2, "ddwy": 2, "tri": 3, "dri": 3, "thri": 3, "tair": 3,
+    "dair": 3, "pedwar": 4, "bedwar": 4, "pedair": 4, "bedair": 4, "pump": 5, "bump": 5,
+    "pum": 5, "bum": 5, "chwech": 6, "chwe": 6, "saith": 7, "wyth": 8, "naw": 9,
+}  # fmt: skip
+_WELSH_ORDINAL_UNITS = {
+    "cyntaf": 1, "ail": 2, "trydydd": 3, "drydydd": 3, "trydedd": 3, "pedwerydd": 4,
+    "bedwerydd": 4, "pedwaredd": 4, "bedwaredd": 4, "pumed": 5, "bumed": 5, "chweched": 6,
+    "seithfed": 7, "wythfed": 8, "nawfed": 9, "degfed": 10, "ddegfed": 10, "unfed": 1,
+}  # fmt: skip
+WELSH_PHRASES = {
+    "deg": 10, "ddeg": 10, "un ar ddeg": 11, "deuddeg": 12, "ddeuddeg": 12, "tri ar ddeg": 13,
+    "tair ar ddeg": 13, "pedwar ar ddeg": 14, "pedair ar ddeg": 14, "pymtheg": 15,
+    "bymtheg": 15, "un ar bymtheg": 16, "dau ar bymtheg": 17, "dwy ar bymtheg": 17,
+    "deunaw": 18, "ddeunaw": 18, "pedwar ar bymtheg": 19, "pedair ar bymtheg": 19, "ugain": 20,
+    "hugain": 20, "deg ar hugain": 30, "un ar ddeg ar hugain": 31,
+    "unfed ar ddeg": 11, "deuddegfed": 12, "trydydd ar ddeg": 13, "pedwerydd ar ddeg": 14,
+    "pymthegfed": 15, "unfed ar bymtheg": 16, "ail ar bymtheg": 17, "deunawfed": 18,
+    "pedwerydd ar bymtheg": 19, "ugeinfed": 20, "degfed ar hugain": 30,
+    "unfed ar ddeg ar hugain": 31,
+    **{f"{word} ar hugain": 20 + value for word, value in WELSH_UNITS.items()},
+    **{f"{word} ar hugain": 20 + value for word, value in _WELSH_ORDINAL_UNITS.items()},
+    **_WELSH_ORDINAL_UNITS,
+    **WELSH_UNITS,
+}  # fmt: skip
+_WELSH_UNIT = "|".join(sorted(WELSH_UNITS, key=len, reverse=True))
+# "pum deg chwech" (56), "tri deg un" (31): tens said as a unit and "deg".
+_WELSH_DECIMAL = re.compile(
+    rf"\b({_WELSH_UNIT}) d?deg(?: a)?(?: ({_WELSH_UNIT}))?\b(?! ar )", re.IGNORECASE
+)
+
+
+_WELSH_NUMBER = "|".join(sorted(WELSH_PHRASES, key=len, reverse=True))
+_WELSH_PHRASE = re.compile(rf"\b({_WELSH_NUMBER})\b", re.IGNORECASE)
+# "mil naw cant pum deg chwech" (1956), "dwy fil a thri" (2003).
+_WELSH_YEAR = re.compile(
+    rf"\b(mil naw cant|dwy fil)(?: a| ac)? ([0-9]{{1,2}}|{_WELSH_NUMBER})\b", re.IGNORECASE
+)
+
+
+def _welsh_value(word: str) -> int:
+    return int(word) if word.isdigit() else WELSH_PHRASES[word.lower()]
+
+
+def welsh_numerals(text: str) -> str:
+    """Welsh number words in a date made numerals: "y pedwerydd ar ddeg o Fawrth" -> "y 14 o
+    Fawrth". Decimal tens first, then a year said in thousands, then the longest phrase."""
+
+    def decimal(match: re.Match[str]) -> str:
+        tens = WELSH_UNITS[match.group(1).lower()] * 10
+        return str(tens + (WELSH_UNITS[match.group(2).lower()] if match.group(2) else 0))
+
+    def year(match: re.Match[str]) -> str:
+        century = 1900 if match.group(1).lower().startswith("mil") else 2000
+        return str(century + _welsh_value(match.group(2)))
+
+    text = _WELSH_DECIMAL.sub(decimal, text)
+    text = _WELSH_YEAR.sub(year, text)
+    return _WELSH_PHRASE.sub(lambda match: str(_welsh_value(match.group(1))), text)
 
 
 def from_keypad(digits: str, *, year_only: bool) -> dt.date | int | None:
@@ -131,12 +196,20 @@ def _numeric(first: int, second: int, year: list[int], century_of: int | None) -
     return _date(birth_year, second, first) if birth_year is not None else None
 
 
+# Words a slip is made good to: numbers and months in both languages, and the longer fillers
+# ("gnawyd" is "ganwyd"), which are then dropped. Short words are never corrected.
+_VOCABULARY = frozenset(
+    word
+    for word in (*MONTHS, *UNITS, *TEENS, *TENS, *ORDINALS, *FILLER, *WELSH_PHRASES)
+    if " " not in word and len(word) >= 4
+)
+
+
 def _known(word: str) -> str:
     """A number or month word with one slip made good ("foutreenth"), when only one fits."""
-    vocabulary = (*MONTHS, *UNITS, *TEENS, *TENS, *ORDINALS)
-    if word in vocabulary or not word.isalpha():
+    if word in _VOCABULARY or not word.isalpha():
         return word
-    close = {known for known in vocabulary if one_slip(word, known)}
+    close = {known for known in _VOCABULARY if one_slip(word, known)}
     return close.pop() if len(close) == 1 else word
 
 
@@ -146,6 +219,7 @@ def from_text(text: str, *, year_only: bool, century_of: int | None = None) -> d
     Each sentence is also read on its own ("Sorry for the late reply. 14/3/56"); the answer is
     the one date found, and two different dates are refused.
     """
+    text = welsh_numerals(" ".join(_known(word) for word in fold(text).split()))
     found = {
         value
         for part in [text, *re.split(r"(?<=[.!?])\s+|\n+", text)]

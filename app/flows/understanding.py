@@ -65,7 +65,7 @@ _CLAUSE_BREAK = re.compile(r"[,;.!?:\n]+")
 _NOT_WORD = re.compile(r"[^\w' ]+")
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case, typographic apostrophes made plain, accents kept (Welsh needs them)."""
     text = unicodedata.normalize("NFC", text).lower()
     return text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
@@ -73,14 +73,14 @@ def _fold(text: str) -> str:
 
 def tokens(text: str, *, english: bool = True) -> list[str]:
     """The words of one clause, with variants mapped and edge punctuation removed."""
-    words = [word.strip("'") for word in _NOT_WORD.sub(" ", _fold(text)).split()]
+    words = [word.strip("'") for word in _NOT_WORD.sub(" ", fold(text)).split()]
     variants = {**VARIANTS, **ENGLISH_ONLY_VARIANTS} if english else VARIANTS
     return [variants.get(word, word) for word in words if word]
 
 
 def clauses(text: str, *, english: bool = True) -> list[list[str]]:
     """The answer split at punctuation; negation never reaches across a clause."""
-    parts = [tokens(part, english=english) for part in _CLAUSE_BREAK.split(_fold(text))]
+    parts = [tokens(part, english=english) for part in _CLAUSE_BREAK.split(fold(text))]
     return [part for part in parts if part]
 
 

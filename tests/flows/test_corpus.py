@@ -15,7 +15,9 @@ from tests.flows.conftest import SHIPPED
 FLOWS = ["standard-validation", "standard-validation-cy"]
 # The share right on the held-out part, as reached when this test was written (docs/call-flows.md
 # states the figures); a change that lowers it must say why.
-HELD_OUT_RIGHT = {"standard-validation": 0.98, "standard-validation-cy": 0.98}
+# Welsh fell from 1.00 to 0.939 when its corpus grew past 500 replies a question: the new held-out
+# replies at mutual aid are asked again (safe), and were deliberately not tuned on.
+HELD_OUT_RIGHT = {"standard-validation": 0.98, "standard-validation-cy": 0.93}
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +52,15 @@ def test_every_question_has_hundreds_of_replies_by_voice_and_sms(
     for question in questions:
         for channel in ("voice", "sms"):
             assert evaluation.tally(question=question, channel=channel).cases >= 100
+
+
+@pytest.mark.parametrize("flow_id", FLOWS)
+def test_every_question_has_at_least_500_replies(
+    evaluations: dict[str, Evaluation], flow_id: str
+) -> None:
+    evaluation = evaluations[flow_id]
+    for question in {result.case.question for result in evaluation.results}:
+        assert evaluation.tally(question=question).cases >= 500, question
 
 
 def test_a_reply_and_all_its_variants_stay_in_one_part(

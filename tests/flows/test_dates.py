@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from app.flows.dates import from_keypad, from_text
+from app.flows.dates import from_keypad, from_text, welsh_numerals
 
 BIRTHDAY = dt.date(1956, 3, 14)
 
@@ -49,3 +49,30 @@ def test_years_can_be_keyed_or_said() -> None:
     assert from_text("nineteen fifty six", year_only=True) == 1956
     assert from_text("1956", year_only=True) == 1956
     assert from_keypad("56", year_only=True) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("y pedwerydd ar ddeg o Fawrth 1956", BIRTHDAY),
+        ("y pedwerydd ar ddeg o Fawrth mil naw cant pum deg chwech", BIRTHDAY),
+        ("pedwar ar ddeg o Fawrth pum deg chwech", BIRTHDAY),
+        ("14 tri 56", BIRTHDAY),
+        ("ganwyd fi ar y 14eg o Fawrth 1956", BIRTHDAY),
+        ("y pedwerdyd ar ddeg o Fawrth 1956", BIRTHDAY),  # a slip in the ordinal
+        ("yr ail ar bymtheg o Fai 1961", dt.date(1961, 5, 17)),
+        ("y trydydd ar hugain o Fedi 1961", dt.date(1961, 9, 23)),
+        ("un ar ddeg ar hugain o Ragfyr 1949", dt.date(1949, 12, 31)),
+        ("y degfed o Fedi dwy fil a thri", dt.date(2003, 9, 10)),
+    ],
+)
+def test_welsh_numbers_in_a_date_of_birth_are_read(text: str, expected: dt.date) -> None:
+    assert from_text(text, year_only=False, century_of=expected.year) == expected
+
+
+def test_welsh_numbers_leave_english_answers_alone() -> None:
+    assert welsh_numerals("the fourteenth of March nineteen fifty six") == (
+        "the fourteenth of March nineteen fifty six"
+    )
+    assert from_text("y pedwerydd ar ddeg", year_only=False) is None  # no month, no year
+    assert from_text("mil naw cant pum deg chwech", year_only=True) == 1956

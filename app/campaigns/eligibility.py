@@ -28,6 +28,9 @@ class Block(StrEnum):
     ALREADY_DECIDED = "already_decided"
     OPTED_OUT = "opted_out"
     DECEASED = "deceased"
+    # Someone said the patient has died; nobody is contacted about any of their pathways again
+    # until staff have checked and closed it.
+    REPORTED_DECEASED = "reported_deceased"
     EXCLUDED = "excluded"
     NO_NUMBER = "no_number"
     IN_FLIGHT = "in_flight"
@@ -50,6 +53,8 @@ def _pathway_block(pathway: Pathway, patient: Patient) -> Block | None:
     """What the rows alone say (no query)."""
     if pathway.status != PathwayStatus.OPEN:
         return Block.PATHWAY_CLOSED
+    if pathway.outcome == Outcome.REPORTED_DECEASED:
+        return Block.REPORTED_DECEASED
     if pathway.outcome not in (Outcome.PENDING, Outcome.UNREACHABLE):
         return Block.ALREADY_DECIDED
     if patient.opted_out_at is not None:
@@ -63,15 +68,29 @@ def _excluded(pathway_id: Any) -> Any:
     return exists().where(Exclusion.pathway_id == pathway_id)
 
 
-_IS_EXCLUDED = select(_excluded(bindparam("pathway_id")))
+def _death_reported(patient_id: Any) -> Any:
+    """A death was reported on any of the patient's pathways."""
+    return exists().where(
+        Pathway.patient_id == patient_id, Pathway.outcome == Outcome.REPORTED_DECEASED
+    )
+
+
+_PATHWAY_FACTS = select(
+    _excluded(bindparam("pathway_id")), _death_reported(bindparam("patient_id"))
+)
 
 
 def block_for_pathway(session: Session, *, pathway: Pathway, patient: Patient) -> Block | None:
     """Why this pathway must not be contacted at all any more, or None."""
     block = _pathway_block(pathway, patient)
-    if block is None and session.scalar(_IS_EXCLUDED, {"pathway_id": pathway.id}):
-        return Block.EXCLUDED
-    return block
+    if block is not None:
+        return block
+    excluded, death_reported = session.execute(
+        _PATHWAY_FACTS, {"pathway_id": pathway.id, "patient_id": patient.id}
+    ).one()
+    if death_reported:
+        return Block.REPORTED_DECEASED
+    return Block.EXCLUDED if excluded else None
 
 
 def _another_attempt(condition: Any) -> Any:
@@ -83,10 +102,11 @@ def _another_attempt(condition: Any) -> Any:
     )
 
 
-# The four facts the placing check needs from other rows, in one round trip (the statement is
+# The five facts the placing check needs from other rows, in one round trip (the statement is
 # built once, so SQLAlchemy caches its compiled form).
 _ATTEMPT_FACTS = select(
     _excluded(bindparam("pathway_id")),
+    _death_reported(bindparam("patient_id")),
     _another_attempt(ContactAttempt.status.in_(IN_FLIGHT)),
     _another_attempt(ContactAttempt.dispatched_at >= bindparam("today_starts_at")),
     # Numbers are stored in E.164 (the import normalises them), so equal strings are one phone.
@@ -111,7 +131,7 @@ def block_for_attempt(
     if block is not None:
         return block
     number = contact_number(patient, sms=attempt.channel == "sms")
-    excluded, in_flight, contacted_today, number_in_flight = session.execute(
+    excluded, death_reported, in_flight, contacted_today, number_in_flight = session.execute(
         _ATTEMPT_FACTS,
         {
             "pathway_id": pathway.id,
@@ -121,6 +141,8 @@ def block_for_attempt(
             "to": number or "",
         },
     ).one()
+    if death_reported:
+        return Block.REPORTED_DECEASED
     if excluded:
         return Block.EXCLUDED
     if number is None:

@@ -12,7 +12,7 @@ from app.flows.understanding import tokens
 # What each script-level trigger must lead to: an end with one of these outcomes.
 _TRIGGER_ENDS = {
     "opt_out": ("opted_out",),
-    "deceased": ("callback_requested", "unclear"),
+    "deceased": ("reported_deceased",),
     "red_flags": ("worsened",),
     "person": ("callback_requested",),
 }

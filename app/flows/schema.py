@@ -19,9 +19,17 @@ OUTCOMES = (
     "unclear",
     "callback_requested",
     "opted_out",
+    "reported_deceased",
 )
 Outcome = Literal[
-    "stay", "leave", "worsened", "unverified", "unclear", "callback_requested", "opted_out"
+    "stay",
+    "leave",
+    "worsened",
+    "unverified",
+    "unclear",
+    "callback_requested",
+    "opted_out",
+    "reported_deceased",
 ]
 StepName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 RecordValue = str | int | bool | None

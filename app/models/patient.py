@@ -37,6 +37,8 @@ class Outcome(StrEnum):
     UNVERIFIED = "unverified"
     UNCLEAR = "unclear"
     CALLBACK_REQUESTED = "callback_requested"
+    # Someone answering said the patient has died: staff check before anything changes.
+    REPORTED_DECEASED = "reported_deceased"
     UNREACHABLE = "unreachable"
     OPTED_OUT = "opted_out"
     EXCLUDED = "excluded"

@@ -53,6 +53,7 @@ RESPONDED_OUTCOMES = (
     Outcome.UNCLEAR,
     Outcome.UNVERIFIED,
     Outcome.CALLBACK_REQUESTED,
+    Outcome.REPORTED_DECEASED,
 )
 
 

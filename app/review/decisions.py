@@ -36,8 +36,13 @@ MAX_NOTE_LENGTH = 2000
 
 
 def suggest_rtt_status_code(*, reason: str, patient: Patient, pathway: Pathway) -> str:
-    """The candidate RTT status for a removal: died 36, patient wants to leave 35, otherwise 34."""
-    if patient.date_of_death is not None or "deceased" in (pathway.flags or []):
+    """The candidate RTT status for a removal: died (recorded or reported) 36, patient wants to
+    leave 35, otherwise 34. A reported death is only a suggestion: staff confirm it first."""
+    if (
+        patient.date_of_death is not None
+        or "deceased" in (pathway.flags or [])
+        or reason == Outcome.REPORTED_DECEASED.value
+    ):
         return "36"
     if reason == Outcome.LEAVE.value:
         return "35"

@@ -15,6 +15,8 @@ from app.review.decisions import undo_removal, undoable_removal
 # Lower rank is reviewed first: a worsening patient before anyone else.
 REVIEW_RANK: dict[Outcome, int] = {
     Outcome.WORSENED: 0,
+    # A reported death is checked (e.g. against PDS) by staff before any change to the list.
+    Outcome.REPORTED_DECEASED: 1,
     Outcome.LEAVE: 1,
     Outcome.UNCLEAR: 2,
     Outcome.CALLBACK_REQUESTED: 3,
@@ -25,6 +27,7 @@ REVIEW_DUE_WORKING_DAYS: dict[Outcome, int] = {
     Outcome.LEAVE: 10,
     Outcome.UNCLEAR: 10,
     Outcome.CALLBACK_REQUESTED: 5,
+    Outcome.REPORTED_DECEASED: 5,
 }
 UNKNOWN_PRIORITY_RANK = 9
 # A patient who replies again after a removal, within its change-of-mind window, goes back to
@@ -37,7 +40,8 @@ CHANGE_OF_MIND_DUE_WORKING_DAYS = 2
 
 
 def needs_review(outcome: Outcome) -> bool:
-    """Outcomes a clinician must see: leave, worsened, unclear, and asked to be called back."""
+    """Outcomes a clinician must see: leave, worsened, unclear, a reported death, and asked to be
+    called back."""
     return outcome in REVIEW_RANK
 
 

@@ -29,6 +29,7 @@ QUEUE_REASONS = tuple(
     o.value
     for o in (
         Outcome.WORSENED,
+        Outcome.REPORTED_DECEASED,
         Outcome.LEAVE,
         Outcome.UNCLEAR,
         Outcome.CALLBACK_REQUESTED,

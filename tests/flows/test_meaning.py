@@ -85,7 +85,7 @@ def test_a_reported_death_goes_to_staff_with_kind_words(
     english: LoadedScript, before: list[Heard]
 ) -> None:
     reply = say(english, *before, spoken("he died last month"))
-    assert reply.outcome == "callback_requested"
+    assert reply.outcome == "reported_deceased"
     assert reply.recorded == {"reported_deceased": True}
     assert "sorry for your loss" in " ".join(reply.messages)
 

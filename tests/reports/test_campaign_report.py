@@ -143,6 +143,7 @@ def test_the_funnel_counts_pathways_at_every_stage(report: CampaignReport) -> No
         "unreachable": 1,
         "opted_out": 1,
         "callback_requested": 1,
+        "reported_deceased": 0,
     }
     assert funnel.no_outcome_yet == 3
 

@@ -29,6 +29,7 @@ REASON_LABELS = {
     "leave": "Wants to leave",
     "unclear": "Unclear answer",
     "callback_requested": "Asked for a call back",
+    "reported_deceased": "Reported to have died (confirm before any change)",
     "stay": "Replied again after removal",
 }
 DECISION_OPTIONS = [

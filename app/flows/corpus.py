@@ -26,11 +26,11 @@ from app.errors import InvalidInputError, NotFoundError
 CORPUS_DIR = "corpus"
 INTENTS = (
     "still_needed", "not_needed", "worse", "same", "better", "willing", "not_willing", "unsure",
-    "wants_person", "opt_out", "reported_deceased", "someone_else", "date_of_birth",
+    "wants_person", "opt_out", "reported_deceased", "someone_else", "date_of_birth", "distressed",
 )  # fmt: skip
 # Replies under ``any_question`` mean the same whatever is asked; worsening and asking for a
 # person are taken at questions, opting out and a death at the identity check too.
-ASK_ONLY = frozenset({"worse", "wants_person"})
+ASK_ONLY = frozenset({"worse", "wants_person", "distressed"})
 
 Part = Literal["tuning", "held_out"]
 Channel = Literal["voice", "sms"]

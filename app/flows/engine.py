@@ -16,6 +16,7 @@ from app.flows import dates
 from app.flows.conversation import Channel, Heard, Question, RecordedAnswer, Reply
 from app.flows.loading import FlowError, LoadedScript, Problem
 from app.flows.schema import (
+    IDENTITY_TRIGGERS,
     TRIGGERS,
     AskStep,
     EndStep,
@@ -125,12 +126,26 @@ def continue_conversation(
         "recorded": dict(state["recorded"]),
     }
     turn = _Turn(script, facts, channel, new_state)
+    _note_who_answered(turn, heard)
     step = script.flow.steps[state["step"]]
     if isinstance(step, AskStep):
         return _answer_choice(turn, state["step"], step, heard)
     if isinstance(step, VerifyStep):
         return _answer_verify(turn, state["step"], step, heard)
     raise ConflictError(f"Step {state['step']!r} does not take an answer")
+
+
+def _note_who_answered(turn: _Turn, heard: Heard) -> None:
+    """Record who is answering when they say it ("this is his wife"), for the clinician."""
+    answered_by = turn.flow.understanding.answered_by
+    if answered_by is None or heard.kind not in ("speech", "sms"):
+        return
+    english = _english(turn.flow)
+    for relationship in answered_by.relationships:
+        said = [f"{cue} {relationship}" for cue in answered_by.cues]
+        if mentions(heard.text, said, english=english):
+            turn.state["recorded"]["answered_by"] = relationship
+            return
 
 
 def voicemail_message(script: LoadedScript, facts: PatientFacts) -> str:
@@ -352,7 +367,7 @@ def _answer_verify(turn: _Turn, name: str, step: VerifyStep, heard: Heard) -> Re
     if heard.kind == "none" or not (heard.text or "").strip():
         _record(turn, name, heard, "no_input", redact=True)
         return _ask_again(turn, name, fallback, before=str(phrase(flow, "no_input")))
-    fired = _triggered(flow, heard, ("opt_out", "deceased"))
+    fired = _triggered(flow, heard, IDENTITY_TRIGGERS)
     if fired is not None:
         return _follow(turn, name, *fired, heard)
     given = _read_birth(heard, step, turn.facts.date_of_birth)

@@ -3,8 +3,8 @@
 Each case is one reply at one question, given to ``continue_conversation`` from the state the
 conversation is in when that question is asked (reached by keyed answers). What the engine did is
 read from the answer it recorded: an option's label, a script-level trigger (``red_flags``,
-``opt_out``, ``deceased``, ``person``), ``verified``, or ``asked_again``; ``read_back`` marks an
-answer that is confirmed before it counts.
+``opt_out``, ``deceased``, ``distress``, ``person``), ``verified``, or ``asked_again``;
+``read_back`` marks an answer that is confirmed before it counts.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from app.flows.simulation import sample_facts
 RIGHT: dict[str, frozenset[str]] = {
     "still_needed": frozenset({"still_needed"}),
     "not_needed": frozenset({"not_needed"}),
-    "worse": frozenset({"worse", "red_flags"}),
+    "worse": frozenset({"worse", "red_flags", "distress"}),
     "same": frozenset({"same"}),
     "better": frozenset({"better"}),
     "willing": frozenset({"willing_to_travel"}),
@@ -36,10 +36,14 @@ RIGHT: dict[str, frozenset[str]] = {
     "reported_deceased": frozenset({"deceased"}),
     "someone_else": frozenset({"asked_again", "callback", "person"}),
     "date_of_birth": frozenset({"verified"}),
+    # Distress, or a worsening: either reaches a clinician first.
+    "distressed": frozenset({"distress", "red_flags"}),
 }
 LEAVING = "not_needed"
 # Intents for which being taken as leaving (without a read-back) could take a patient off a list.
-MUST_NOT_LEAVE = frozenset({"still_needed", "unsure", "worse", "someone_else", "wants_person"})
+MUST_NOT_LEAVE = frozenset(
+    {"still_needed", "unsure", "worse", "someone_else", "wants_person", "distressed"}
+)
 ASKED_AGAIN = frozenset({"unrecognised", "ambiguous", "no_input", "unreadable", "not_matched"})
 SPEECH_CONFIDENCE = 0.9  # a clear line: low-confidence confirmation is tested elsewhere
 
@@ -63,6 +67,8 @@ class Result:
         intent, taken = self.case.intent, self.taken
         if intent == "worse" and taken not in RIGHT["worse"]:
             return "a worsening taken as something else"
+        if intent == "distressed" and taken not in RIGHT["distressed"]:
+            return "distress taken as something else"
         if intent in MUST_NOT_LEAVE and taken == LEAVING and not self.read_back:
             return "taken as leaving"
         if intent == "opt_out" and taken != "opt_out":

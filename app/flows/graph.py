@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from app.flows.schema import TRIGGERS, AskStep, EndStep, FlowFile, SayStep, Step, VerifyStep
+from app.flows.schema import (
+    IDENTITY_TRIGGERS,
+    TRIGGERS,
+    AskStep,
+    EndStep,
+    FlowFile,
+    SayStep,
+    Step,
+    VerifyStep,
+)
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,7 @@ def trigger_edges(flow: FlowFile, name: str, step: Step) -> Iterator[Edge]:
         trigger = getattr(flow.understanding, kind)
         if trigger is None:
             continue
-        if isinstance(step, VerifyStep) and kind in ("red_flags", "person"):
+        if isinstance(step, VerifyStep) and kind not in IDENTITY_TRIGGERS:
             continue
         yield Edge(name, trigger.next, f"understanding.{kind}")
 

@@ -13,6 +13,8 @@ from app.flows.understanding import tokens
 _TRIGGER_ENDS = {
     "opt_out": ("opted_out",),
     "deceased": ("reported_deceased",),
+    # Distress ("I can't go on") reaches a clinician as fast as a worsening does.
+    "distress": ("worsened",),
     "red_flags": ("worsened",),
     "person": ("callback_requested",),
 }

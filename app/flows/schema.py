@@ -175,21 +175,34 @@ class Trigger(_Strict):
     next: StepName
 
 
+class AnsweredBy(_Strict):
+    """How someone answering for the patient says who they are ("I'm his wife", "ei merch"):
+    a cue (his, her, their) then a relationship. What is heard is recorded, never acted on."""
+
+    cues: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(min_length=1)
+    relationships: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(min_length=1)
+
+
 class Understanding(_Strict):
     """What any free-text answer is checked for before the question's own options, in order.
 
     ``opt_out`` and ``deceased`` apply at every question, the identity check included;
-    ``red_flags`` (worsening) and ``person`` (wants a human) apply at every ``ask`` step.
-    A keypad key (or a reply that is only a key) never triggers them.
+    ``distress``, ``red_flags`` (worsening) and ``person`` (wants a human) apply at every ``ask``
+    step. A keypad key (or a reply that is only a key) never triggers them. ``answered_by`` only
+    records who is answering.
     """
 
     opt_out: Trigger | None = None
     deceased: Trigger | None = None
+    distress: Trigger | None = None
     red_flags: Trigger | None = None
     person: Trigger | None = None
+    answered_by: AnsweredBy | None = None
 
 
-TRIGGERS = ("opt_out", "deceased", "red_flags", "person")
+TRIGGERS = ("opt_out", "deceased", "distress", "red_flags", "person")
+# The triggers heard at the identity check: before identity is known nothing clinical is taken.
+IDENTITY_TRIGGERS = ("opt_out", "deceased")
 
 
 class FlowFile(_Strict):

@@ -179,3 +179,56 @@ def test_a_texted_leave_is_read_back_as_a_question_to_reply_to(english: LoadedSc
         channel="sms",
     )
     assert confirmed.outcome == "leave"
+
+
+@pytest.mark.parametrize(
+    "text", ["I just want to die", "I can't go on like this", "i've thought about ending my life"]
+)
+def test_distress_reaches_a_clinician_first_with_where_to_get_help_now(
+    english: LoadedScript, text: str
+) -> None:
+    for channel in ("voice", "sms"):
+        heard = spoken(text) if channel == "voice" else Heard("sms", text)
+        birthday = KEYED_BIRTHDAY if channel == "voice" else Heard("sms", "14031956")
+        reply = say(english, birthday, heard, channel=channel)
+        assert reply.outcome == "worsened"
+        assert reply.recorded == {"distress": True, "red_flag": True}
+        said = " ".join(reply.messages)
+        assert "mental health" in said and "999" in said
+
+
+def test_distress_is_not_heard_at_the_identity_check(english: LoadedScript) -> None:
+    # Before identity is known nothing clinical is taken: the question is asked again.
+    reply = say(english, spoken("I want to die"))
+    assert reply.outcome is None
+
+
+def test_welsh_distress_reaches_a_clinician_first(welsh: LoadedScript) -> None:
+    reply = say(welsh, KEYED_BIRTHDAY, spoken("dw i eisiau marw"))
+    assert reply.outcome == "worsened"
+    assert reply.recorded == {"distress": True, "red_flag": True}
+
+
+@pytest.mark.parametrize(
+    ("text", "relationship"),
+    [
+        ("yes she still needs it, I'm her daughter", "daughter"),
+        ("this is his wife speaking, yes he still needs it", "wife"),
+        ("I'm the carer, yes still needed", "carer"),
+    ],
+)
+def test_someone_answering_for_the_patient_is_recorded_with_their_relationship(
+    english: LoadedScript, text: str, relationship: str
+) -> None:
+    reply = say(english, KEYED_BIRTHDAY, spoken(text))
+    assert reply.state["recorded"]["answered_by"] == relationship
+
+
+def test_a_denied_relationship_is_not_recorded(english: LoadedScript) -> None:
+    reply = say(english, KEYED_BIRTHDAY, spoken("I'm not his wife, yes he still needs it"))
+    assert "answered_by" not in reply.state["recorded"]
+
+
+def test_a_welsh_carer_is_recorded(welsh: LoadedScript) -> None:
+    reply = say(welsh, KEYED_BIRTHDAY, spoken("ydy mae hi dal angen e, ei merch sy'n siarad"))
+    assert reply.state["recorded"]["answered_by"] == "merch"

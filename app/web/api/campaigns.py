@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -65,6 +65,11 @@ class CampaignIn(BaseModel):
     )
     simulated: bool = False
     rule_set: str | None = Field(default=None, max_length=100)
+    sms_provider: Literal["telephony", "notify"] | None = Field(
+        default=None,
+        description="How texts go: 'telephony' (as the calls) or 'notify' (GOV.UK Notify). "
+        "Default: the deployment's WAITLIST_SMS_PROVIDER.",
+    )
 
 
 class CampaignStatusOut(BaseModel):
@@ -123,6 +128,8 @@ def create_draft(
         calls_per_second=body.calls_per_second,
         simulated=body.simulated,
         rule_set=body.rule_set,
+        sms_provider=body.sms_provider or settings.sms_provider,
+        sms_providers=settings.sms_providers,
         created_by=actor,
     )
 

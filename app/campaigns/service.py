@@ -274,6 +274,7 @@ class CampaignStatusReport:
     unreachable: int
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    sms_provider: str = "telephony"
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -306,6 +307,7 @@ def campaign_status(session: Session, *, campaign_id: int) -> CampaignStatusRepo
         status=campaign.status.value,
         simulated=campaign.simulated,
         calls_per_second=campaign.calls_per_second,
+        sms_provider=campaign.sms_provider,
         attempts={str(k): v for k, v in sorted(attempts.items())},
         pathways_in_cohort=sum(outcomes.values()),
         outcomes={str(k): v for k, v in sorted(outcomes.items())},

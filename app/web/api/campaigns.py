@@ -86,6 +86,7 @@ class CampaignStatusOut(BaseModel):
     unreachable: int
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    sms_provider: str = Field(description="How the texts go: 'telephony' or 'notify'.")
 
     @classmethod
     def of(cls, report: CampaignStatusReport) -> CampaignStatusOut:

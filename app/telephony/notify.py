@@ -1,5 +1,5 @@
-"""GOV.UK Notify (and NHS Notify, which speaks the same API) for texts, through the official
-``notifications-python-client``.
+"""GOV.UK Notify for texts, through its official ``notifications-python-client`` (any Notify
+service that offers the same API can be used at its own base URL).
 
 Notify sends only from templates: each kind of text (the opening, a reply in the conversation, a
 courtesy message) has a template id, and the approved script's words go in as the ``message``

@@ -1,4 +1,4 @@
-"""GOV.UK Notify's (and NHS Notify's) words, read once into our typed events.
+"""GOV.UK Notify's words, read once into our typed events.
 
 Notify's delivery-status and received-text callbacks are JSON documents; their fields and status
 words (``permanent-failure``, ``source_number``...) are read here and nowhere else, so

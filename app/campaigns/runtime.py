@@ -16,6 +16,7 @@ from app.config import Settings
 from app.conversations.context import ConversationContext
 from app.flows import load_registry
 from app.telephony.provider import Provider
+from app.telephony.routing import ChannelRouter
 
 
 def budget_for(settings: Settings, session_factory: sessionmaker[Session]) -> RateBudget:
@@ -78,6 +79,8 @@ def stale_call_after(provider: Provider) -> dt.timedelta:
     call dies with the worker that played it (a SIGKILL), and can never be quiet longer than its
     longest call while alive, so past that it is settled at once (as ``lost``), not after hours.
     """
+    if isinstance(provider, ChannelRouter):
+        provider = provider.voice  # texts through Notify beside: the calls decide
     if isinstance(provider, BoundedCalls):
         return provider.longest_call + _SETTLING
     return scheduled.STALE_CALL

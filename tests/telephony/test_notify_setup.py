@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.campaigns import service
 from app.campaigns.dispatcher import DispatchConfig, DueClaim, account_limit
-from app.campaigns.runtime import sms_accounts
+from app.campaigns.runtime import sms_accounts, stale_call_after
+from app.campaigns.scheduled import STALE_CALL
 from app.config import Settings
 from app.db import make_engine
 from app.errors import InvalidInputError
@@ -85,6 +86,8 @@ def test_the_default_deployment_is_the_simulator_alone_and_notify_sits_beside_it
     assert isinstance(routed, ChannelRouter)
     assert isinstance(routed.voice, SimulatorProvider)
     assert set(routed.sms) == {"telephony", "notify"}
+    # A simulated call settles as soon as the simulator's longest call is over, Notify or not.
+    assert stale_call_after(routed) == stale_call_after(routed.voice) < STALE_CALL
 
 
 def test_texts_through_notify_draw_on_notifys_budget_and_calls_on_the_accounts() -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -23,6 +24,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _NOTIFY_KEY = re.compile(r".+-" + _UUID.pattern + "-" + _UUID.pattern, re.IGNORECASE)
 # The kinds of text the service sends (docs/notify.md), each through its own Notify template.
 NOTIFY_MESSAGE_KINDS = ("opening", "reply", "courtesy")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})  # a Notify stand-in in tests
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
 
@@ -169,6 +171,9 @@ class Settings(BaseSettings):
             )
         if any(not _UUID.fullmatch(value) for value in self.notify_templates.values()):
             problems.append("WAITLIST_NOTIFY_TEMPLATES values must be Notify template ids (UUIDs)")
+        host = urlsplit(self.notify_base_url).hostname or ""
+        if not self.notify_base_url.startswith("https://") and host not in _LOOPBACK:
+            problems.append("WAITLIST_NOTIFY_BASE_URL must be https:// (the API key travels on it)")
         token = self.notify_callback_token
         if token is None or len(token.get_secret_value()) < 10:
             problems.append(

@@ -54,6 +54,7 @@ def test_notify_needs_its_templates_and_callback_token_and_says_so() -> None:
         ({"notify_templates": {"opening": TEMPLATES["opening"]}}, "WAITLIST_NOTIFY_TEMPLATES"),
         ({"notify_templates": {"default": "not-a-uuid"}}, "UUIDs"),
         ({"notify_callback_token": SecretStr("short")}, "WAITLIST_NOTIFY_CALLBACK_TOKEN"),
+        ({"notify_base_url": "http://notify.example.org"}, "WAITLIST_NOTIFY_BASE_URL"),
     ],
 )
 def test_a_bad_notify_setting_is_refused_with_its_name(

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_NOTIFY_KEY = re.compile(r".+-" + _UUID.pattern + "-" + _UUID.pattern, re.IGNORECASE)
+# The kinds of text the service sends (docs/notify.md), each through its own Notify template.
+NOTIFY_MESSAGE_KINDS = ("opening", "reply", "courtesy")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})  # a Notify stand-in in tests
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
 
@@ -55,6 +62,17 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     public_base_url: str = "http://127.0.0.1:8000"
+    # Texts through GOV.UK Notify / NHS Notify (docs/notify.md). ``sms_provider`` is the choice
+    # of a campaign that makes none; ``telephony`` sends texts the way calls go.
+    sms_provider: Literal["telephony", "notify"] = "telephony"
+    notify_api_key: SecretStr | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    # Template id per kind of text ("opening", "reply", "courtesy"), or one under "default".
+    notify_templates: dict[str, str] = Field(default_factory=dict)
+    notify_sms_sender_id: str | None = None
+    # The bearer token Notify sends with its callbacks (set on Notify's callbacks page).
+    notify_callback_token: SecretStr | None = None
+    notify_messages_per_minute: int = Field(default=3000, gt=0, le=100_000)
     calls_per_second: float = Field(default=1.0, gt=0, le=100)
     # The simulator signs its webhooks like Twilio; without this it derives a token from SECRET_KEY.
     simulator_auth_token: SecretStr | None = None
@@ -121,6 +139,7 @@ class Settings(BaseSettings):
                 problems.append(
                     "WAITLIST_PUBLIC_BASE_URL must be https:// with the twilio provider"
                 )
+        problems.extend(self._notify_problems())
         simulator_token = self.simulator_auth_token
         if (
             self.environment == "production"
@@ -131,6 +150,42 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _notify_problems(self) -> list[str]:
+        """What stops Notify from working as configured, in words an operator can act on."""
+        if self.notify_api_key is None:
+            if self.sms_provider == "notify":
+                return ["WAITLIST_NOTIFY_API_KEY is required when WAITLIST_SMS_PROVIDER=notify"]
+            return []
+        problems = []
+        if not _NOTIFY_KEY.fullmatch(self.notify_api_key.get_secret_value()):
+            problems.append(
+                "WAITLIST_NOTIFY_API_KEY must be the whole key Notify showed you "
+                "(key name, service id and secret: NAME-UUID-UUID)"
+            )
+        kinds = set(self.notify_templates)
+        if "default" not in kinds and not set(NOTIFY_MESSAGE_KINDS) <= kinds:
+            problems.append(
+                "WAITLIST_NOTIFY_TEMPLATES must give a template id for 'default' or for each of "
+                + ", ".join(NOTIFY_MESSAGE_KINDS)
+            )
+        if any(not _UUID.fullmatch(value) for value in self.notify_templates.values()):
+            problems.append("WAITLIST_NOTIFY_TEMPLATES values must be Notify template ids (UUIDs)")
+        host = urlsplit(self.notify_base_url).hostname or ""
+        if not self.notify_base_url.startswith("https://") and host not in _LOOPBACK:
+            problems.append("WAITLIST_NOTIFY_BASE_URL must be https:// (the API key travels on it)")
+        token = self.notify_callback_token
+        if token is None or len(token.get_secret_value()) < 10:
+            problems.append(
+                "WAITLIST_NOTIFY_CALLBACK_TOKEN must be set (10+ characters): it is the bearer "
+                "token Notify's callbacks carry"
+            )
+        return problems
+
+    @property
+    def sms_providers(self) -> tuple[str, ...]:
+        """The SMS providers a campaign may choose in this deployment."""
+        return ("telephony", "notify") if self.notify_api_key is not None else ("telephony",)
 
     @property
     def webhook_auth_token(self) -> str:

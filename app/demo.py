@@ -144,6 +144,9 @@ def demo_settings(settings: Settings, *, host: str, port: int) -> Settings:
         )
     return settings.model_copy(
         update={
+            # The demo's texts, too, stay inside the simulator, whatever Notify settings are set.
+            "notify_api_key": None,
+            "sms_provider": "telephony",
             "public_base_url": f"http://{host}:{port}",
             "calls_per_second": max(settings.calls_per_second, DEMO_CALLS_PER_SECOND),
         }

@@ -15,6 +15,7 @@ from app.conversations.context import ConversationContext
 from app.db import make_engine, make_session_factory
 from app.eligibility.rules import load_rules
 from app.flows import load_registry
+from app.telephony.factory import notify_provider
 from app.web import api, health, metrics, pages, webhooks
 from app.web.auth import install_auth_handlers
 from app.web.errors import install_error_handlers
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         organisation_name=settings.organisation_name,
         callback_number=settings.callback_number,
     )
+    # Answers to texts that came through Notify are sent by the web app (Twilio's go in TwiML).
+    app.state.notify = notify_provider(settings)
     # Exclusion rules too: a bad rule file stops the app at start, not at the first upload.
     app.state.exclusion_rules = load_rules(settings.exclusions_path)
     install_error_handlers(app)
@@ -60,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, observe=app.state.metrics.observer())
     # Webhooks first: they are most of the traffic, and routes are matched in order.
     app.include_router(webhooks.router)
+    app.include_router(webhooks.notify_router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(api.router)

@@ -11,8 +11,8 @@ import datetime as dt
 import logging
 import random
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.attempts import OPEN, TERMINAL
-from app.campaigns.budget import RateBudget
+from app.campaigns.budget import Limit, RateBudget
 from app.campaigns.eligibility import Block, block_for_attempt, contact_number, lock_number
 from app.campaigns.planning import mark_unreachable
 from app.campaigns.policy import parse_policy
@@ -46,6 +46,7 @@ from app.telephony.provider import (
 
 log = logging.getLogger(__name__)
 A = AttemptStatus
+TELEPHONY = "telephony"  # a campaign's texts go the way its calls go
 # How soon a contact to a number another patient is on the phone with is tried again.
 NUMBER_BUSY_RETRY = dt.timedelta(minutes=2)
 
@@ -73,6 +74,9 @@ class DispatchConfig:
     reconcile_after: dt.timedelta = dt.timedelta(seconds=60)
     backoff_base_seconds: float = 15.0
     backoff_cap_seconds: float = 1800.0
+    # SMS providers other than the telephony one (GOV.UK Notify), each with its own account's
+    # rate budget: a campaign's texts through Notify draw on Notify's limit, not Twilio's.
+    sms_accounts: Mapping[str, Limit] = field(default_factory=dict)
 
 
 class Result(StrEnum):
@@ -102,6 +106,8 @@ class DueClaim(Claim):
 
     campaign_id: int
     calls_per_second: float
+    channel: Channel = Channel.VOICE
+    sms_provider: str = TELEPHONY
 
 
 def _guarded(*statuses: AttemptStatus) -> Any:
@@ -176,14 +182,21 @@ def claim_due(
             lease_expires_at=now + config.lease,
             fence=ContactAttempt.fence + 1,
         )
-        .returning(ContactAttempt.id, ContactAttempt.fence, ContactAttempt.campaign_id)
+        .returning(
+            ContactAttempt.id,
+            ContactAttempt.fence,
+            ContactAttempt.campaign_id,
+            ContactAttempt.channel,
+        )
         .execution_options(synchronize_session=False)
     ).all()
     campaign_ids = {row[2] for row in rows}
-    rates = {
-        campaign.id: campaign.calls_per_second
+    campaigns = {
+        campaign.id: (campaign.calls_per_second, campaign.sms_provider)
         for campaign in session.execute(
-            select(Campaign.id, Campaign.calls_per_second).where(Campaign.id.in_(campaign_ids))
+            select(Campaign.id, Campaign.calls_per_second, Campaign.sms_provider).where(
+                Campaign.id.in_(campaign_ids)
+            )
         )
     }
     return [
@@ -191,9 +204,11 @@ def claim_due(
             attempt_id=attempt_id,
             fence=fence,
             campaign_id=campaign_id,
-            calls_per_second=rates[campaign_id],
+            calls_per_second=campaigns[campaign_id][0],
+            channel=Channel(channel),
+            sms_provider=campaigns[campaign_id][1],
         )
-        for attempt_id, fence, campaign_id in rows
+        for attempt_id, fence, campaign_id, channel in rows
     ]
 
 
@@ -228,6 +243,7 @@ class Ready:
     to: str
     token: str
     body: str | None
+    sms_provider: str = TELEPHONY
 
 
 def prepare(
@@ -279,6 +295,21 @@ def prepare(
     to = contact_number(patient, sms=attempt.channel == Channel.SMS)
     assert to is not None  # block_for_attempt refused NO_NUMBER
     body, conversation = None, attempt.conversation
+    if attempt.channel == Channel.SMS and campaign.sms_provider not in (
+        TELEPHONY,
+        *config.sms_accounts,
+    ):
+        # The campaign chose an SMS provider this worker has not got: sending the text through
+        # another would break the trust's choice. It fails, so follow-ups and review go on.
+        session.execute(
+            _fenced(claim, A.CLAIMED).values(
+                status=A.FAILED, error_code="sms-provider", ended_at=now, lease_expires_at=None
+            )
+        )
+        log.warning(
+            "attempt %s: SMS provider %r is not configured", attempt.id, campaign.sms_provider
+        )
+        return Result.FAILED
     if attempt.channel == Channel.SMS:
         opening = composer.compose(session, attempt=attempt)
         if opening is None:
@@ -315,6 +346,7 @@ def prepare(
         to=to,
         token=attempt.token,
         body=body,
+        sms_provider=campaign.sms_provider,
     )
 
 
@@ -322,7 +354,9 @@ def contact(provider: Provider, ready: Ready) -> Placed:
     """Ask the provider to ring or text (the one step that reaches the outside world)."""
     if ready.channel == Channel.SMS:
         assert ready.body is not None
-        return provider.send_sms(SmsRequest(to=ready.to, token=ready.token, body=ready.body))
+        return provider.send_sms(
+            SmsRequest(to=ready.to, token=ready.token, body=ready.body, via=ready.sms_provider)
+        )
     return provider.place_call(CallRequest(to=ready.to, token=ready.token))
 
 
@@ -381,6 +415,13 @@ def record_failure(
     return result if count == 1 else Result.STALE
 
 
+def account_limit(config: DispatchConfig, claim: DueClaim) -> Limit:
+    """The account whose rate the contact draws on: Notify's for a text through Notify."""
+    if claim.channel == Channel.SMS and claim.sms_provider in config.sms_accounts:
+        return config.sms_accounts[claim.sms_provider]
+    return (config.account_key, config.account_calls_per_second)
+
+
 def dispatch_one(
     *,
     session_factory: sessionmaker[Session],
@@ -399,7 +440,7 @@ def dispatch_one(
             release(session, claim=claim)
             session.commit()
         return Result.RELEASED
-    limits = [(config.account_key, config.account_calls_per_second)]
+    limits = [account_limit(config, claim)]
     if claim.calls_per_second < config.account_calls_per_second:
         limits.append((f"campaign:{claim.campaign_id}", claim.calls_per_second))
     if not budget.acquire(limits, stop=stop):

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.campaigns import scheduled
-from app.campaigns.budget import LocalBudget, RateBudget, SharedBudget
+from app.campaigns.budget import Limit, LocalBudget, RateBudget, SharedBudget
 from app.campaigns.dispatcher import DispatchConfig, SmsComposer
 from app.campaigns.messages import ScriptSmsComposer
 from app.campaigns.worker import Worker, default_worker_id
@@ -16,6 +16,7 @@ from app.config import Settings
 from app.conversations.context import ConversationContext
 from app.flows import load_registry
 from app.telephony.provider import Provider
+from app.telephony.routing import ChannelRouter
 
 
 def budget_for(settings: Settings, session_factory: sessionmaker[Session]) -> RateBudget:
@@ -30,6 +31,19 @@ def account_key(settings: Settings) -> str:
     if settings.telephony_provider == "twilio":
         return f"twilio:{settings.twilio_account_sid}"
     return "simulator"
+
+
+def sms_accounts(settings: Settings) -> dict[str, Limit]:
+    """The rate budget of each SMS provider beside the telephony one: one per Notify service.
+
+    Notify allows 3,000 messages a minute per service (``WAITLIST_NOTIFY_MESSAGES_PER_MINUTE``);
+    every worker on every host draws on the same bucket.
+    """
+    if settings.notify_api_key is None:
+        return {}
+    # The service id is the part of the key before its secret (NAME-SERVICE_ID-SECRET).
+    service_id = settings.notify_api_key.get_secret_value()[-73:-37]
+    return {"notify": (f"notify:{service_id}", settings.notify_messages_per_minute / 60)}
 
 
 def sms_composer(settings: Settings) -> ScriptSmsComposer:
@@ -65,6 +79,8 @@ def stale_call_after(provider: Provider) -> dt.timedelta:
     call dies with the worker that played it (a SIGKILL), and can never be quiet longer than its
     longest call while alive, so past that it is settled at once (as ``lost``), not after hours.
     """
+    if isinstance(provider, ChannelRouter):
+        provider = provider.voice  # texts through Notify beside: the calls decide
     if isinstance(provider, BoundedCalls):
         return provider.longest_call + _SETTLING
     return scheduled.STALE_CALL
@@ -84,6 +100,7 @@ def build_worker(
         worker_id=default_worker_id(),
         account_key=account_key(settings),
         account_calls_per_second=settings.calls_per_second,
+        sms_accounts=sms_accounts(settings),
         concurrency=concurrency,
         lease=dt.timedelta(seconds=lease_seconds),
     )

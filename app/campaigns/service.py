@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,9 +64,15 @@ def create_campaign(
     calls_per_second: float | None = None,
     simulated: bool = False,
     rule_set: str | None = None,
+    sms_provider: str = "telephony",
+    sms_providers: Collection[str] = ("telephony",),
     created_by: str,
 ) -> Campaign:
-    """A draft campaign, validated against the patient-safety rules for real contacts."""
+    """A draft campaign, validated against the patient-safety rules for real contacts.
+
+    ``sms_provider`` is how its texts go (``telephony``, as the calls, or ``notify``), one of the
+    ``sms_providers`` this deployment has configured.
+    """
     if session.get(Cohort, cohort_id) is None:
         raise NotFoundError(f"cohort {cohort_id} does not exist", field="cohort_id")
     script = session.get(CallScript, call_script_id)
@@ -88,6 +95,17 @@ def create_campaign(
             raise InvalidInputError(
                 "only a simulated campaign may have always-open windows", field="calling_windows"
             )
+    if sms_provider not in sms_providers:
+        raise InvalidInputError(
+            f"SMS provider {sms_provider!r} is not configured here; choose one of "
+            + ", ".join(sms_providers),
+            field="sms_provider",
+        )
+    if simulated and sms_provider != "telephony":
+        # A simulated campaign's patients are synthetic: no real text service may get them.
+        raise InvalidInputError(
+            "a simulated campaign texts only through the simulator", field="sms_provider"
+        )
     rate = calls_per_second or account_calls_per_second
     if not 0 < rate <= account_calls_per_second:
         raise InvalidInputError(
@@ -106,6 +124,7 @@ def create_campaign(
         calls_per_second=rate,
         simulated=simulated,
         rule_set=rule_set,
+        sms_provider=sms_provider,
         created_by=created_by,
     )
     session.add(campaign)
@@ -135,6 +154,8 @@ def create_campaign_from_flow(
     calls_per_second: float | None = None,
     simulated: bool = False,
     rule_set: str | None = None,
+    sms_provider: str = "telephony",
+    sms_providers: Collection[str] = ("telephony",),
     created_by: str,
 ) -> Campaign:
     """A draft campaign running the exact content of a loaded script (the API's and page's way)."""
@@ -156,6 +177,8 @@ def create_campaign_from_flow(
         calls_per_second=calls_per_second,
         simulated=simulated,
         rule_set=rule_set,
+        sms_provider=sms_provider,
+        sms_providers=sms_providers,
         created_by=created_by,
     )
 
@@ -251,6 +274,7 @@ class CampaignStatusReport:
     unreachable: int
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    sms_provider: str = "telephony"
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -283,6 +307,7 @@ def campaign_status(session: Session, *, campaign_id: int) -> CampaignStatusRepo
         status=campaign.status.value,
         simulated=campaign.simulated,
         calls_per_second=campaign.calls_per_second,
+        sms_provider=campaign.sms_provider,
         attempts={str(k): v for k, v in sorted(attempts.items())},
         pathways_in_cohort=sum(outcomes.values()),
         outcomes={str(k): v for k, v in sorted(outcomes.items())},

@@ -50,6 +50,9 @@ def create(
     calls_per_second: float | None = typer.Option(None, help="Rate cap (default: the account's)."),
     simulated: bool = typer.Option(False, help="Demo campaign against the simulator only."),
     rule_set: str | None = typer.Option(None, help="Exclusion rule set name."),
+    sms_provider: str | None = typer.Option(
+        None, help="How texts go: telephony (as the calls) or notify (default: the settings')."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Create a draft campaign; the script is stored exactly as the API and the page store it."""
@@ -73,6 +76,8 @@ def create(
                 calls_per_second=calls_per_second,
                 simulated=simulated,
                 rule_set=rule_set,
+                sms_provider=sms_provider or settings.sms_provider,
+                sms_providers=settings.sms_providers,
                 created_by=ACTOR,
             )
             report = service.campaign_status(session, campaign_id=campaign.id)

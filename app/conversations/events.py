@@ -40,15 +40,16 @@ def store_event(
     external_key: str,
     payload: Mapping[str, str | Sequence[str]],
     contact_attempt_id: int | None = None,
+    source: str = SOURCE,
 ) -> bool:
     """Store a verified callback unless one with the same key exists; True if it is new.
 
-    Insert-or-ignore on ``(source, external_key)``: Twilio's retries and replayed requests find
-    the key taken and change nothing.
+    Insert-or-ignore on ``(source, external_key)``: the provider's retries and replayed requests
+    find the key taken and change nothing.
     """
     connection = session.connection()
     values: dict[str, Any] = {
-        "source": SOURCE,
+        "source": source,
         "kind": kind,
         "external_key": external_key[:200],
         "contact_attempt_id": contact_attempt_id,

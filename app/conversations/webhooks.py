@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from app.attempts import advance
 from app.conversations import calls, dialogue, sms
 from app.conversations.context import ConversationContext
-from app.conversations.events import attempt_by_token, store_event
+from app.conversations.events import SOURCE, attempt_by_token, store_event
 from app.db import utcnow
 from app.flows import Heard, Reply, render_sms, render_voice
 from app.models import AttemptStatus, ContactAttempt
@@ -37,15 +38,21 @@ def _store_then_apply(
     key: str,
     raw: AllParams,
     apply: Callable[[ContactAttempt], object],
+    source: str = SOURCE,
 ) -> None:
     """Store the event once under ``key``; apply it only the first time, and only to a known
     attempt (an unknown token is recorded and changes nothing)."""
     attempt = attempt_by_token(session, token)
     if attempt is None:
-        store_event(session, kind=f"{kind}-unknown", external_key=key, payload=raw)
+        store_event(session, kind=f"{kind}-unknown", external_key=key, payload=raw, source=source)
         return
     if store_event(
-        session, kind=kind, external_key=key, payload=raw, contact_attempt_id=attempt.id
+        session,
+        kind=kind,
+        external_key=key,
+        payload=raw,
+        contact_attempt_id=attempt.id,
+        source=source,
     ):
         apply(attempt)
 
@@ -74,8 +81,15 @@ def on_amd(session: Session, *, token: str, event: MachineDetection, raw: AllPar
     )
 
 
-def on_sms_status(session: Session, *, token: str, event: DeliveryReceipt, raw: AllParams) -> None:
-    """A delivery receipt, stored under (MessageSid, status)."""
+def on_sms_status(
+    session: Session,
+    *,
+    token: str,
+    event: DeliveryReceipt,
+    raw: AllParams,
+    source: str = SOURCE,
+) -> None:
+    """A delivery receipt, stored under (message id, status)."""
     _store_then_apply(
         session,
         token=token,
@@ -83,6 +97,7 @@ def on_sms_status(session: Session, *, token: str, event: DeliveryReceipt, raw: 
         key=f"sms-status:{event.message_sid}:{event.status_word}",
         raw=raw,
         apply=lambda attempt: sms.apply_sms_status(session, attempt=attempt, event=event),
+        source=source,
     )
 
 
@@ -195,10 +210,34 @@ def on_gather(
     )
 
 
-def on_inbound_sms(
-    session: Session, *, text: InboundText, raw: AllParams, context: ConversationContext
-) -> str:
-    """A text from anyone: STOP/START, an answer to an open conversation, or a polite reply."""
+@dataclass(frozen=True)
+class TextReplies:
+    """What the service answers an inbound text with: nothing, fixed courtesy words, or the
+    script's next words in the patient's conversation (``attempt_token``, at ``turn``)."""
+
+    messages: tuple[str, ...] = ()
+    kind: str = "courtesy"
+    attempt_token: str | None = None
+    turn: int | None = None
+
+
+def _courtesy(message: str) -> TextReplies:
+    return TextReplies(messages=(message,))
+
+
+def answer_text(
+    session: Session,
+    *,
+    text: InboundText,
+    raw: AllParams,
+    context: ConversationContext,
+    source: str = SOURCE,
+) -> TextReplies:
+    """A text from anyone: STOP/START, an answer to an open conversation, or a polite reply.
+
+    Whichever provider the text came through (Twilio answers in its webhook's response, Notify
+    by a text sent afterwards), it is stored once under its id and changes nothing the second time.
+    """
     courtesy = sms.Courtesy(context.organisation_name, context.callback_number)
     patients = sms.patients_with_number(session, text.sender)
     key = f"sms:{text.message_sid}"
@@ -209,31 +248,45 @@ def on_inbound_sms(
         external_key=key,
         payload=raw,
         contact_attempt_id=open_attempt.id if open_attempt else None,
+        source=source,
     ):
-        return empty_response()
+        return TextReplies()
     if not patients:
-        return message_response([courtesy.unknown_sender()])
+        return _courtesy(courtesy.unknown_sender())
     word = sms.keyword(text)
     provider_confirms = text.opt_out is not None
     if word == "STOP":
         sms.opt_out(session, patients=patients)
-        return empty_response() if provider_confirms else message_response([courtesy.opted_out()])
+        return TextReplies() if provider_confirms else _courtesy(courtesy.opted_out())
     if word == "START" or (
         text.opt_out == "start" and any(p.opted_out_at is not None for p in patients)
     ):
         sms.opt_in(session, patients=patients)
-        return empty_response() if provider_confirms else message_response([courtesy.opted_in()])
+        return TextReplies() if provider_confirms else _courtesy(courtesy.opted_in())
     if all(p.opted_out_at is not None for p in patients):
         # No automated message after an opt-out, not even a courtesy one; the text is stored.
-        return empty_response()
+        return TextReplies()
     if open_attempt is None:
-        return message_response([courtesy.unknown_sender()])
+        return _courtesy(courtesy.unknown_sender())
     subject = dialogue.load_subject(session, attempt=open_attempt, context=context)
     if isinstance(subject, dialogue.CannotRun):
-        return message_response([courtesy.unknown_sender()])
+        return _courtesy(courtesy.unknown_sender())
     advance(session, attempt_id=open_attempt.id, to=AttemptStatus.IN_PROGRESS)
     heard = Heard(kind="sms", text=text.body)
     reply = dialogue.answer(session, subject=subject, channel="sms", heard=heard)
     if reply.ended:
         dialogue.finish_sms(session, attempt=open_attempt)
-    return message_response([render_sms(reply, subject.script)])
+    return TextReplies(
+        messages=(render_sms(reply, subject.script),),
+        kind="reply",
+        attempt_token=open_attempt.token,
+        turn=int((open_attempt.conversation or {}).get("turn", 0)),
+    )
+
+
+def on_inbound_sms(
+    session: Session, *, text: InboundText, raw: AllParams, context: ConversationContext
+) -> str:
+    """A text through Twilio: the answer goes back as the webhook's TwiML."""
+    replies = answer_text(session, text=text, raw=raw, context=context)
+    return message_response(list(replies.messages)) if replies.messages else empty_response()

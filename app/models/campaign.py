@@ -64,6 +64,10 @@ class Campaign(Base):
     attempt_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     calls_per_second: Mapped[float] = mapped_column(Float, default=1.0)
     simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which provider the texts go through: "telephony" (as the calls) or "notify".
+    sms_provider: Mapped[str] = mapped_column(
+        String(16), default="telephony", server_default="telephony"
+    )
     rule_set: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

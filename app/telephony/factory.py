@@ -8,8 +8,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import read_only
 from app.models import Patient
+from app.telephony.notify import NotifyProvider
 from app.telephony.personas import Directory, SimulatedPerson, persona_for
 from app.telephony.provider import Provider
+from app.telephony.routing import ChannelRouter
 from app.telephony.simulator import SimulatorProvider
 from app.telephony.twilio import TwilioProvider
 
@@ -41,7 +43,28 @@ def patient_directory(session_factory: sessionmaker[Session], *, seed: int = 0) 
     return lookup
 
 
+def notify_provider(settings: Settings) -> NotifyProvider | None:
+    """GOV.UK Notify for texts, if configured (``WAITLIST_NOTIFY_API_KEY``)."""
+    if settings.notify_api_key is None:
+        return None
+    return NotifyProvider(
+        api_key=settings.notify_api_key.get_secret_value(),
+        templates=settings.notify_templates,
+        base_url=settings.notify_base_url,
+        sms_sender_id=settings.notify_sms_sender_id,
+    )
+
+
 def build_provider(settings: Settings, session_factory: sessionmaker[Session]) -> Provider:
+    """The telephony provider, and beside it Notify for the campaigns that text through it."""
+    telephony = build_telephony(settings, session_factory)
+    notify = notify_provider(settings)
+    if notify is None:
+        return telephony
+    return ChannelRouter(voice=telephony, sms={"notify": notify})
+
+
+def build_telephony(settings: Settings, session_factory: sessionmaker[Session]) -> Provider:
     """The provider ``settings`` ask for: Twilio, or the simulator driving our own webhooks."""
     if settings.telephony_provider == "twilio":
         assert settings.twilio_account_sid and settings.twilio_from_number  # checked by Settings

@@ -43,11 +43,20 @@ class CallRequest:
 
 @dataclass(frozen=True)
 class SmsRequest:
-    """Send ``body`` to ``to`` (E.164); status callbacks carry ``token``."""
+    """Send ``body`` to ``to`` (E.164); status callbacks carry ``token``.
+
+    ``kind`` says what the text is (``opening``, ``reply``, ``courtesy``...): a provider that
+    sends through templates (GOV.UK Notify) picks the template by it. ``via`` is the SMS provider
+    the campaign chose (``telephony`` or ``notify``); a single provider ignores both. ``turn``
+    tells a reply's receipt from the opening's.
+    """
 
     to: str
     token: str
     body: str
+    kind: str = "opening"
+    via: str = "telephony"
+    turn: int | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -65,6 +65,11 @@ class CampaignIn(BaseModel):
     )
     simulated: bool = False
     rule_set: str | None = Field(default=None, max_length=100)
+    sms_provider: Literal["telephony", "notify"] | None = Field(
+        default=None,
+        description="How texts go: 'telephony' (as the calls) or 'notify' (GOV.UK Notify). "
+        "Default: the deployment's WAITLIST_SMS_PROVIDER.",
+    )
 
 
 class CampaignStatusOut(BaseModel):
@@ -81,6 +86,7 @@ class CampaignStatusOut(BaseModel):
     unreachable: int
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    sms_provider: str = Field(description="How the texts go: 'telephony' or 'notify'.")
 
     @classmethod
     def of(cls, report: CampaignStatusReport) -> CampaignStatusOut:
@@ -123,6 +129,8 @@ def create_draft(
         calls_per_second=body.calls_per_second,
         simulated=body.simulated,
         rule_set=body.rule_set,
+        sms_provider=body.sms_provider or settings.sms_provider,
+        sms_providers=settings.sms_providers,
         created_by=actor,
     )
 

@@ -1,5 +1,7 @@
-"""Twilio's webhooks: voice TwiML, gathers, call status, AMD, SMS status and inbound texts."""
+"""Providers' webhooks: Twilio's (voice TwiML, gathers, call and SMS status, inbound texts) and
+GOV.UK Notify's (delivery receipts, received texts)."""
 
+from app.web.webhooks.notify import router as notify_router
 from app.web.webhooks.routes import router
 
-__all__ = ["router"]
+__all__ = ["notify_router", "router"]

@@ -59,7 +59,7 @@ class ProviderConfig:
         if not settings.oidc_enabled or settings.oidc_client_secret is None:
             raise OidcError("Sign-in with an identity provider is not set up.", reason="disabled")
         return cls(
-            issuer=str(settings.oidc_issuer).rstrip("/"),
+            issuer=str(settings.oidc_issuer),
             client_id=str(settings.oidc_client_id),
             client_secret=settings.oidc_client_secret.get_secret_value(),
             scopes=settings.oidc_scopes,
@@ -226,10 +226,11 @@ class OidcClient:
         )
 
     def _fetch_metadata(self) -> dict[str, Any]:
-        url = self.config.issuer + "/.well-known/openid-configuration"
+        url = self.config.issuer.rstrip("/") + "/.well-known/openid-configuration"
         document = self._get_json(url, reason="discovery_failed")
-        # OpenID Connect Discovery 4.3: the document must name exactly the issuer asked for.
-        if str(document.get("issuer", "")).rstrip("/") != self.config.issuer:
+        # OpenID Connect Discovery 4.3: the document names exactly the issuer asked for (which
+        # every ID token's iss must then equal), trailing slash and all.
+        if document.get("issuer") != self.config.issuer:
             raise OidcError(
                 "The identity provider's discovery document names another issuer.",
                 reason="discovery_failed",

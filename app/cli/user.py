@@ -128,7 +128,7 @@ def list_command(
                 "role": _role(user.role),
                 "service_account": user.is_service_account,
                 "active": user.is_active,
-                "signs_in_with": "identity provider" if user.oidc_subject else "password",
+                "signs_in_with": "identity provider" if user.oidc_subject else "local account",
                 "second_factor": user.totp_confirmed_at is not None,
                 "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
             }

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     # no access until one does.
     oidc_role_claim: str = "roles"
     oidc_role_claim_key: str | None = None
+    # With CIS2, the trust's ODS codes: roles held at other organisations map to nothing.
+    oidc_role_org_codes: list[str] = Field(default_factory=list)
     oidc_role_mapping: dict[str, Literal["clinician", "coordinator", "admin"]] = Field(
         default_factory=dict
     )

@@ -31,6 +31,10 @@ class RoleMapping:
     claim: str = "roles"
     key: str | None = None
     mapping: Mapping[str, Role] | None = None
+    # For entries that are objects (CIS2's nhsid_nrbac_roles): only those held at one of these
+    # organisations count, so a role a person holds at another trust gives nothing here.
+    org_key: str = "org_code"
+    org_codes: frozenset[str] | None = None
 
     def role_for(self, claims: Mapping[str, Any]) -> Role | None:
         """The role the claims give (the first mapping entry they contain), or None."""
@@ -43,8 +47,10 @@ class RoleMapping:
         entries = raw if isinstance(raw, list) else [raw]
         values: list[str] = []
         for entry in entries:
-            if isinstance(entry, dict) and self.key:
-                entry = entry.get(self.key)
+            if isinstance(entry, dict):
+                if self.org_codes is not None and entry.get(self.org_key) not in self.org_codes:
+                    continue
+                entry = entry.get(self.key) if self.key else None
             if isinstance(entry, str):
                 values.append(entry)
         return values

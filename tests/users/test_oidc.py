@@ -197,3 +197,20 @@ def test_role_mapping_takes_the_first_mapped_value_and_ignores_the_rest() -> Non
     assert mapping.role_for({"roles": ["unrelated"]}) is None
     assert mapping.role_for({}) is None
     assert RoleMapping(claim="roles", mapping={}).role_for({"roles": ["waitlist.admin"]}) is None
+
+
+def test_cis2_roles_count_only_at_the_trusts_own_organisations() -> None:
+    claims = {
+        "nhsid_nrbac_roles": [
+            {"org_code": "RYY", "role_code": "S8000:G8000:R8000"},
+            {"org_code": "RXX", "role_code": "S8000:G8001:R8003"},
+        ]
+    }
+    mapping = {"S8000:G8000:R8000": Role.CLINICIAN, "S8000:G8001:R8003": Role.COORDINATOR}
+    anywhere = RoleMapping(claim="nhsid_nrbac_roles", key="role_code", mapping=mapping)
+    here = RoleMapping(
+        claim="nhsid_nrbac_roles", key="role_code", mapping=mapping, org_codes=frozenset({"RXX"})
+    )
+    assert anywhere.role_for(claims) == Role.CLINICIAN
+    assert here.role_for(claims) == Role.COORDINATOR
+    assert replace(here, org_codes=frozenset({"RZZ"})).role_for(claims) is None

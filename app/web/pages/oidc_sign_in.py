@@ -8,12 +8,11 @@ checks all of it, then the person is matched by subject and given their role
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app import audit
+from app.config import Settings
 from app.models import Role
 from app.users.identities import NoAccessError, RoleMapping, sign_in_identity
 from app.users.oidc import OidcError, PendingSignIn
@@ -93,9 +92,7 @@ def callback(
         user = sign_in_identity(
             session,
             identity=identity,
-            roles=_role_mapping(
-                settings.oidc_role_claim, settings.oidc_role_claim_key, settings.oidc_role_mapping
-            ),
+            roles=role_mapping(settings),
             client_address=client_address(request),
         )
     except (KeyError, OidcError) as failure:
@@ -128,9 +125,13 @@ _PROVIDER_REFUSED = "The sign-in was cancelled or refused by the identity provid
 _START_AGAIN = "The sign-in could not be completed. Start again from the sign-in page."
 
 
-def _role_mapping(claim: str, key: str | None, mapping: Mapping[str, str]) -> RoleMapping:
+def role_mapping(settings: Settings) -> RoleMapping:
+    """How the provider's claims become roles, as ``WAITLIST_OIDC_ROLE_*`` say."""
     return RoleMapping(
-        claim=claim, key=key, mapping={value: Role(role) for value, role in mapping.items()}
+        claim=settings.oidc_role_claim,
+        key=settings.oidc_role_claim_key,
+        mapping={value: Role(role) for value, role in settings.oidc_role_mapping.items()},
+        org_codes=frozenset(settings.oidc_role_org_codes) if settings.oidc_role_org_codes else None,
     )
 
 

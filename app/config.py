@@ -110,9 +110,10 @@ class Settings(BaseSettings):
     oidc_userinfo: bool = True
     oidc_clock_skew_seconds: int = Field(default=120, ge=0, le=600)
     oidc_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
-    # Local password accounts are break-glass beside the identity provider; admins need TOTP.
+    # Local password accounts are break-glass beside the identity provider; admins need TOTP
+    # (unset: everywhere but the offline development demo; never off in production).
     password_sign_in: bool = True
-    totp_required_for_admins: bool = True
+    totp_required_for_admins: bool | None = None
 
     review_undo_days: int = Field(default=14, ge=0, le=90)
     review_page_size: int = Field(default=50, ge=1, le=500)
@@ -153,7 +154,7 @@ class Settings(BaseSettings):
                     "WAITLIST_PUBLIC_BASE_URL must be https:// with the twilio provider"
                 )
         problems.extend(self._oidc_problems())
-        if self.environment == "production" and not self.totp_required_for_admins:
+        if self.environment == "production" and self.totp_required_for_admins is False:
             problems.append("WAITLIST_TOTP_REQUIRED_FOR_ADMINS must stay true in production")
         simulator_token = self.simulator_auth_token
         if (
@@ -186,6 +187,13 @@ class Settings(BaseSettings):
         if "openid" not in self.oidc_scopes.split():
             problems.append("WAITLIST_OIDC_SCOPES must include openid")
         return problems
+
+    @property
+    def admins_need_totp(self) -> bool:
+        """Whether an admin's password sign-in also needs a TOTP code."""
+        if self.totp_required_for_admins is None:
+            return self.environment != "development"
+        return self.totp_required_for_admins
 
     @property
     def oidc_enabled(self) -> bool:

@@ -72,6 +72,14 @@ def get_user(session: Session, *, username: str) -> User:
     return user
 
 
+def get_user_by_id(session: Session, *, user_id: int) -> User:
+    """The user with this id, or NotFoundError."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"No user with id {user_id}.")
+    return user
+
+
 def list_users(session: Session) -> list[User]:
     """Every account, people and service accounts, by username."""
     return list(session.scalars(select(User).order_by(User.username)))

@@ -103,7 +103,7 @@ def sign_in(
             password=password,
             client_address=address,
             policy=throttle_policy(settings),
-            totp_required_for_admins=settings.totp_required_for_admins,
+            totp_required_for_admins=settings.admins_need_totp,
         )
     except SignInRefusedError as refused:
         context = sign_in_context(
@@ -112,7 +112,7 @@ def sign_in(
         # The attempt and its audit event commit with this response (it is not an error).
         status = 429 if refused.locked else 200
         return render(request, "sign_in.html", context, user=None, status_code=status)
-    required = settings.totp_required_for_admins
+    required = settings.admins_need_totp
     if second_factor_required(user, required_for_admins=required):
         if user.totp_secret is None:
             return _second_factor_missing(request, session, user=user, address=address)

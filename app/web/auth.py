@@ -131,6 +131,14 @@ def cookie_name(settings: Settings, name: str) -> str:
     return f"__Host-waitlist_{name}" if settings.secure_cookies else f"waitlist_{name}"
 
 
+def identity_provider_origins(settings: Settings) -> tuple[str, ...]:
+    """The identity provider's origin, where signing out may send the browser."""
+    if not settings.oidc_enabled or not settings.oidc_issuer:
+        return ()
+    parts = urlsplit(settings.oidc_issuer)
+    return (f"{parts.scheme}://{parts.netloc}",)
+
+
 def is_api_request(request: Request) -> bool:
     """Whether the caller is a machine client of the JSON API."""
     return request.url.path.startswith(API_PREFIX)

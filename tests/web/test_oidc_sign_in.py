@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import Page
 from sqlalchemy import select
 
 from app.models import AuditEvent, Role, User, UserSession
@@ -248,3 +249,26 @@ def test_signing_out_ends_the_session_here_and_at_the_provider(
     while response.is_redirect:
         response = browser.get(urljoin(str(response.url), response.headers["location"]))
     assert [form.fields.get("prompt") for form in forms_in(response.text)] == ["login"]
+
+
+@pytest.mark.browser
+def test_in_a_real_browser_a_clinician_signs_in_at_the_provider_and_out_again(
+    world: SignInWorld, browser_page: Page
+) -> None:
+    page = browser_page
+    page.goto(world.app.url("/review"))
+    page.get_by_role("button", name="Sign in with the test identity provider").click()
+    # The provider's own pages: its login form, then its consent.
+    page.locator("input[name=login]").fill("clinician-7f3a")
+    page.locator("input[name=password]").fill("any password at the development login")
+    page.get_by_role("button", name="Sign-in").click()
+    page.get_by_role("button", name="Continue").click()
+
+    page.wait_for_url(world.app.url("/review"))
+    assert "Priya Patel (clinician)" in page.content()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(world.app.url("/sign-in"))
+    page.goto(world.app.url("/review"))
+    assert page.url.startswith(world.app.url("/sign-in"))

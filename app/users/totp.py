@@ -50,8 +50,12 @@ class Enrolment:
 
 
 def second_factor_required(user: User, *, required_for_admins: bool) -> bool:
-    """Whether a password alone cannot finish this person's sign-in."""
-    return user.totp_secret is not None or (required_for_admins and user.role == Role.ADMIN)
+    """Whether a password alone cannot finish this person's sign-in.
+
+    An enrolment never confirmed does not count for a non-admin (who may have closed the page
+    before saving the secret); an admin's pending one is confirmed by their first sign-in code.
+    """
+    return user.totp_confirmed_at is not None or (required_for_admins and user.role == Role.ADMIN)
 
 
 def begin_enrolment(

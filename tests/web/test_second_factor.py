@@ -232,3 +232,14 @@ async def test_settings_refuse_to_drop_the_admin_requirement_in_production() -> 
             secret_key="x" * 40,
             totp_required_for_admins=False,
         )
+
+
+async def test_an_enrolment_never_confirmed_does_not_lock_a_clinician_out(
+    page_client: httpx.AsyncClient, personas: Personas, db_session: Session
+) -> None:
+    _enrol(db_session, personas["alice"])  # the page was closed before a code was entered
+
+    response = await sign_in(page_client, "alice", personas.passwords["alice"])
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"

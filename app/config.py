@@ -101,6 +101,38 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=50, ge=1, le=10_000)
     login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
+    # Staff sign-in with the trust's identity provider (OpenID Connect: NHS CIS2, Entra ID);
+    # docs/sign-in.md. Unset issuer: local password accounts only.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid profile email"
+    # Where the provider sends the browser back; registered with the provider as it is here.
+    oidc_redirect_url: str | None = None
+    oidc_provider_name: str = "your organisation's account"
+    oidc_token_auth_method: Literal["client_secret_basic", "client_secret_post"] = (
+        "client_secret_basic"  # noqa: S105 - a method's name, not a secret
+    )
+    # Roles from a claim: its name, the key read from each entry when it holds objects (CIS2's
+    # nhsid_nrbac_roles), and a JSON map of claim values to roles; the first entry that matches
+    # wins. A person whose claims map to no role keeps a role an admin gave them locally, or has
+    # no access until one does.
+    oidc_role_claim: str = "roles"
+    oidc_role_claim_key: str | None = None
+    # With CIS2, the trust's ODS codes: roles held at other organisations map to nothing.
+    oidc_role_org_codes: list[str] = Field(default_factory=list)
+    oidc_role_mapping: dict[str, Literal["clinician", "coordinator", "admin"]] = Field(
+        default_factory=dict
+    )
+    # Read the userinfo endpoint too (CIS2 gives its role claims there, not in the ID token).
+    oidc_userinfo: bool = True
+    oidc_clock_skew_seconds: int = Field(default=120, ge=0, le=600)
+    oidc_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Local password accounts are break-glass beside the identity provider; admins need TOTP
+    # (unset: everywhere but the offline development demo; never off in production).
+    password_sign_in: bool = True
+    totp_required_for_admins: bool | None = None
+
     review_undo_days: int = Field(default=14, ge=0, le=90)
     review_page_size: int = Field(default=50, ge=1, le=500)
 
@@ -140,6 +172,9 @@ class Settings(BaseSettings):
                     "WAITLIST_PUBLIC_BASE_URL must be https:// with the twilio provider"
                 )
         problems.extend(self._notify_problems())
+        problems.extend(self._oidc_problems())
+        if self.environment == "production" and self.totp_required_for_admins is False:
+            problems.append("WAITLIST_TOTP_REQUIRED_FOR_ADMINS must stay true in production")
         simulator_token = self.simulator_auth_token
         if (
             self.environment == "production"
@@ -186,6 +221,44 @@ class Settings(BaseSettings):
     def sms_providers(self) -> tuple[str, ...]:
         """The SMS providers a campaign may choose in this deployment."""
         return ("telephony", "notify") if self.notify_api_key is not None else ("telephony",)
+
+    def _oidc_problems(self) -> list[str]:
+        if not (self.oidc_issuer or self.oidc_client_id or self.oidc_client_secret):
+            if not self.password_sign_in:
+                return [
+                    "WAITLIST_PASSWORD_SIGN_IN=false needs WAITLIST_OIDC_ISSUER to sign in at all"
+                ]
+            return []
+        problems = [
+            f"WAITLIST_{name.upper()} is required for sign-in with an identity provider"
+            for name in ("oidc_issuer", "oidc_client_id", "oidc_client_secret")
+            if not getattr(self, name)
+        ]
+        issuer = self.oidc_issuer or ""
+        if issuer and not issuer.startswith(("https://", "http://")):
+            problems.append("WAITLIST_OIDC_ISSUER must be the provider's https:// issuer URL")
+        elif self.environment == "production" and issuer and not issuer.startswith("https://"):
+            problems.append("WAITLIST_OIDC_ISSUER must be https:// in production")
+        if "openid" not in self.oidc_scopes.split():
+            problems.append("WAITLIST_OIDC_SCOPES must include openid")
+        return problems
+
+    @property
+    def admins_need_totp(self) -> bool:
+        """Whether an admin's password sign-in also needs a TOTP code."""
+        if self.totp_required_for_admins is None:
+            return self.environment != "development"
+        return self.totp_required_for_admins
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether staff can sign in with the trust's identity provider."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
+
+    @property
+    def oidc_callback_url(self) -> str:
+        """The redirect URI registered with the identity provider."""
+        return self.oidc_redirect_url or self.public_base_url + "/sign-in/oidc/callback"
 
     @property
     def webhook_auth_token(self) -> str:

@@ -17,7 +17,7 @@ from app.eligibility.rules import load_rules
 from app.flows import load_registry
 from app.telephony.factory import notify_provider
 from app.web import api, health, metrics, pages, webhooks
-from app.web.auth import install_auth_handlers
+from app.web.auth import identity_provider_origins, install_auth_handlers
 from app.web.errors import install_error_handlers
 from app.web.metrics import Metrics
 from app.web.middleware import RequestContextMiddleware
@@ -60,7 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_auth_handlers(app)
     app.state.metrics = Metrics()
-    app.add_middleware(RequestContextMiddleware, observe=app.state.metrics.observer())
+    app.add_middleware(
+        RequestContextMiddleware,
+        observe=app.state.metrics.observer(),
+        form_action=identity_provider_origins(settings),
+    )
     # Webhooks first: they are most of the traffic, and routes are matched in order.
     app.include_router(webhooks.router)
     app.include_router(webhooks.notify_router)

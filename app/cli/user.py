@@ -7,14 +7,26 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import console, emit_json, unit_of_work
+from app.cli.common import console, emit_json, load_settings, unit_of_work
 from app.errors import DomainError
 from app.models import Role
 from app.users.passwords import check_strength
-from app.users.service import create_user, deactivate_user, get_user, list_users, set_password
+from app.users.service import (
+    assign_role,
+    create_user,
+    deactivate_user,
+    get_user,
+    list_users,
+    set_password,
+)
 from app.users.tokens import issue_api_token, revoke_api_token
+from app.users.totp import begin_enrolment, reset_second_factor
 
 app = typer.Typer(help="People, service accounts and API tokens.", no_args_is_help=True)
+
+
+def _role(role: Role | None) -> str:
+    return role.value if role else "none"
 
 
 def _fail(error: DomainError) -> typer.Exit:
@@ -69,7 +81,7 @@ def create(
             summary = {
                 "id": user.id,
                 "username": user.username,
-                "role": user.role.value,
+                "role": _role(user.role),
                 "service_account": user.is_service_account,
             }
     except DomainError as error:
@@ -113,9 +125,11 @@ def list_command(
                 "id": user.id,
                 "username": user.username,
                 "full_name": user.full_name,
-                "role": user.role.value,
+                "role": _role(user.role),
                 "service_account": user.is_service_account,
                 "active": user.is_active,
+                "signs_in_with": "identity provider" if user.oidc_subject else "local account",
+                "second_factor": user.totp_confirmed_at is not None,
                 "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
             }
             for user in list_users(session)
@@ -124,9 +138,14 @@ def list_command(
         emit_json({"users": rows})
         return
     for row in rows:
-        kind = "service account" if row["service_account"] else "person"
+        kind = (
+            "service account" if row["service_account"] else f"signs in with {row['signs_in_with']}"
+        )
         state = "" if row["active"] else ", deactivated"
-        sys.stdout.write(f"{row['username']}\t{row['role']}\t{row['full_name']} ({kind}{state})\n")
+        totp = ", TOTP" if row["second_factor"] else ""
+        sys.stdout.write(
+            f"{row['username']}\t{row['role']}\t{row['full_name']} ({kind}{totp}{state})\n"
+        )
 
 
 @app.command()
@@ -170,3 +189,66 @@ def revoke_token(token_id: Annotated[int, typer.Option("--id", help="The token's
     except DomainError as error:
         raise _fail(error) from error
     console.print(f"Revoked token {token_id}.")
+
+
+@app.command()
+def role(
+    username: Annotated[str, typer.Option(help="Whose role to set.")],
+    role: Annotated[
+        str, typer.Option(help="clinician, coordinator or admin; 'none' takes access away.")
+    ],
+) -> None:
+    """Give a person a role here (it stands until the identity provider's claims name one)."""
+    if role not in {*(member.value for member in Role), "none"}:
+        console.print("[red]The role is clinician, coordinator, admin or none.[/red]")
+        raise typer.Exit(2)
+    try:
+        with unit_of_work() as session:
+            user = get_user(session, username=username)
+            assign_role(
+                session, user=user, role=None if role == "none" else Role(role), actor="cli"
+            )
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"{username} is now {role}.")
+
+
+@app.command("totp-enrol")
+def totp_enrol(
+    username: Annotated[str, typer.Option(help="The local account to give a second factor.")],
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Start a TOTP second factor: the secret is shown once; the first code confirms it."""
+    settings = load_settings()
+    try:
+        with unit_of_work() as session:
+            enrolment = begin_enrolment(
+                session,
+                user=get_user(session, username=username),
+                secret_key=settings.secret_key.get_secret_value(),
+                issuer_name=settings.organisation_name,
+                actor="cli",
+            )
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        emit_json({"username": username, "secret": enrolment.secret, "otpauth_uri": enrolment.uri})
+        return
+    console.print(
+        f"Scan this with {username}'s authenticator app; it will not be shown again. "
+        "Their first sign-in code confirms it."
+    )
+    sys.stdout.write(enrolment.qr_text() + "\n" + enrolment.uri + "\n")
+
+
+@app.command("totp-reset")
+def totp_reset(
+    username: Annotated[str, typer.Option(help="Whose second factor to remove (a lost phone).")],
+) -> None:
+    """Remove a TOTP second factor; an admin then needs a new one before signing in."""
+    try:
+        with unit_of_work() as session:
+            reset_second_factor(session, user=get_user(session, username=username), actor="cli")
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"Second factor removed for {username}; their sessions have ended.")

@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigIntPK, str_enum, utcnow
@@ -20,14 +29,29 @@ class Role(StrEnum):
 
 
 class User(Base):
-    """A person (or a service account, which has no password and signs in with a token)."""
+    """A person (or a service account, which has no password and signs in with a token).
+
+    A person who signs in with the trust's identity provider is matched by ``(oidc_issuer,
+    oidc_subject)``, never by name or email. ``role`` is None for someone whose claims map to no
+    role and whom no admin has given one yet: they are known, but have no access.
+    """
 
     __tablename__ = "user"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(str_enum(Role))
+    role: Mapped[Role | None] = mapped_column(str_enum(Role))
+    # Whether ``role`` came from the identity provider's claims (and so goes when they do).
+    role_from_claims: Mapped[bool] = mapped_column(Boolean, default=False)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    # The TOTP secret, encrypted with a key derived from SECRET_KEY; confirmed by a first code.
+    totp_secret: Mapped[str | None] = mapped_column(String(500))
+    totp_confirmed_at: Mapped[dt.datetime | None] = mapped_column()
+    # The last 30-second step a code was accepted for: a code works once (RFC 6238, 5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_service_account: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -46,6 +70,10 @@ class UserSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
+    # How the person signed in ("password", "password+totp", "oidc"), and for "oidc" the ID
+    # token, sent back as ``id_token_hint`` when signing out at the provider.
+    method: Mapped[str] = mapped_column(String(20), default="password")
+    id_token: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column()

@@ -72,6 +72,14 @@ def get_user(session: Session, *, username: str) -> User:
     return user
 
 
+def get_user_by_id(session: Session, *, user_id: int) -> User:
+    """The user with this id, or NotFoundError."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"No user with id {user_id}.")
+    return user
+
+
 def list_users(session: Session) -> list[User]:
     """Every account, people and service accounts, by username."""
     return list(session.scalars(select(User).order_by(User.username)))
@@ -105,5 +113,30 @@ def end_all_sessions(session: Session, *, user: User) -> None:
     session.execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
+        .values(ended_at=utcnow(), id_token=None)
+    )
+
+
+def assign_role(
+    session: Session, *, user: User, role: Role | None, actor: User | str = "system"
+) -> None:
+    """Give a person a role locally (or take it away); it stands until the provider's claims
+    name a mapped role, which then decide."""
+    if isinstance(actor, User) and actor.id == user.id:
+        raise InvalidInputError("Nobody may change their own role; ask another admin.")
+    before = user.role
+    user.role, user.role_from_claims = role, False
+    if role is None:
+        end_all_sessions(session, user=user)
+    audit.record(
+        session,
+        actor=actor,
+        action="role_changed",
+        entity_type="user",
+        entity_id=user.id,
+        detail={
+            "from": before.value if before else None,
+            "to": role.value if role else None,
+            "source": "local",
+        },
     )

@@ -45,9 +45,17 @@ def start_session(
     user: User,
     client_address: str = "",
     now: dt.datetime | None = None,
+    method: str = "password",
+    id_token: str | None = None,
 ) -> NewSession:
-    """A brand-new session for ``user`` (a fresh token at every sign-in defeats fixation)."""
+    """A brand-new session for ``user`` (a fresh token at every sign-in defeats fixation).
+
+    ``method`` says how they proved who they are; ``id_token`` is the provider's, kept to end
+    the provider's session at sign-out.
+    """
     now = now or utcnow()
+    if user.role is None:
+        raise ValueError("a user with no role has no access and gets no session")
     token = secrets.token_urlsafe(32)
     record = UserSession(
         token_hash=token_hash(token),
@@ -55,6 +63,8 @@ def start_session(
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
         last_seen_at=now,
+        method=method,
+        id_token=id_token,
     )
     session.add(record)
     session.flush()
@@ -64,7 +74,7 @@ def start_session(
         action="sign_in",
         entity_type="user_session",
         entity_id=record.id,
-        detail={"client_address": client_address[:64]},
+        detail={"client_address": client_address[:64], "method": method},
     )
     return NewSession(token=token, record=record)
 
@@ -87,7 +97,7 @@ def resolve_session(
         return None
     record, user = row
     expired = now - record.last_seen_at > policy.idle or now - record.created_at > policy.absolute
-    if expired or not user.is_active:
+    if expired or not user.is_active or user.role is None:
         _end(session, record=record, now=now)
         return None
     if now - record.last_seen_at > TOUCH_EVERY:
@@ -95,20 +105,39 @@ def resolve_session(
     return user, record
 
 
-def end_session(session: Session, *, token: str, actor: User) -> None:
-    """Sign out: the session behind this cookie value stops working."""
+def end_session(session: Session, *, token: str, actor: User) -> EndedSession | None:
+    """Sign out: the session behind this cookie value stops working.
+
+    Returns how it had started (and the provider's ID token, now forgotten here) so the caller
+    can end the provider's session too; None if there was no open session.
+    """
     record = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
     if record is None or record.ended_at is not None:
-        return
+        return None
+    ended = EndedSession(method=record.method, id_token=record.id_token)
     _end(session, record=record, now=utcnow())
     audit.record(
-        session, actor=actor, action="sign_out", entity_type="user_session", entity_id=record.id
+        session,
+        actor=actor,
+        action="sign_out",
+        entity_type="user_session",
+        entity_id=record.id,
+        detail={"method": record.method},
     )
+    return ended
+
+
+@dataclass(frozen=True)
+class EndedSession:
+    """How a session that just ended had started."""
+
+    method: str
+    id_token: str | None
 
 
 def _end(session: Session, *, record: UserSession, now: dt.datetime) -> None:
     session.execute(
         update(UserSession)
         .where(UserSession.id == record.id, UserSession.ended_at.is_(None))
-        .values(ended_at=now)
+        .values(ended_at=now, id_token=None)
     )

@@ -21,6 +21,7 @@ from app.errors import DomainError
 from app.models import LoginAttempt, User
 from app.users.passwords import verify_password
 from app.users.service import normalise_username
+from app.users.totp import second_factor_required, verify_code
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class SignInRefusedError(DomainError):
 
 
 WRONG_CREDENTIALS = "The username or password is not right."
+WRONG_CODE = "The code is not right. Enter the 6-digit code your authenticator app shows now."
 LOCKED = "Too many failed attempts. Wait {minutes} minutes, then try again."
 
 
@@ -89,8 +91,14 @@ def authenticate(
     client_address: str,
     policy: ThrottlePolicy,
     now: dt.datetime | None = None,
+    totp_required_for_admins: bool = False,
 ) -> User:
-    """The person with these credentials, or SignInRefusedError; every attempt is recorded."""
+    """The person with these credentials, or SignInRefusedError; every attempt is recorded.
+
+    For a person who also needs a code (:func:`second_factor_required`) a right password is
+    not yet a success: it resets no failure count, so guessing codes stays throttled, and the
+    success is recorded by :func:`check_code`.
+    """
     now = now or utcnow()
     name = normalise_username(username)
     address = client_address[:64]
@@ -119,6 +127,54 @@ def authenticate(
             detail={"client_address": address},
         )
         raise SignInRefusedError(WRONG_CREDENTIALS, locked=False)
+    if second_factor_required(user, required_for_admins=totp_required_for_admins):
+        return user
+    _record_attempt(session, username=name, address=address, succeeded=True, now=now)
+    user.last_login_at = now
+    return user
+
+
+def check_code(
+    session: Session,
+    *,
+    user_id: int,
+    code: str,
+    client_address: str,
+    policy: ThrottlePolicy,
+    secret_key: str,
+    now: dt.datetime | None = None,
+) -> User:
+    """The person whose password was right, once their TOTP code is too; throttled like
+    passwords (a wrong code counts as a failed attempt on the username)."""
+    now = now or utcnow()
+    address = client_address[:64]
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.is_service_account:
+        raise SignInRefusedError(WRONG_CODE, locked=False)
+    name = user.username
+    if is_locked(session, username=name, client_address=address, policy=policy, now=now):
+        _record_attempt(session, username=name, address=address, succeeded=False, now=now)
+        audit.record(
+            session,
+            actor=user,
+            action="sign_in_locked",
+            entity_type="user",
+            entity_id=user.id,
+            detail={"client_address": address, "step": "totp"},
+        )
+        minutes = int(policy.lock.total_seconds() // 60)
+        raise SignInRefusedError(LOCKED.format(minutes=minutes), locked=True)
+    if not verify_code(session, user=user, code=code, secret_key=secret_key, now=now):
+        _record_attempt(session, username=name, address=address, succeeded=False, now=now)
+        audit.record(
+            session,
+            actor=user,
+            action="sign_in_failed",
+            entity_type="user",
+            entity_id=user.id,
+            detail={"client_address": address, "step": "totp"},
+        )
+        raise SignInRefusedError(WRONG_CODE, locked=False)
     _record_attempt(session, username=name, address=address, succeeded=True, now=now)
     user.last_login_at = now
     return user

@@ -13,13 +13,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
@@ -31,6 +32,9 @@ from app.web.deps import SessionDep, SettingsDep
 
 API_PREFIX = "/api/"
 SIGN_IN_PATH = "/sign-in"
+OIDC_START_PATH = "/sign-in/oidc"
+OIDC_CALLBACK_PATH = "/sign-in/oidc/callback"
+SIGN_IN_CODE_PATH = "/sign-in/code"
 
 # (method, path) of routes anyone may call; webhooks verify their own signatures.
 PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
@@ -40,6 +44,10 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/metrics"),  # no user: its own bearer token (app/web/metrics.py)
         ("GET", SIGN_IN_PATH),
         ("POST", SIGN_IN_PATH),
+        ("GET", OIDC_START_PATH),  # sends the browser to the identity provider
+        ("GET", OIDC_CALLBACK_PATH),  # checks the provider's answer (state, PKCE, ID token)
+        ("GET", SIGN_IN_CODE_PATH),  # the second step: a signed cookie says whose password
+        ("POST", SIGN_IN_CODE_PATH),
     }
 )
 PUBLIC_PREFIXES: tuple[str, ...] = ("/webhooks/", "/static", "/docs", "/redoc", "/openapi.json")
@@ -60,7 +68,7 @@ class Viewer:
     id: int
     username: str
     full_name: str
-    role: Role
+    role: Role | None
 
     @classmethod
     def of(cls, user: User | Viewer) -> Viewer:
@@ -74,7 +82,7 @@ class NotAllowedError(Exception):
     """Someone is signed in but their role does not allow this (403)."""
 
     def __init__(self, user: User) -> None:
-        super().__init__(f"role {user.role.value} not allowed")
+        super().__init__(f"role {user.role.value if user.role else 'none'} not allowed")
         self.viewer = Viewer.of(user)
 
 
@@ -94,6 +102,41 @@ def session_cookie_name(settings: Settings) -> str:
 def anonymous_cookie_name(settings: Settings) -> str:
     """The cookie that ties the sign-in form's CSRF token to the browser that asked for it."""
     return "__Host-waitlist_csrf" if settings.secure_cookies else "waitlist_csrf"
+
+
+def signed_cookie_value(settings: Settings, *, purpose: str, data: dict[str, Any]) -> str:
+    """``data`` signed with the secret key for one ``purpose`` (the browser can read, not forge)."""
+    return str(_serializer(settings, purpose).dumps(data))
+
+
+def read_signed_cookie(
+    settings: Settings, *, purpose: str, value: str | None, max_age_seconds: int
+) -> dict[str, Any] | None:
+    """The data of a cookie from :func:`signed_cookie_value`, or None if forged or too old."""
+    if not value:
+        return None
+    try:
+        data = _serializer(settings, purpose).loads(value, max_age=max_age_seconds)
+    except BadSignature:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _serializer(settings: Settings, purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt=purpose)
+
+
+def cookie_name(settings: Settings, name: str) -> str:
+    """A sign-in cookie's name, ``__Host-`` prefixed on https like the session cookie."""
+    return f"__Host-waitlist_{name}" if settings.secure_cookies else f"waitlist_{name}"
+
+
+def identity_provider_origins(settings: Settings) -> tuple[str, ...]:
+    """The identity provider's origin, where signing out may send the browser."""
+    if not settings.oidc_enabled or not settings.oidc_issuer:
+        return ()
+    parts = urlsplit(settings.oidc_issuer)
+    return (f"{parts.scheme}://{parts.netloc}",)
 
 
 def is_api_request(request: Request) -> bool:

@@ -29,6 +29,23 @@ SECURITY_HEADERS = [
 ]
 
 
+def security_headers(*, form_action: tuple[str, ...] = ()) -> list[tuple[bytes, bytes]]:
+    """The headers every response gets; ``form_action`` adds origins a form may lead to.
+
+    The identity provider's origin goes there: signing out is a form post that the browser
+    follows to the provider's end-session endpoint, and ``form-action`` governs redirects too.
+    """
+    if not form_action:
+        return list(SECURITY_HEADERS)
+    extra = (" " + " ".join(form_action)).encode()
+    return [
+        (name, value.replace(b"form-action 'self'", b"form-action 'self'" + extra))
+        if name == b"content-security-policy"
+        else (name, value)
+        for name, value in SECURITY_HEADERS
+    ]
+
+
 class RequestContextMiddleware:
     """Gives each request an id (kept from ``X-Request-ID`` if sane) and logs one line for it.
 
@@ -37,10 +54,14 @@ class RequestContextMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, observe: Callable[[str, str, float], None] | None = None
+        self,
+        app: ASGIApp,
+        observe: Callable[[str, str, float], None] | None = None,
+        form_action: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self._observe = observe
+        self._headers = security_headers(form_action=form_action)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,7 +80,7 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 present = {name for name, _ in headers}
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                headers.extend(h for h in self._headers if h[0] not in present)
                 message["headers"] = headers
             await send(message)
 

@@ -119,3 +119,55 @@ def test_an_operator_deactivates_an_account_and_revokes_a_token(database: str) -
     assert waitlist("user", "deactivate", "--username", "pas", url=database).returncode == 0
     (user,) = json.loads(waitlist("user", "list", "--json", url=database).stdout)["users"]
     assert user["active"] is False
+
+
+def _create_admin(database: str) -> None:
+    created = waitlist(
+        "user", "create", "--username", "carol", "--full-name", "Carol Chen",
+        "--role", "admin", "--password-stdin",
+        url=database, stdin="correct horse battery staple\n",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+
+
+def test_an_operator_enrols_an_admins_authenticator_once_and_resets_it(database: str) -> None:
+    _create_admin(database)
+
+    enrolled = waitlist("user", "totp-enrol", "--username", "carol", "--json", url=database)
+
+    assert enrolled.returncode == 0, enrolled.stderr
+    shown = json.loads(enrolled.stdout)
+    assert shown["otpauth_uri"].startswith("otpauth://totp/")
+    assert f"secret={shown['secret']}" in shown["otpauth_uri"]
+    as_text = waitlist("user", "totp-enrol", "--username", "carol", url=database)
+    assert as_text.returncode == 0  # not yet confirmed: a new secret replaces the unused one
+    assert "otpauth://totp/" in as_text.stdout and "\u2588" in as_text.stdout  # a QR code
+    assert "not be shown again" in as_text.stderr
+
+    reset = waitlist("user", "totp-reset", "--username", "carol", url=database)
+    assert reset.returncode == 0, reset.stderr
+    listed = json.loads(waitlist("user", "list", "--json", url=database).stdout)
+    (carol,) = listed["users"]
+    assert carol["second_factor"] is False
+    assert carol["signs_in_with"] == "local account"
+
+
+def test_an_operator_gives_and_takes_away_a_role(database: str) -> None:
+    _create_admin(database)
+    assert (
+        waitlist(
+            "user", "role", "--username", "carol", "--role", "clinician", url=database
+        ).returncode
+        == 0
+    )
+    listed = json.loads(waitlist("user", "list", "--json", url=database).stdout)
+    assert listed["users"][0]["role"] == "clinician"
+    assert (
+        waitlist("user", "role", "--username", "carol", "--role", "none", url=database).returncode
+        == 0
+    )
+    listed = json.loads(waitlist("user", "list", "--json", url=database).stdout)
+    assert listed["users"][0]["role"] == "none"
+    refused = waitlist("user", "role", "--username", "carol", "--role", "superuser", url=database)
+    assert refused.returncode == 2
+    assert "clinician, coordinator, admin or none" in refused.stderr

@@ -60,8 +60,9 @@ class LiveServer:
 
 
 @contextmanager
-def run_live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
-    """Migrate a fresh database, add the personas, and serve the app on a free loopback port."""
+def run_live_server(directory: Path, *, port: int = 0, **overrides: Any) -> Iterator[LiveServer]:
+    """Migrate a fresh database, add the personas, and serve the app on a loopback port (a free
+    one unless ``port`` is given)."""
     with fresh_database(directory) as url:
         upgrade(url, MIGRATIONS)
         engine = make_engine(url)
@@ -70,7 +71,7 @@ def run_live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
             personas = make_personas(session)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         port = sock.getsockname()[1]
         base_url = f"http://127.0.0.1:{port}"
         settings = make_settings(url, public_base_url=base_url, **overrides)

@@ -32,6 +32,8 @@ def waitlist_serve(database_url: str, log_path: Path) -> Iterator[str]:
         "WAITLIST_DATABASE_URL": database_url,
         "WAITLIST_SECRET_KEY": TEST_SECRET,
         "WAITLIST_PUBLIC_BASE_URL": base_url,
+        # The persona admin signs in with a password alone (tests/support/settings.py).
+        "WAITLIST_TOTP_REQUIRED_FOR_ADMINS": "false",
     }
     command = [str(Path(sys.executable).with_name("waitlist")), "serve", "--port", str(port)]
     with log_path.open("wb") as log:

@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import utcnow
-from app.models import AuditEvent, ClinicalDecision, Decision, Outcome, ReviewItem, ReviewStatus
+from app.models import (
+    AuditEvent,
+    ClinicalDecision,
+    Decision,
+    Outcome,
+    ReviewItem,
+    ReviewStatus,
+    Role,
+)
 from app.review.decisions import decide
 from app.users.service import create_user
 from tests.review.conftest import queue_pathway
@@ -202,7 +210,7 @@ async def test_the_second_clinician_sees_who_decided_and_when(
         db_session,
         username="erin",
         full_name="Erin Evans",
-        role=personas["alice"].role,
+        role=Role.CLINICIAN,
         password=password_for("erin"),
     )
     decide(

@@ -73,7 +73,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             item = make_review_item(
                 session, campaign=campaign, pathway=make_pathway(session, cohort=cohort)
             )
-            existing = {"campaign_id": campaign.id, "item_id": item.id, "import_job_id": 1}
+            existing = {
+                "campaign_id": campaign.id,
+                "item_id": item.id,
+                "import_job_id": 1,
+                "user_id": personas["alice"].id,
+            }
         engine.dispose()
         values = {name: [str(row_id), "987654", TOO_BIG] for name, row_id in existing.items()}
         with waitlist_serve(url, directory / "serve.log") as base_url:

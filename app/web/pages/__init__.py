@@ -2,10 +2,24 @@
 
 from fastapi import APIRouter
 
-from app.web.pages import audit, campaigns, cohorts, home, reports, review, session
+from app.web.pages import (
+    account,
+    audit,
+    campaigns,
+    cohorts,
+    home,
+    oidc_sign_in,
+    reports,
+    review,
+    session,
+    users,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(session.router)
+router.include_router(oidc_sign_in.router)
+router.include_router(account.router)
+router.include_router(users.router)
 router.include_router(home.router)
 router.include_router(audit.router)
 router.include_router(cohorts.router)

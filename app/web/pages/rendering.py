@@ -42,6 +42,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Call scripts", "/call-scripts", frozenset({Role.CLINICIAN, Role.COORDINATOR})),
     NavItem("Reports", "/reports", frozenset(Role)),
     NavItem("Audit", "/audit", frozenset({Role.ADMIN})),
+    NavItem("People", "/users", frozenset({Role.ADMIN})),
 )
 
 

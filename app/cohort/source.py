@@ -1,0 +1,87 @@
+"""Opening a cohort file of any accepted format as one stream of numbered rows.
+
+CSV text and workbooks end in the same place: a matched header and ``(row number, cells)``, so
+the row validation, the chunked writes and the reports never know which format the file was.
+The format is told from the file's first bytes, not its name (an upload may be called anything).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.cohort.columns import Header, match_header
+from app.cohort.encoding import scan_file
+from app.cohort.mapping import ColumnMapping
+from app.cohort.reader import Record, read_header_cells, read_rows
+from app.cohort.workbook import read_workbook, sheet_header, workbook_format
+
+_BLOCK = 1 << 20
+
+
+@dataclass
+class Source:
+    """An opened cohort file: what it is, its header, and its rows still to be read."""
+
+    file_format: str
+    encoding: str | None
+    sheet: str | None
+    sha256: str
+    expected_rows: int
+    header: Header
+    rows: Iterator[tuple[int, Record]]
+
+
+def _format(path: Path) -> str | None:
+    with path.open("rb") as handle:
+        return workbook_format(handle.read(512))
+
+
+def open_source(
+    path: Path, *, sheet: str | None = None, mapping: ColumnMapping | None = None
+) -> Source:
+    """Open ``path`` (CSV, ``.xlsx`` or ``.xls``), its header matched through ``mapping``.
+
+    ``sheet`` (or the mapping's) picks a workbook's sheet; a CSV file has none to pick.
+    """
+    lookup = mapping.lookup() if mapping else None
+    chosen = sheet or (mapping.sheet if mapping else None)
+    file_format = _format(path)
+    if file_format is None:
+        scan = scan_file(path)
+        header, rows = read_rows(path, encoding=scan.encoding, mapping=lookup)
+        return Source("csv", scan.encoding, None, scan.sha256, scan.lines - 1, header, rows)
+    found = read_workbook(
+        path,
+        file_format=file_format,
+        sheet=chosen,
+        match=lambda cells: match_header(cells, mapping=lookup),
+    )
+    return Source(
+        file_format,
+        None,
+        found.sheet,
+        _digest(path),
+        found.expected_rows,
+        found.header,
+        iter(found.rows),
+    )
+
+
+def read_header(path: Path, *, sheet: str | None = None) -> tuple[str, str | None, list[str]]:
+    """The file's format, sheet and header cells, for proposing a column mapping."""
+    file_format = _format(path)
+    if file_format is None:
+        return "csv", None, read_header_cells(path, encoding=scan_file(path).encoding)
+    name, cells = sheet_header(path, file_format=file_format, sheet=sheet)
+    return file_format, name, cells
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()

@@ -61,6 +61,8 @@ COMMON_NAMES: dict[str, str] = {
     "gender": "sex",
     "post_code": "postcode",
     "consultant": "consultant_code",
+    "clinical_priority": "priority",
+    "surgical_priority": "priority",
     "procedure": "planned_procedure",
     "language": "preferred_language",
     "interpreter": "interpreter_required",

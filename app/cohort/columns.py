@@ -131,6 +131,7 @@ _OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "bars"}
 def match_header(cells: list[str], *, mapping: Mapping[str, str] | None = None) -> Header:
     """Match header cells onto our columns (``mapping`` first: normalised name -> column).
 
+    A cell the mapping sends to ``""`` is not used, even when it bears one of our names.
     Refuses a header that lacks a required column or fills a column from two cells.
     """
     saved = mapping or {}
@@ -140,7 +141,8 @@ def match_header(cells: list[str], *, mapping: Mapping[str, str] | None = None) 
     unknown: list[str] = []
     for index, cell in enumerate(cells):
         label = cell.strip()
-        name = saved.get(normalise_name(label)) or canonical_name(label)
+        key = normalise_name(label)
+        name = saved[key] or None if key in saved else canonical_name(label)
         if name is None:
             if label and label not in unknown:
                 unknown.append(label)

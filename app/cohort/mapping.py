@@ -8,6 +8,7 @@ the extract job and passed with ``waitlist import FILE --mapping lorenzo.yaml``:
     columns:
       NHS No: nhs_number
       Pathway ID: pathway_id
+      Site: null          # not used, although it is one of our names
 
 Header cells are matched with the same normalising as our own names (any case, spaces or
 underscores). ``suggest_mapping`` proposes one from a header, for a person to confirm.
@@ -86,10 +87,12 @@ class ColumnMapping:
     columns: dict[str, str]
     name: str | None = None
     sheet: str | None = None
+    ignored: tuple[str, ...] = ()
 
     def lookup(self) -> dict[str, str]:
-        """Normalised header name -> column, as ``match_header`` takes it."""
-        return {normalise_name(header): column for header, column in self.columns.items()}
+        """Normalised header name -> column (``""``: not used), as ``match_header`` takes it."""
+        found = {normalise_name(header): "" for header in self.ignored}
+        return found | {normalise_name(header): column for header, column in self.columns.items()}
 
     def as_yaml(self) -> str:
         """The mapping as a file to save and pass with ``--mapping``."""
@@ -98,7 +101,7 @@ class ColumnMapping:
             document["name"] = self.name
         if self.sheet:
             document["sheet"] = self.sheet
-        document["columns"] = dict(self.columns)
+        document["columns"] = dict(self.columns) | dict.fromkeys(self.ignored)
         return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
@@ -119,7 +122,11 @@ def parse_mapping(text: str, *, default_name: str | None = None) -> ColumnMappin
     for key, value in (("name", name), ("sheet", sheet)):
         if value is not None and not isinstance(value, str):
             raise MappingError(f"the mapping's {key} must be text")
-    return ColumnMapping(columns=_columns(document["columns"]), name=name, sheet=sheet)
+    raw = document["columns"]
+    ignored = tuple(str(header).strip() for header, column in raw.items() if column is None)
+    columns = _columns({header: column for header, column in raw.items() if column is not None})
+    _check_ignored(columns, ignored)
+    return ColumnMapping(columns=columns, name=name, sheet=sheet, ignored=ignored)
 
 
 def load_mapping(path: Path) -> ColumnMapping:
@@ -129,6 +136,21 @@ def load_mapping(path: Path) -> ColumnMapping:
     except (OSError, UnicodeDecodeError) as exc:
         raise MappingError(f"the mapping file {path.name} cannot be read ({exc})") from exc
     return parse_mapping(text, default_name=path.name)
+
+
+def mapping_from_pairs(pairs: list[tuple[str, str]], *, name: str | None = None) -> ColumnMapping:
+    """A mapping confirmed by a person as (header, column) pairs; an empty column is unused."""
+    columns = _columns({header: column for header, column in pairs if column.strip()})
+    ignored = tuple(header.strip() for header, column in pairs if not column.strip())
+    _check_ignored(columns, ignored)
+    return ColumnMapping(columns=columns, name=name, ignored=ignored)
+
+
+def _check_ignored(columns: dict[str, str], ignored: tuple[str, ...]) -> None:
+    mapped = {normalise_name(header) for header in columns}
+    for header in ignored:
+        if not header or normalise_name(header) in mapped:
+            raise MappingError(f"the mapping names the header {header!r} twice")
 
 
 def _columns(raw: Mapping[Any, Any]) -> dict[str, str]:

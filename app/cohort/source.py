@@ -8,13 +8,16 @@ The format is told from the file's first bytes, not its name (an upload may be c
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from app.cohort.columns import Header, match_header
 from app.cohort.encoding import scan_file
-from app.cohort.mapping import ColumnMapping
+from app.cohort.mapping import ColumnMapping, Suggestion, suggest_mapping
 from app.cohort.reader import Record, read_header_cells, read_rows
 from app.cohort.workbook import read_workbook, sheet_header, workbook_format
 
@@ -77,6 +80,29 @@ def read_header(path: Path, *, sheet: str | None = None) -> tuple[str, str | Non
         return "csv", None, read_header_cells(path, encoding=scan_file(path).encoding)
     name, cells = sheet_header(path, file_format=file_format, sheet=sheet)
     return file_format, name, cells
+
+
+@dataclass(frozen=True)
+class HeaderSuggestion:
+    """What a file's header is, and the mapping proposed for it."""
+
+    file_format: str
+    sheet: str | None
+    header: list[str]
+    suggestion: Suggestion
+
+
+def suggest_for_stream(
+    stream: BinaryIO, *, sheet: str | None = None, name: str | None = None
+) -> HeaderSuggestion:
+    """Propose a column mapping for an uploaded file (spooled to disk: memory stays flat)."""
+    with tempfile.TemporaryDirectory(prefix="waitlist-header-") as directory:
+        path = Path(directory) / "upload"
+        with path.open("wb") as target:
+            shutil.copyfileobj(stream, target, length=_BLOCK)
+        file_format, found_sheet, header = read_header(path, sheet=sheet)
+    suggestion = suggest_mapping(header, name=name)
+    return HeaderSuggestion(file_format, found_sheet, header, suggestion)
 
 
 def _digest(path: Path) -> str:

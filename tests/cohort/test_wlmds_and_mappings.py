@@ -187,3 +187,13 @@ def test_the_command_line_suggests_a_mapping_then_imports_with_it(tmp_path: Path
     refused = run_waitlist("import", str(PAS_EXTRACT), "--json", cwd=tmp_path)
     assert refused.returncode == 1
     assert "lacks required column" in json.loads(refused.stdout)["error"]
+
+
+def test_a_mapping_can_leave_out_a_column_that_bears_one_of_our_names() -> None:
+    mapping = parse_mapping("columns:\n  NHS No: nhs_number\n  Site: null\n")
+    assert mapping.ignored == ("Site",)
+    header = ["NHS No", "pathway_id", "given_name", "family_name", "date_of_birth"]
+    header += ["specialty_code", "clock_start_date", "SITE"]
+    matched = match_header(header, mapping=mapping.lookup())
+    assert "site" not in matched.positions and matched.unknown == ("SITE",)
+    assert parse_mapping(mapping.as_yaml()).ignored == ("Site",)

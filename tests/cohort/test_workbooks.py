@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cohort import workbook
 from app.cohort.columns import MissingColumnsError
 from app.cohort.workbook import WorkbookError
 from app.models import ImportJob, ImportStatus, Pathway
@@ -187,3 +190,22 @@ def test_a_reimported_workbook_changes_nothing(db_session: Session, tmp_path: Pa
     run_import(db_session, path)
     again = run_import(db_session, path)
     assert (again.counts["unchanged"], again.counts["updated"]) == (1, 0)
+
+
+@given(st.integers(min_value=0, max_value=2**53 - 1))
+def test_a_whole_number_held_as_a_double_comes_back_as_its_exact_digits(number: int) -> None:
+    assert workbook._text(float(number)) == str(number)
+    assert workbook._text(number) == str(number)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: not x.is_integer()))
+def test_a_number_with_a_fraction_is_never_rounded_into_a_whole_one(number: float) -> None:
+    assert float(workbook._text(number)) == number
+    assert not workbook._text(number).isdigit()
+
+
+@given(st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(9999, 12, 31)))
+def test_an_excel_serial_date_is_the_date_excel_shows(day: dt.date) -> None:
+    serial_1900 = (day - dt.date(1899, 12, 30)).days
+    assert workbook._date_text(serial_1900, dt.date(1899, 12, 30)) == day.isoformat()
+    assert workbook._date_text(float(serial_1900), dt.date(1899, 12, 30)) == day.isoformat()

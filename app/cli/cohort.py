@@ -33,7 +33,7 @@ def load_rule_set(path: Path) -> RuleSet:
 def import_file(
     file: Annotated[
         Path,
-        typer.Argument(exists=True, dir_okay=False, help="Cohort file: CSV, .xlsx or .xls."),
+        typer.Argument(exists=True, dir_okay=False, help="Cohort file: CSV, .xlsx, .xls or .ods."),
     ],
     name: Annotated[
         str | None, typer.Option(help="Cohort name (default: the file name's stem).")

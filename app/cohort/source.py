@@ -45,7 +45,7 @@ def _format(path: Path) -> str | None:
 def open_source(
     path: Path, *, sheet: str | None = None, mapping: ColumnMapping | None = None
 ) -> Source:
-    """Open ``path`` (CSV, ``.xlsx`` or ``.xls``), its header matched through ``mapping``.
+    """Open ``path`` (CSV or a workbook), its header matched through ``mapping``.
 
     ``sheet`` (or the mapping's) picks a workbook's sheet; a CSV file has none to pick.
     """

@@ -34,6 +34,7 @@ CELL_LIMIT = 10_000_000
 """Cells (rows x columns of the sheet's extent) calamine may hold: about 900 MB measured at
 ~90 bytes a cell; e.g. 250,000 rows of 40 columns. A larger extract imports as CSV (streamed)."""
 XML_LIMIT = 1 << 30
+SHARED_STRINGS_LIMIT = 512 << 20
 _BLOCK = 1 << 20
 _XLS_EXTENT = 65_536 * 256
 _CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})([0-9]{1,7})\"")
@@ -46,6 +47,13 @@ _EPOCH_1904 = dt.date(1904, 1, 1)
 _DOUBLE_EXACT = 2**53
 _ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
 _INDEX_LIMIT = 16 << 20  # workbook.xml and its relationships: a few KB in any real workbook
+_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODS_ROW = f"{{{_TABLE_NS}}}table-row"
+_ODS_TABLE = f"{{{_TABLE_NS}}}table"
+_ODS_CELLS = (f"{{{_TABLE_NS}}}table-cell", f"{{{_TABLE_NS}}}covered-table-cell")
+_ODS_ROWS_REPEATED = f"{{{_TABLE_NS}}}number-rows-repeated"
+_ODS_COLUMNS_REPEATED = f"{{{_TABLE_NS}}}number-columns-repeated"
+_ODS_VALUE_TYPE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
 _RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 Cell = int | float | str | bool | dt.date | dt.datetime | dt.time | dt.timedelta
@@ -86,6 +94,10 @@ def read_workbook(
     Row numbers are the spreadsheet's own (the header is the sheet's first used row); rows with
     every cell empty are skipped. Raises WorkbookError for an unreadable or oversized workbook.
     """
+    if file_format == "xlsx":
+        _check_shared_strings(path)
+    elif file_format == "ods":
+        _check_ods(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
     except CalamineError as exc:
@@ -102,11 +114,6 @@ def read_workbook(
     date1904 = False
     if file_format == "xlsx":
         date1904 = _check_xlsx(path, book.sheet_names.index(name))
-    elif file_format == "ods":
-        raise WorkbookError(
-            "OpenDocument (.ods) workbooks are not read yet: their repeated rows cannot be "
-            "bounded before reading; save the sheet as .xlsx or CSV UTF-8"
-        )
     try:
         data = book.get_sheet_by_name(name)
     except Exception as exc:
@@ -172,19 +179,101 @@ def _check_xlsx(path: Path, index: int) -> bool:
         with zipfile.ZipFile(path) as archive:
             workbook_xml = _read_small(archive, "xl/workbook.xml")
             member = _sheet_member(archive, workbook_xml, index)
-            shared = _member_size(archive, "xl/sharedStrings.xml")
-            if shared > XML_LIMIT:
-                raise WorkbookError("the workbook's shared strings are too large to read")
             with archive.open(member) as stream:
                 rows, columns = _extent(stream)
     except (zipfile.BadZipFile, KeyError, IndexError, SafeXML.ParseError, OSError) as exc:
-        raise WorkbookError(
-            f"the workbook's structure cannot be read ({type(exc).__name__}); "
-            "open it in Excel and save it again, or save it as CSV UTF-8"
-        ) from exc
+        raise _unreadable(exc) from exc
     if rows * columns > CELL_LIMIT:
         raise WorkbookError(_too_large(f"sheet {index + 1}", rows, columns))
     return bool(_DATE1904.search(workbook_xml))
+
+
+def _unreadable(exc: Exception) -> WorkbookError:
+    return WorkbookError(
+        f"the workbook's structure cannot be read ({type(exc).__name__}); "
+        "open it in Excel and save it again, or save it as CSV UTF-8"
+    )
+
+
+def _check_shared_strings(path: Path) -> None:
+    """calamine reads every shared string when it opens a workbook: refuse an outsized table."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = _member_size(archive, "xl/sharedStrings.xml")
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _unreadable(exc) from exc
+    if size > SHARED_STRINGS_LIMIT:
+        raise WorkbookError(
+            "the workbook's shared strings are too large to read; save the sheet as CSV UTF-8"
+        )
+
+
+class _CountedStream:
+    """A member's bytes for the XML parser, refused past ``XML_LIMIT``."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        block: bytes = self.stream.read(_BLOCK if size < 0 else min(size, _BLOCK))
+        self.count += len(block)
+        if self.count > XML_LIMIT:
+            raise WorkbookError("the workbook is too large to read; save the sheet as CSV UTF-8")
+        return block
+
+
+def _check_ods(path: Path) -> None:
+    """Refuse an OpenDocument workbook whose tables would hold more than ``CELL_LIMIT`` cells."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("content.xml") as stream:
+            cells = _ods_cells(_CountedStream(stream))
+    except (zipfile.BadZipFile, KeyError, SafeXML.ParseError, ValueError, OSError) as exc:
+        raise _unreadable(exc) from exc
+    if cells > CELL_LIMIT:
+        raise WorkbookError(
+            f"the workbook's sheets hold {cells:,} cells, more than the {CELL_LIMIT:,} a "
+            "workbook may hold here (save the sheet as CSV UTF-8, which is read as a stream)"
+        )
+
+
+def _ods_cells(stream: Any) -> int:
+    """Cells calamine will hold: every table's rows and columns up to its last value.
+
+    Parsed as a stream; each cell and row is dropped from the tree once counted, so memory
+    stays flat however many there are.
+    """
+    total = rows = last_row = widest = column = last_column = 0
+    parents: list[Any] = []
+    for event, node in SafeXML.iterparse(stream, events=("start", "end")):
+        if event == "start":
+            parents.append(node)
+            continue
+        parents.pop()
+        if node.tag in _ODS_CELLS:
+            column += _repeat(node, _ODS_COLUMNS_REPEATED)
+            if node.get(_ODS_VALUE_TYPE) is not None or len(node):
+                last_column = column
+        elif node.tag == _ODS_ROW:
+            rows += _repeat(node, _ODS_ROWS_REPEATED)
+            if last_column:
+                last_row, widest = rows, max(widest, last_column)
+            column = last_column = 0
+        elif node.tag == _ODS_TABLE:
+            total += last_row * widest
+            rows = last_row = widest = 0
+        else:
+            continue
+        if parents:
+            parents[-1].remove(node)
+    return total
+
+
+def _repeat(node: Any, attribute: str) -> int:
+    try:
+        return max(int(node.get(attribute, "1")), 1)
+    except ValueError:
+        return 1
 
 
 def _sheet_member(archive: zipfile.ZipFile, workbook_xml: bytes, index: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import resource
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,81 @@ def test_an_excel_serial_date_is_the_date_excel_shows(day: dt.date) -> None:
     serial_1900 = (day - dt.date(1899, 12, 30)).days
     assert workbook._date_text(serial_1900, dt.date(1899, 12, 30)) == day.isoformat()
     assert workbook._date_text(float(serial_1900), dt.date(1899, 12, 30)) == day.isoformat()
+
+
+def save_ods(path: Path, rows_xml: str) -> Path:
+    """An OpenDocument spreadsheet written as LibreOffice lays one out (table PTL)."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="PTL">{rows_xml}'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest'
+        ' xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+        ' manifest:version="1.2"><manifest:file-entry manifest:full-path="/"'
+        ' manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
+        )
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def ods_cell(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return (
+            f'<table:table-cell office:value-type="date" office:date-value="{value.isoformat()}">'
+            f"<text:p>{value:%d/%m/%Y}</text:p></table:table-cell>"
+        )
+    if isinstance(value, int | float):
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{value}">'
+            f"<text:p>{value}</text:p></table:table-cell>"
+        )
+    return (
+        f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+    )
+
+
+def ods_row(cells: list[Any]) -> str:
+    return "<table:table-row>" + "".join(map(ods_cell, cells)) + "</table:table-row>"
+
+
+# LibreOffice pads every sheet to its full size with repeated empty rows and cells.
+ODS_PADDING = (
+    '<table:table-row table:number-rows-repeated="1048570">'
+    '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+)
+
+
+def test_an_ods_workbook_imports_like_an_xlsx_one(db_session: Session, tmp_path: Path) -> None:
+    path = save_ods(tmp_path / "ptl.ods", ods_row(HEADER) + ods_row(ada()) + ODS_PADDING)
+    report = run_import(db_session, path)
+    assert (report.file_format, report.sheet, report.counts["imported"]) == ("ods", "PTL", 1)
+    assert report.errors == []
+    patient = patient_of(db_session, "RXN-000001")
+    assert (patient.nhs_number, patient.date_of_birth) == ("9990000018", dt.date(1956, 3, 14))
+    assert patient.mobile_phone == "+447700900001"
+
+
+def test_an_ods_whose_repeated_cells_hold_values_past_the_limit_is_refused_unopened(
+    db_session: Session, tmp_path: Path
+) -> None:
+    bomb = (
+        '<table:table-row table:number-rows-repeated="1000000">'
+        '<table:table-cell table:number-columns-repeated="1000" office:value-type="string">'
+        "<text:p>x</text:p></table:table-cell></table:table-row>"
+    )
+    path = save_ods(tmp_path / "bomb.ods", ods_row(HEADER) + bomb)
+    assert path.stat().st_size < 10_000
+    with pytest.raises(WorkbookError, match="1,000,001,000 cells"):
+        run_import(db_session, path)

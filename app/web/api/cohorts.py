@@ -73,7 +73,8 @@ def _out(report: ImportReport) -> ImportOut:
 def upload_import(
     name: str,
     file: Annotated[
-        UploadFile, File(description="The cohort file: CSV (UTF-8 or Windows-1252), .xlsx or .xls")
+        UploadFile,
+        File(description="The cohort file: CSV (UTF-8 or Windows-1252), .xlsx, .xls or .ods"),
     ],
     user: CoordinatorUser,
     session: SessionDep,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.orm import Session
 
 from app.cli.common import console, emit_json, load_settings, unit_of_work
+from app.cohort.mapping import ColumnMapping, load_mapping, suggest_mapping
 from app.cohort.service import ImportReport, import_cohort
+from app.cohort.source import read_header
 from app.cohort.synth import synthesise
 from app.eligibility.rules import RuleSet, load_rules
 from app.errors import DomainError
@@ -28,17 +31,40 @@ def load_rule_set(path: Path) -> RuleSet:
 
 
 def import_file(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Cohort CSV file.")],
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help="Cohort file: CSV, .xlsx, .xls or .ods."),
+    ],
     name: Annotated[
         str | None, typer.Option(help="Cohort name (default: the file name's stem).")
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="Saved column mapping (YAML) for this source."
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="Workbook sheet to read (default: the first visible).")
+    ] = None,
+    suggest_mapping_: Annotated[
+        bool,
+        typer.Option(
+            "--suggest-mapping",
+            help="Import nothing: print a column mapping proposed from the file's header.",
+        ),
+    ] = False,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """Import a cohort CSV: counts, exclusions per rule and every rejected row."""
+    """Import a cohort file (CSV or workbook): counts, exclusions, the mapping, rejected rows."""
+    if suggest_mapping_:
+        _suggest(file, sheet=sheet, json=json)
+        return
     settings = load_settings()
     rules = load_rule_set(settings.exclusions_path)
     show_progress = not json and console.is_terminal
     try:
+        saved = load_mapping(mapping) if mapping else None
         with unit_of_work() as session:
             if show_progress:
                 with Progress(
@@ -54,10 +80,19 @@ def import_file(
                         bar.update(task, completed=done, total=expected)
 
                     report = _run(
-                        session, file, name, settings.default_provider_code, rules, advance
+                        session,
+                        file,
+                        name,
+                        settings.default_provider_code,
+                        rules,
+                        advance,
+                        saved,
+                        sheet,
                     )
             else:
-                report = _run(session, file, name, settings.default_provider_code, rules, None)
+                report = _run(
+                    session, file, name, settings.default_provider_code, rules, None, saved, sheet
+                )
     except DomainError as exc:
         if json:
             emit_json({"status": "failed", "error": str(exc)})
@@ -76,6 +111,8 @@ def _run(
     provider: str,
     rules: RuleSet,
     progress: Callable[[int, int], None] | None,
+    mapping: ColumnMapping | None,
+    sheet: str | None,
 ) -> ImportReport:
     return import_cohort(
         session,
@@ -84,12 +121,56 @@ def _run(
         default_provider_code=provider,
         rules=rules,
         progress=progress,
+        mapping=mapping,
+        sheet=sheet,
     )
+
+
+def _suggest(file: Path, *, sheet: str | None, json: bool) -> None:
+    """Print a proposed mapping (YAML on stdout, ready to save) and what it could not place."""
+    try:
+        file_format, found_sheet, header = read_header(file, sheet=sheet)
+    except DomainError as exc:
+        if json:
+            emit_json({"status": "failed", "error": str(exc)})
+        console.print(f"[red]File refused[/red]: {exc}")
+        raise typer.Exit(1) from exc
+    suggestion = suggest_mapping(header, name=file.stem)
+    proposed = ColumnMapping(
+        columns=suggestion.mapping.columns, name=suggestion.mapping.name, sheet=found_sheet
+    )
+    if json:
+        emit_json(
+            {
+                "format": file_format,
+                "sheet": found_sheet,
+                "mapping": proposed.columns,
+                "unmatched": suggestion.unmatched,
+                "missing": suggestion.missing,
+                "yaml": proposed.as_yaml(),
+            }
+        )
+        return
+    sys.stdout.write(proposed.as_yaml())
+    if suggestion.unmatched:
+        console.print(f"Not mapped (ignored on import): {', '.join(suggestion.unmatched)}")
+    if suggestion.missing:
+        console.print(
+            f"[red]No column found for required[/red]: {', '.join(suggestion.missing)}; "
+            "add them to the mapping before importing"
+        )
+    console.print("Check every line, save it (e.g. > source.yaml) and import with --mapping.")
 
 
 def _print_summary(report: ImportReport) -> None:
     counts = ", ".join(f"{key} {value}" for key, value in report.counts.items())
     console.print(f"Import {report.import_job_id} into {report.cohort!r}: {counts}.")
+    read = f"Read {report.file_format}" + (f" sheet {report.sheet!r}" if report.sheet else "")
+    if report.mapping_name:
+        read += f" with mapping {report.mapping_name!r}"
+    console.print(
+        read + "; columns: " + ", ".join(f"{k} -> {v}" for k, v in report.mapping.items())
+    )
     if report.unknown_columns:
         console.print(f"Ignored unknown columns: {', '.join(report.unknown_columns)}")
     for rule_id, count in report.excluded.items():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -129,8 +129,24 @@ class _BoundedLines:
         return field
 
 
-def read_rows(path: Path, *, encoding: str) -> tuple[Header, Iterator[tuple[int, Record]]]:
-    """The matched header and an iterator of ``(line, cells or the row's error)``.
+def read_header_cells(path: Path, *, encoding: str) -> list[str]:
+    """The header row's cells as written (for proposing a column mapping)."""
+    with path.open(encoding=encoding, newline="") as handle:
+        lines = _BoundedLines(handle)
+        try:
+            return next(csv.reader(lines), [])
+        except _OverlongRow as exc:
+            raise InvalidInputError(
+                f"the header row (line 1) is longer than {ROW_LIMIT:,} characters"
+            ) from exc
+        except csv.Error as exc:
+            raise InvalidInputError(f"line 1 cannot be read as CSV ({exc})") from exc
+
+
+def read_rows(
+    path: Path, *, encoding: str, mapping: Mapping[str, str] | None = None
+) -> tuple[Header, Iterator[tuple[int, Record]]]:
+    """The header (matched through ``mapping``) and an iterator of ``(line, cells or error)``.
 
     The header is line 1. A record whose quoted cell spans several physical lines is still one
     spreadsheet row, so the line is counted in records, not newlines. Rows with every cell empty
@@ -148,7 +164,7 @@ def read_rows(path: Path, *, encoding: str) -> tuple[Header, Iterator[tuple[int,
                 "the first row of the file must name the columns"
             ) from exc
         lines.record_done()
-        header = match_header(header_cells)
+        header = match_header(header_cells, mapping=mapping)
     except BaseException:
         handle.close()
         raise

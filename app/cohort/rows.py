@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from app.cohort import values
-from app.cohort.columns import REQUIRED, Header
+from app.cohort.columns import DATE_COLUMNS, REQUIRED, Header
 from app.cohort.phones import PhoneError, PhoneKind, normalise_phone
 
 
@@ -74,6 +74,8 @@ _SIMPLE: dict[str, Callable[[str], Any]] = {
     "family_name": _limited(100),
     "specialty_code": values.specialty_code,
     "provider_code": values.provider_code,
+    "pathway_id_issuer": values.provider_code,
+    "referral_id": _limited(20),
     "local_patient_id": _limited(32),
     "sex": values.sex,
     "postcode": values.postcode,
@@ -82,6 +84,7 @@ _SIMPLE: dict[str, Callable[[str], Any]] = {
     "preferred_language": values.language,
     "interpreter_required": values.yes_no,
     "priority": values.priority,
+    "priority_type": values.priority_type,
     "waiting_list_type": values.waiting_list_type,
     "specialty_name": _limited(100),
     "planned_procedure": _limited(200),
@@ -90,7 +93,9 @@ _SIMPLE: dict[str, Callable[[str], Any]] = {
     "flags": values.flags,
     "diagnosis_codes": values.diagnosis_codes,
 }
-_DATES = ("date_of_birth", "clock_start_date", "last_validated_date", "date_of_death")
+# A two week wait referral is an urgent suspected cancer pathway: protected like one.
+_CANCER_PRIORITY_TYPE = "3"
+PATHWAY_ID_LIMIT = 64
 
 
 class RowValidator:
@@ -101,13 +106,14 @@ class RowValidator:
         self.default_provider_code = default_provider_code
         parsers: dict[str, Callable[[str], Any]] = {
             **_SIMPLE,
-            **{name: partial(values.date, today=today) for name in _DATES},
+            **{name: partial(values.date, today=today) for name in DATE_COLUMNS},
             # Phones are sorted by kind after the loop (a landline may come as mobile_phone).
             "mobile_phone": str,
             "landline_phone": str,
         }
         self.columns = [(name, index, parsers[name]) for name, index in header.positions.items()]
         self.width = max(header.positions.values()) + 1
+        self.wlmds_key = header.wlmds_key
 
     def validate(self, cells: list[str], line: int) -> CohortRow | list[RowError]:
         """The normalised row, or every problem found in it (one per column)."""
@@ -129,8 +135,17 @@ class RowValidator:
         birth, death = parsed.get("date_of_birth"), parsed.get("date_of_death")
         if birth and death and death < birth:
             errors.append(RowError(line, "date_of_death", "date_of_death is before date_of_birth"))
+        if self.wlmds_key and not errors:
+            key = self._wlmds_key(parsed, line)
+            if isinstance(key, RowError):
+                errors.append(key)
+            else:
+                parsed["pathway_id"] = key
         if errors:
             return errors
+        flags = parsed.get("flags", [])
+        if parsed.get("priority_type") == _CANCER_PRIORITY_TYPE and "cancer_pathway" not in flags:
+            flags = sorted([*flags, "cancer_pathway"])
         mobile, landline = self._phones(parsed.get("mobile_phone"), parsed.get("landline_phone"))
         fields = (
             parsed["nhs_number"],
@@ -158,11 +173,35 @@ class RowValidator:
             parsed.get("consultant_code"),
             parsed.get("site"),
             parsed.get("last_validated_date"),
-            parsed.get("flags", []),
+            flags,
             parsed.get("diagnosis_codes", []),
         )
         digest = hashlib.sha256("\x1f".join(map(str, fields)).encode()).hexdigest()
         return CohortRow(line, *fields, row_hash=digest)
+
+    def _wlmds_key(self, parsed: dict[str, Any], line: int) -> str | RowError:
+        """The WLMDS pathway key: PPI issuer, PPI, referral identifier and RTT period start.
+
+        The issuer defaults to the row's provider. Written ``ISSUER:PPI:REFERRAL:YYYY-MM-DD``
+        into ``pathway_id``, so a patient pathway's successive RTT periods are separate rows
+        and the export back to the PAS carries every part of the key.
+        """
+        issuer = parsed.get("pathway_id_issuer") or parsed.get(
+            "provider_code", self.default_provider_code
+        )
+        ppi, referral = parsed["pathway_id"], parsed.get("referral_id", "")
+        for name, part in (("pathway_id", ppi), ("referral_id", referral)):
+            if ":" in part:
+                return RowError(line, name, f"{name} contains ':', which separates the key parts")
+        key = f"{issuer}:{ppi}:{referral}:{parsed['clock_start_date'].isoformat()}"
+        if len(key) > PATHWAY_ID_LIMIT:
+            return RowError(
+                line,
+                "pathway_id",
+                f"pathway_id with its issuer, referral and RTT start is longer than "
+                f"{PATHWAY_ID_LIMIT} characters",
+            )
+        return key
 
     @staticmethod
     def _phones(*cells: str | None) -> tuple[str | None, str | None]:

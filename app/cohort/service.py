@@ -19,9 +19,10 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.cohort.encoding import scan_file
-from app.cohort.reader import Record, read_rows
+from app.cohort.mapping import ColumnMapping
+from app.cohort.reader import Record
 from app.cohort.rows import CohortRow, RowError, RowValidator
+from app.cohort.source import open_source
 from app.cohort.store import close_missing, write_chunk, write_errors
 
 __all__ = [
@@ -56,6 +57,10 @@ class ImportReport:
     unknown_columns: list[str]
     errors: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    file_format: str = "csv"
+    sheet: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    mapping_name: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON document of ``waitlist import --json`` and the API."""
@@ -64,6 +69,10 @@ class ImportReport:
             "cohort": self.cohort,
             "status": self.status.value,
             "encoding": self.encoding,
+            "format": self.file_format,
+            "sheet": self.sheet,
+            "mapping_name": self.mapping_name,
+            "mapping": self.mapping,
             **self.counts,
             "excluded": self.excluded,
             "unknown_columns": self.unknown_columns,
@@ -94,12 +103,15 @@ def import_cohort(
     created_by: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
     progress: Callable[[int, int], None] | None = None,
+    mapping: ColumnMapping | None = None,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Import ``path`` into the cohort, close pathways no longer listed, then apply ``rules``.
 
-    A file with a missing required column or an unreadable encoding is refused whole (the job is
-    recorded as failed and the DomainError raised); bad rows are rejected one by one.
-    ``progress(rows_done, rows_expected)`` is called after each chunk.
+    ``path`` is CSV or a workbook (``sheet`` picks its sheet); ``mapping`` names the file's own
+    columns. A file with a missing required column, an unreadable encoding or an oversized
+    sheet is refused whole (the job is recorded as failed and the DomainError raised); bad rows
+    are rejected one by one. ``progress(rows_done, rows_expected)`` is called after each chunk.
     """
     now = utcnow()
     today = today or now.date()
@@ -110,22 +122,26 @@ def import_cohort(
         status=ImportStatus.RUNNING,
         created_by=created_by,
         started_at=now,
+        mapping_name=mapping.name[:200] if mapping and mapping.name else None,
     )
     session.add(job)
     session.commit()
     try:
-        scan = scan_file(path)
-        job.encoding, job.file_sha256 = scan.encoding, scan.sha256
-        header, rows = read_rows(path, encoding=scan.encoding)
-        job.unknown_columns = list(header.unknown)
+        source = open_source(path, sheet=sheet, mapping=mapping)
+        job.encoding, job.file_sha256 = source.encoding, source.sha256
+        job.file_format, job.sheet = source.file_format, source.sheet
+        job.column_mapping = source.header.mapping
+        job.unknown_columns = list(source.header.unknown)
         session.commit()
-        validator = RowValidator(header, today=today, default_provider_code=default_provider_code)
+        validator = RowValidator(
+            source.header, today=today, default_provider_code=default_provider_code
+        )
         done = 0
-        for chunk in _chunks(rows, chunk_rows):
+        for chunk in _chunks(source.rows, chunk_rows):
             _import_chunk(session, job=job, chunk=chunk, validator=validator, now=now)
             done += len(chunk)
             if progress:
-                progress(done, max(scan.lines - 1, done))
+                progress(done, max(source.expected_rows, done))
         job.closed = close_missing(session, cohort_id=cohort.id, import_job_id=job.id, now=now)
         excluded = (
             evaluate_cohort(session, cohort_id=cohort.id, rules=rules, on_date=today)
@@ -218,6 +234,10 @@ def _report(
         unknown_columns=list(job.unknown_columns),
         errors=[{"line": e.line, "column": e.column, "message": e.message} for e in errors],
         error=job.error,
+        file_format=job.file_format,
+        sheet=job.sheet,
+        mapping=dict(job.column_mapping or {}),
+        mapping_name=job.mapping_name,
     )
 
 
@@ -274,12 +294,14 @@ def import_stream(
     default_provider_code: str,
     rules: RuleSet,
     created_by: str | None,
+    mapping: ColumnMapping | None = None,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Import an uploaded file: spooled to a temporary file first (memory stays flat)."""
     if not cohort_name.strip():
         raise InvalidInputError("give the cohort a name")
     with tempfile.TemporaryDirectory(prefix="waitlist-import-") as directory:
-        path = Path(directory) / "upload.csv"
+        path = Path(directory) / "upload"
         with path.open("wb") as target:
             shutil.copyfileobj(source, target, length=1 << 20)
         return import_cohort(
@@ -290,4 +312,6 @@ def import_stream(
             default_provider_code=default_provider_code,
             rules=rules,
             created_by=created_by,
+            mapping=mapping,
+            sheet=sheet,
         )

@@ -165,6 +165,17 @@ def priority(value: str) -> str:
     return code
 
 
+PRIORITY_TYPES = {"1": "routine", "2": "urgent", "3": "two week wait"}
+
+
+def priority_type(value: str) -> str:
+    """NHS Data Dictionary priority type: ``1`` routine, ``2`` urgent, ``3`` two week wait."""
+    match = _WHOLE_NUMBER.fullmatch(value)
+    if not match or match[1] not in PRIORITY_TYPES:
+        raise CellError("must be a priority type code: 1 (routine), 2 (urgent), 3 (two week wait)")
+    return match[1]
+
+
 def waiting_list_type(value: str) -> str:
     """``ORTT``, ``IRTT``, ``ONON`` or ``INON``."""
     code = value.upper()

@@ -40,6 +40,11 @@ class ImportJob(Base):
     filename: Mapped[str] = mapped_column(String(255))
     file_sha256: Mapped[str | None] = mapped_column(String(64))
     encoding: Mapped[str | None] = mapped_column(String(16))
+    file_format: Mapped[str] = mapped_column(String(8), default="csv", server_default="csv")
+    sheet: Mapped[str | None] = mapped_column(String(100))
+    # Every matched header cell, as written, with the column it filled.
+    column_mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    mapping_name: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[ImportStatus] = mapped_column(
         str_enum(ImportStatus), default=ImportStatus.PENDING
     )

@@ -20,6 +20,7 @@ GUARDED_PAGES: dict[str, set[str]] = {
     "/campaigns": {"alice", "bob", "charlie"},
     "/campaigns/new": {"bob"},
     "/cohorts": {"bob"},
+    "/cohorts/mapping": {"bob"},
     "/dashboard": {"alice", "bob", "charlie"},
 }
 

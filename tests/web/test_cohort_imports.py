@@ -97,7 +97,8 @@ async def test_a_refused_file_is_shown_as_a_form_error(
         files={"file": ("ptl.csv", b"nhs_number,given_name\n", "text/csv")},
     )
     assert response.status_code == 200
-    assert "Error: Cohorts" in response.text
+    # Refused as it stands; the page offers to match its columns to ours instead.
+    assert "Error: Confirm the column mapping" in response.text
     assert "lacks required column" in response.text
 
 

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
 
 from app.web.pages.rendering import templates
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "app" / "web" / "static"
 
 
 def _ui() -> Any:
@@ -19,8 +23,25 @@ def test_form_macros_link_errors_to_their_fields_and_escape_values() -> None:
     assert 'aria-describedby="note-error"' in html
     assert "nhsuk-form-group--error" in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html
-    summary = str(ui.error_summary(errors))
-    assert '<a href="#note">Enter a note</a>' in summary
+    summary = " ".join(str(ui.error_summary(errors)).split())
+    assert '<a href="#note"> Enter a note </a>' in summary
+    assert str(ui.error_summary({})).strip() == ""
+
+
+def test_the_nhsuk_components_library_targets_the_vendored_frontend_version() -> None:
+    # nhsuk-frontend-jinja's compatibility table: its 0.10 releases follow NHS.UK frontend 10.6.
+    compatible = {"0.10": "10.6"}
+    library = ".".join(version("nhsuk-frontend-jinja").split(".")[:2])
+    vendored = (STATIC_DIR / "VERSION_NHSUK_FRONTEND").read_text().strip()
+    assert library in compatible, f"nhsuk-frontend-jinja {library} is not in the table"
+    assert vendored.startswith(compatible[library] + "."), (library, vendored)
+
+
+def test_buttons_come_from_the_library_with_their_variant_name_and_value() -> None:
+    button = _ui().button("Yes, cancel", variant="warning", name="c", value="y")
+    html = " ".join(str(button).split())
+    assert html.startswith('<button class="nhsuk-button nhsuk-button--warning" name="c"')
+    assert 'data-prevent-double-click="true" type="submit" value="y">' in html
 
 
 def test_radios_select_and_checkboxes_mark_what_was_chosen() -> None:

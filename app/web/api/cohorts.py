@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel
 
 from app import audit
+from app.cohort.mapping import MAPPING_FILE_LIMIT, ColumnMapping, MappingError, parse_mapping
 from app.cohort.service import ImportReport, get_import, import_stream
 from app.web.api.responses import errors
 from app.web.auth import CoordinatorUser
@@ -32,6 +33,10 @@ class ImportOut(BaseModel):
     cohort: str
     status: str
     encoding: str | None
+    format: str
+    sheet: str | None
+    mapping_name: str | None
+    mapping: dict[str, str]
     rows: int
     imported: int
     updated: int
@@ -42,6 +47,17 @@ class ImportOut(BaseModel):
     unknown_columns: list[str]
     errors: list[RowErrorOut]
     error: str | None
+
+
+def _mapping(upload: UploadFile | None) -> ColumnMapping | None:
+    if upload is None:
+        return None
+    raw = upload.file.read(MAPPING_FILE_LIMIT + 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MappingError("the mapping file is not UTF-8 text") from exc
+    return parse_mapping(text, default_name=upload.filename or "mapping.yaml")
 
 
 def _out(report: ImportReport) -> ImportOut:
@@ -56,11 +72,18 @@ def _out(report: ImportReport) -> ImportOut:
 )
 def upload_import(
     name: str,
-    file: Annotated[UploadFile, File(description="The cohort CSV (UTF-8 or Windows-1252)")],
+    file: Annotated[
+        UploadFile,
+        File(description="The cohort file: CSV (UTF-8 or Windows-1252), .xlsx, .xls or .ods"),
+    ],
     user: CoordinatorUser,
     session: SessionDep,
     settings: SettingsDep,
     rules: ExclusionRulesDep,
+    mapping: Annotated[
+        UploadFile | None, File(description="A saved column mapping (YAML) for this source")
+    ] = None,
+    sheet: Annotated[str | None, Form(max_length=100, description="Workbook sheet")] = None,
 ) -> ImportOut:
     """Import a cohort extract into the named cohort (created on first use)."""
     report = import_stream(
@@ -71,6 +94,8 @@ def upload_import(
         default_provider_code=settings.default_provider_code,
         rules=rules,
         created_by=user.username,
+        mapping=_mapping(mapping),
+        sheet=sheet or None,
     )
     audit.record(
         session,

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import iter_route_contexts
 from fastapi.templating import Jinja2Templates
+from jinja2 import ChainableUndefined, Environment, PackageLoader
 
 from app.models import Role, User
 from app.web.auth import (
@@ -23,6 +24,28 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 SERVICE_NAME = "Waiting list validation"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+# NHS.UK frontend's own component templates, from nhsuk-frontend-jinja (its 0.10 releases follow
+# the vendored frontend 10.6; tests/web/test_macros.py checks the two agree). They rely on
+# ChainableUndefined, so they render in their own environment: our templates keep Jinja's
+# default Undefined (a misspelt name still fails) and call them through the ``nhsuk`` global.
+_components = Environment(
+    loader=PackageLoader("nhsuk_frontend_jinja"),
+    autoescape=True,
+    undefined=ChainableUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _component(name: str, macro: str) -> Any:
+    return getattr(_components.get_template(f"nhsuk/components/{name}/macro.jinja").module, macro)
+
+
+templates.env.globals["nhsuk"] = {
+    "button": _component("button", "button"),
+    "errorSummary": _component("error-summary", "errorSummary"),
+}
 
 
 @dataclass(frozen=True)

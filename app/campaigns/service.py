@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.attempts import advance_many
 from app.campaigns.planning import plan_campaign
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
@@ -224,14 +225,12 @@ def resume_campaign(session: Session, *, campaign_id: int, actor: str) -> Campai
 def cancel_campaign(session: Session, *, campaign_id: int, actor: str) -> Campaign:
     """Cancel the campaign and every attempt not yet claimed (calls in progress finish)."""
     campaign = transition(session, campaign_id=campaign_id, to=S.CANCELLED, actor=actor)
-    session.execute(
-        update(ContactAttempt)
-        .where(
-            ContactAttempt.campaign_id == campaign_id,
-            ContactAttempt.status == AttemptStatus.PLANNED,
-        )
-        .values(status=AttemptStatus.CANCELLED, error_message="campaign cancelled")
-        .execution_options(synchronize_session=False)
+    advance_many(
+        session,
+        to=AttemptStatus.CANCELLED,
+        only_from=frozenset({AttemptStatus.PLANNED}),
+        where=(ContactAttempt.campaign_id == campaign_id,),
+        error_message="campaign cancelled",
     )
     return campaign
 

@@ -278,6 +278,7 @@ def _run(
                 path=path,
                 default_provider_code=settings.default_provider_code,
                 rules=rules,
+                actor=DEMO_ACTOR,
                 progress=lambda done, expected: report("Importing", done, expected),
             )
     with session_scope(factory) as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -83,6 +84,7 @@ def _run(
         path=file,
         default_provider_code=provider,
         rules=rules,
+        actor=f"cli:{getpass.getuser()}",
         progress=progress,
     )
 

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import audit
 from app.cohort.service import get_import, import_stream, recent_imports
 from app.errors import InvalidInputError
 from app.web.auth import CoordinatorUser, CsrfProtected
@@ -51,19 +50,11 @@ def upload(
                 filename=file.filename or "upload.csv",
                 default_provider_code=settings.default_provider_code,
                 rules=rules,
-                created_by=user.username,
+                actor=user,
             )
         except InvalidInputError as exc:
             errors["file"] = f"The file was refused: {exc}"
         else:
-            audit.record(
-                session,
-                actor=user,
-                action="cohort_imported",
-                entity_type="import_job",
-                entity_id=report.import_job_id,
-                detail=report.counts,
-            )
             return RedirectResponse(f"/cohorts/imports/{report.import_job_id}", status_code=303)
     context = {"imports": recent_imports(session), "errors": errors, "form": {"name": name}}
     return render(request, "cohorts/upload.html", context, user=user)
@@ -74,12 +65,5 @@ def import_result(
     request: Request, import_job_id: RowId, user: CoordinatorUser, session: SessionDep
 ) -> HTMLResponse:
     """Counts, exclusions per rule and every rejected row (line, column, message)."""
-    report = get_import(session, import_job_id=import_job_id)
-    audit.record(
-        session,
-        actor=user,
-        action="import_viewed",
-        entity_type="import_job",
-        entity_id=import_job_id,
-    )
+    report = get_import(session, import_job_id=import_job_id, actor=user)
     return render(request, "cohorts/result.html", {"report": report}, user=user)

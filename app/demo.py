@@ -300,6 +300,7 @@ def _run(
             attempt_policy=DEMO_POLICY,
             calls_per_second=settings.calls_per_second,
             simulated=True,
+            timezone=settings.timezone,
             created_by=DEMO_ACTOR,
         )
         start_campaign(session, campaign_id=campaign.id, actor=DEMO_ACTOR)

@@ -15,7 +15,7 @@ from app.attempts import advance_many
 from app.campaigns.planning import plan_campaign
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
-from app.campaigns.windows import DEFAULT_WINDOWS, parse_windows
+from app.campaigns.windows import in_zone, parse_windows
 from app.db import utcnow
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.flows import ScriptRegistry, ensure_call_script
@@ -64,14 +64,17 @@ def create_campaign(
     calls_per_second: float | None = None,
     simulated: bool = False,
     rule_set: str | None = None,
+    timezone: str,
     created_by: str,
 ) -> Campaign:
-    """A draft campaign, validated against the patient-safety rules for real contacts."""
+    """A draft campaign, validated against the patient-safety rules for real contacts; its
+    calling hours are judged in ``timezone`` (the settings' zone) unless they name their own."""
     if session.get(Cohort, cohort_id) is None:
         raise NotFoundError(f"cohort {cohort_id} does not exist", field="cohort_id")
     script = session.get(CallScript, call_script_id)
     if script is None:
         raise NotFoundError(f"call script {call_script_id} does not exist", field="flow_id")
+    calling_windows = in_zone(calling_windows, timezone)
     windows = parse_windows(calling_windows)
     policy = parse_policy(attempt_policy)
     if simulated and provider_name != "simulator":
@@ -102,7 +105,7 @@ def create_campaign(
         call_script_id=call_script_id,
         status=S.DRAFT,
         starts_at=starts_at,
-        calling_windows=calling_windows or _default_windows(),
+        calling_windows=calling_windows,
         attempt_policy=policy.as_json(),
         calls_per_second=rate,
         simulated=simulated,
@@ -136,6 +139,7 @@ def create_campaign_from_flow(
     calls_per_second: float | None = None,
     simulated: bool = False,
     rule_set: str | None = None,
+    timezone: str,
     created_by: str,
 ) -> Campaign:
     """A draft campaign running the exact content of a loaded script (the API's and page's way)."""
@@ -157,12 +161,9 @@ def create_campaign_from_flow(
         calls_per_second=calls_per_second,
         simulated=simulated,
         rule_set=rule_set,
+        timezone=timezone,
         created_by=created_by,
     )
-
-
-def _default_windows() -> dict[str, Any]:
-    return dict(DEFAULT_WINDOWS)
 
 
 def transition(

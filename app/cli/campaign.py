@@ -73,6 +73,7 @@ def create(
                 calls_per_second=calls_per_second,
                 simulated=simulated,
                 rule_set=rule_set,
+                timezone=settings.timezone,
                 created_by=ACTOR,
             )
             report = service.campaign_status(session, campaign_id=campaign.id)

@@ -55,7 +55,7 @@ class CampaignIn(BaseModel):
     flow_id: str = Field(min_length=1, max_length=100, description="A call script id.")
     starts_at: dt.datetime | None = None
     calling_windows: dict[str, Any] | None = Field(
-        default=None, description="Default: Mon-Fri 09-19, Sat 10-16, Europe/London."
+        default=None, description="Default: Mon-Fri 09-19, Sat 10-16, in the service's time zone."
     )
     attempt_policy: dict[str, Any] | None = Field(
         default=None, description="Default: 3 calls, then an SMS."
@@ -123,6 +123,7 @@ def create_draft(
         calls_per_second=body.calls_per_second,
         simulated=body.simulated,
         rule_set=body.rule_set,
+        timezone=settings.timezone,
         created_by=actor,
     )
 

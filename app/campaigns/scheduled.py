@@ -31,7 +31,6 @@ from app.campaigns.dispatcher import Claim, DispatchConfig
 from app.campaigns.planning import mark_unreachable, plan_follow_up
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
-from app.campaigns.windows import parse_windows
 from app.models import (
     AttemptStatus,
     Campaign,
@@ -443,14 +442,3 @@ def complete_finished_campaigns(session: Session, *, now: dt.datetime) -> int:
             .execution_options(synchronize_session=False),
         )
     return completed
-
-
-def windows_of(campaign: Campaign) -> str:
-    """A one-line description of a campaign's calling windows (for status output)."""
-    windows = parse_windows(campaign.calling_windows)
-    if windows.always_open:
-        return "always open (SIMULATED campaign: demo only)"
-    return "; ".join(
-        f"{day} " + ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans)
-        for day, spans in windows.weekly.items()
-    )

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import schema
 from app.attempts import IN_FLIGHT
-from app.campaigns.runtime import build_worker
+from app.campaigns.runtime import build_worker, provider_for
 from app.campaigns.service import create_campaign, start_campaign
 from app.campaigns.worker import single_worker_lock
 from app.cohort.service import import_cohort
@@ -48,7 +48,6 @@ from app.models import (
     Role,
     User,
 )
-from app.telephony.factory import build_provider
 from app.telephony.simulator import SimulatorProvider
 from app.users.service import create_user, set_password
 
@@ -342,7 +341,7 @@ def _dispatch_until_settled(
     timeout_seconds: float,
 ) -> bool:
     """Run the real worker until every attempt of the campaign has settled (or time runs out)."""
-    provider = build_provider(settings, factory)
+    provider = provider_for(settings, factory)
     assert isinstance(provider, SimulatorProvider)  # demo_settings() refused anything else
     worker = build_worker(settings, session_factory=factory, provider=provider)
     worker.housekeeping_every = 1.0

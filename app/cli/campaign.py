@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import signal
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from app.campaigns import service
-from app.campaigns.runtime import build_worker
+from app.campaigns.runtime import build_worker, provider_for
 from app.campaigns.unreachable import record_listing
 from app.campaigns.worker import WorkerAlreadyRunningError, single_worker_lock
 from app.cli.common import console, emit_json, load_settings, session_factory, unit_of_work
@@ -167,17 +166,8 @@ def unreachable(campaign_id: int, as_json: bool = typer.Option(False, "--json"))
 
 
 def _provider() -> Provider:
-    """The configured provider, from the telephony area's factory."""
-    settings = load_settings()
-    try:
-        factory = importlib.import_module("app.telephony.factory")
-    except ModuleNotFoundError as exc:
-        console.print(
-            "[red]No telephony provider factory is installed (app.telephony.factory).[/red]"
-        )
-        raise typer.Exit(2) from exc
-    provider: Provider = factory.build_provider(settings, session_factory())
-    return provider
+    """The configured provider, wired to the database's patients (for the simulator)."""
+    return provider_for(load_settings(), session_factory())
 
 
 def worker(

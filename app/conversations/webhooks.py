@@ -11,7 +11,7 @@ from app.conversations import calls, dialogue, sms
 from app.conversations.context import ConversationContext
 from app.conversations.events import attempt_by_token, store_event
 from app.db import utcnow
-from app.flows import Heard, render_sms, render_voice
+from app.flows import Heard, render_sms, voice_prompt
 from app.models import AttemptStatus, ContactAttempt
 from app.telephony.events import (
     CallAnswered,
@@ -21,7 +21,7 @@ from app.telephony.events import (
     InboundText,
     MachineDetection,
 )
-from app.telephony.twiml import empty_response, message_response, voice_response
+from app.telephony.twiml import empty_response, message_response, voice_response, voice_twiml
 
 # The provider's callback exactly as it came, stored with each event (the typed event is what
 # is acted on).
@@ -101,9 +101,8 @@ def _say(
         twiml = (attempt.conversation or {}).get("twiml")
         return str(twiml) if twiml else voice_response([])
     step = turn.reply.question.step if turn.reply.question else "end"
-    twiml = render_voice(
-        turn.reply, turn.script, action_url=context.gather_url(token, step=step, number=number)
-    )
+    url = context.gather_url(token, step=step, number=number)
+    twiml = voice_twiml(voice_prompt(turn.reply, turn.script, action_url=url))
     attempt.conversation = {**(attempt.conversation or {}), "twiml": twiml}
     session.flush()
     return twiml

@@ -16,8 +16,7 @@ from app.db import make_engine, make_session_factory
 from app.eligibility.rules import load_rules
 from app.flows import load_registry
 from app.web import api, health, metrics, pages, webhooks
-from app.web.auth import install_auth_handlers
-from app.web.errors import install_error_handlers
+from app.web.errors import install_auth_handlers, install_error_handlers
 from app.web.metrics import Metrics
 from app.web.middleware import RequestContextMiddleware
 

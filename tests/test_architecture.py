@@ -57,6 +57,9 @@ def test_the_project_keeps_its_architecture_contract(tmp_path: Path) -> None:
         ),
         ("app/models/planted.py", "import app.review\n", "app.models imports no behaviour"),
         ("app/reports/planted.py", "import app.web\n", "nothing below imports"),
+        # A late import is an import: the cycle cohort <-> eligibility would be back.
+        ("app/eligibility/planted.py", "def f():\n    import app.cohort.values\n", "No cycles"),
+        ("app/eligibility/planted.py", "from app.cohort import values\n", "No cycles"),
     ],
 )
 def test_a_planted_violation_fails_the_contract(

@@ -13,7 +13,7 @@ import typer
 
 from app.campaigns import service
 from app.campaigns.runtime import build_worker, provider_for
-from app.campaigns.unreachable import record_listing
+from app.campaigns.unreachable import list_unreachable_pathways
 from app.campaigns.worker import WorkerAlreadyRunningError, single_worker_lock
 from app.cli.common import console, emit_json, load_settings, session_factory, unit_of_work
 from app.errors import DomainError
@@ -150,8 +150,7 @@ def unreachable(campaign_id: int, as_json: bool = typer.Option(False, "--json"))
     """Pathways the policy could not reach, for staff to telephone or write to."""
     try:
         with unit_of_work() as session:
-            rows = service.unreachable_pathways(session, campaign_id=campaign_id)
-            record_listing(session, actor=ACTOR, pathway_ids=[row.pathway_id for row in rows])
+            rows = list_unreachable_pathways(session, campaign_id=campaign_id, actor=ACTOR)
     except DomainError as error:
         raise _fail(error) from error
     document = [row.__dict__ | {"recorded_at": row.recorded_at.isoformat()} for row in rows]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.campaigns import service
 from app.campaigns.listing import CampaignSummary, list_campaigns
 from app.campaigns.service import CampaignStatusReport
-from app.campaigns.unreachable import record_listing
+from app.campaigns.unreachable import list_unreachable_pathways
 from app.config import Settings
 from app.flows import ScriptRegistry
 from app.models import Campaign
@@ -197,6 +197,5 @@ def cancel(session: SessionDep, user: CoordinatorUser, campaign_id: RowId) -> Ca
 @router.get("/campaigns/{campaign_id}/unreachable", responses=errors(404))
 def unreachable(session: SessionDep, user: StaffUser, campaign_id: RowId) -> list[UnreachableOut]:
     """Pathways the policy could not reach (each listing is audited)."""
-    rows = service.unreachable_pathways(session, campaign_id=campaign_id)
-    record_listing(session, actor=user, pathway_ids=[row.pathway_id for row in rows])
+    rows = list_unreachable_pathways(session, campaign_id=campaign_id, actor=user)
     return [UnreachableOut(**row.__dict__) for row in rows]

@@ -10,10 +10,13 @@ internals.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import ColumnElement, CursorResult, bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ClauseElement
 
 from app.db import changed, utcnow
 from app.models import AttemptStatus, ContactAttempt
@@ -81,15 +84,28 @@ ATTEMPT_STATUS: dict[ContactState, AttemptStatus] = {
 PROVIDER_FINAL = frozenset(ATTEMPT_STATUS.values()) & TERMINAL
 
 
+@cache
 def predecessors(to: AttemptStatus, *, among: frozenset[AttemptStatus] = OPEN) -> tuple[A, ...]:
     """The states in ``among`` from which an attempt may move to ``to``, in a stable order."""
     return tuple(state for state in TRANSITIONS if state in among and to in TRANSITIONS[state])
 
 
+def _starts(to: AttemptStatus, only_from: frozenset[AttemptStatus]) -> tuple[A, ...]:
+    starts = predecessors(to, among=only_from)
+    if not starts:
+        raise ValueError(f"no state of {sorted(only_from)} may move to {to}")
+    return starts
+
+
+# Built once with bound parameters (building and hashing a statement per attempt cost more
+# Python time than executing it in the dispatcher). With no ``values()``, the SET clause is the
+# column keys of the parameters passed with each execution; none touches loaded objects.
+_ONE = (ContactAttempt.id == bindparam("attempt_id"),)
 _ADVANCE = update(ContactAttempt).where(
-    ContactAttempt.id == bindparam("attempt_id"),
-    ContactAttempt.status.in_(bindparam("from_statuses", expanding=True)),
+    *_ONE, ContactAttempt.status.in_(bindparam("from_statuses", expanding=True))
 )
+# A worker's write: refused once its lease was lost and the fence moved on.
+_ADVANCE_FENCED = _ADVANCE.where(ContactAttempt.fence == bindparam("claimed_fence"))
 
 
 def advance(
@@ -98,22 +114,52 @@ def advance(
     attempt_id: int,
     to: AttemptStatus,
     only_from: frozenset[AttemptStatus] = OPEN,
+    fence: int | None = None,
     **values: Any,
 ) -> bool:
     """Move the attempt to ``to`` if it is in a state (of ``only_from``) that may precede it;
     True if it moved. One guarded UPDATE, as Core: nothing moves backwards, a final state stays.
 
-    ``only_from`` narrows the start states for an event that must not end a contact which has
-    gone past them (a late delivery failure after the patient has replied).
+    ``only_from`` narrows the start states: the dispatcher's steps each start from one, and an
+    event must not end a contact which has gone past them (a late delivery failure after the
+    patient has replied). ``fence`` is the counter a worker took with its claim: with it, the
+    move is refused once another worker (or reconciliation) has taken the attempt over. A value
+    may be a SQL expression (``ContactAttempt.retry_count + 1``).
     """
-    result = session.connection().execute(
-        _ADVANCE,
-        {
-            "attempt_id": attempt_id,
-            "from_statuses": predecessors(to, among=only_from),
-            "status": to,
-            "updated_at": utcnow(),
-            **values,
-        },
+    expressions = {key: value for key, value in values.items() if isinstance(value, ClauseElement)}
+    statement = _ADVANCE if fence is None else _ADVANCE_FENCED
+    if expressions:
+        statement = statement.values(**expressions)
+    parameters = {
+        "attempt_id": attempt_id,
+        "from_statuses": _starts(to, only_from),
+        "status": to,
+        "updated_at": utcnow(),
+        **{key: value for key, value in values.items() if key not in expressions},
+    }
+    if fence is not None:
+        parameters["claimed_fence"] = fence
+    return changed(session.connection().execute(statement, parameters)) == 1
+
+
+def advance_many(
+    session: Session,
+    *,
+    to: AttemptStatus,
+    only_from: frozenset[AttemptStatus],
+    where: Sequence[ColumnElement[bool]],
+    returning: Sequence[Any] = (),
+    **values: Any,
+) -> CursorResult[*tuple[Any, ...]]:
+    """Move every attempt matching ``where`` that is in a state of ``only_from`` which may
+    precede ``to``: the bulk moves (a claim, a sweep of lost leases, a cancellation). The caller
+    reads the rows ``returning`` names, or counts them with ``app.db.changed``."""
+    statement = (
+        update(ContactAttempt)
+        .where(ContactAttempt.status.in_(_starts(to, only_from)), *where)
+        .values(status=to, **values)
+        .execution_options(synchronize_session=False)
     )
-    return changed(result) == 1
+    if returning:
+        statement = statement.returning(*returning)
+    return session.connection().execute(statement)

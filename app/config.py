@@ -27,6 +27,9 @@ NOTIFY_MESSAGE_KINDS = ("opening", "reply", "courtesy")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})  # a Notify stand-in in tests
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+# The hospital's time zone unless ``WAITLIST_TIMEZONE`` says otherwise (and the zone of a
+# campaign stored before campaigns recorded their own).
+DEFAULT_TIMEZONE = "Europe/London"
 
 
 # An installed wheel carries the top-level migrations/, call_flows/ and exclusions/ here
@@ -84,7 +87,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     # Bearer token for /metrics (Prometheus); unset, the endpoint answers 404.
     metrics_token: SecretStr | None = None
-    timezone: str = "Europe/London"
+    timezone: str = DEFAULT_TIMEZONE
     organisation_name: str = "Example Teaching Hospitals NHS Foundation Trust"
     callback_number: str = "0113 496 0000"
     default_provider_code: str = "RXX"

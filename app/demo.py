@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import schema
 from app.attempts import IN_FLIGHT
-from app.campaigns.runtime import build_worker
+from app.campaigns.runtime import build_worker, provider_for
 from app.campaigns.service import create_campaign, start_campaign
 from app.campaigns.worker import single_worker_lock
 from app.cohort.service import import_cohort
@@ -48,7 +48,6 @@ from app.models import (
     Role,
     User,
 )
-from app.telephony.factory import build_provider
 from app.telephony.simulator import SimulatorProvider
 from app.users.service import create_user, set_password
 
@@ -281,6 +280,7 @@ def _run(
                 path=path,
                 default_provider_code=settings.default_provider_code,
                 rules=rules,
+                actor=DEMO_ACTOR,
                 progress=lambda done, expected: report("Importing", done, expected),
             )
     with session_scope(factory) as session:
@@ -302,6 +302,7 @@ def _run(
             attempt_policy=DEMO_POLICY,
             calls_per_second=settings.calls_per_second,
             simulated=True,
+            timezone=settings.timezone,
             created_by=DEMO_ACTOR,
         )
         start_campaign(session, campaign_id=campaign.id, actor=DEMO_ACTOR)
@@ -343,7 +344,7 @@ def _dispatch_until_settled(
     timeout_seconds: float,
 ) -> bool:
     """Run the real worker until every attempt of the campaign has settled (or time runs out)."""
-    provider = build_provider(settings, factory)
+    provider = provider_for(settings, factory)
     assert isinstance(provider, SimulatorProvider)  # demo_settings() refused anything else
     worker = build_worker(settings, session_factory=factory, provider=provider)
     worker.housekeeping_every = 1.0

@@ -17,8 +17,8 @@ from app.eligibility.rules import load_rules
 from app.flows import load_registry
 from app.telephony.factory import notify_provider
 from app.web import api, health, metrics, pages, webhooks
-from app.web.auth import identity_provider_origins, install_auth_handlers
-from app.web.errors import install_error_handlers
+from app.web.auth import identity_provider_origins
+from app.web.errors import install_auth_handlers, install_error_handlers
 from app.web.metrics import Metrics
 from app.web.middleware import RequestContextMiddleware
 

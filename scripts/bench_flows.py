@@ -26,9 +26,10 @@ from app.flows import (
     Reply,
     continue_conversation,
     load_registry,
-    render_voice,
     start_conversation,
+    voice_prompt,
 )
+from app.telephony.twiml import voice_twiml
 
 FLOWS = Path(__file__).resolve().parents[1] / "call_flows"
 ACTION = "https://waitlist.example.nhs.uk/webhooks/twilio/voice/token/answer"
@@ -70,11 +71,11 @@ def main() -> None:
         turns = 0
         for _ in range(args.conversations):
             reply = start_conversation(script, FACTS, channel="voice")
-            render_voice(reply, script, action_url=ACTION)
+            voice_twiml(voice_prompt(reply, script, action_url=ACTION))
             turns += 1
             for heard in ANSWERS:
                 reply = continue_conversation(script, reply.state, heard, FACTS, channel="voice")
-                render_voice(reply, script, action_url=ACTION)
+                voice_twiml(voice_prompt(reply, script, action_url=ACTION))
                 turns += 1
                 if len(replies) < len(ANSWERS) + 1:
                     replies.append(reply)

@@ -104,6 +104,7 @@ def ours(path: str, directory: str, out: Any) -> None:
             default_provider_code="RXX",
             rules=rules,
             today=AS_OF,
+            actor="bench",
             progress=progress,
         )
     seconds = time.perf_counter() - started

@@ -197,7 +197,9 @@ def main() -> None:
     settings = Settings(database_url=url)
     with Session(engine) as session:
         report_s = timed(
-            lambda: build_campaign_report(session, campaign_id=campaign_id, settings=settings),
+            lambda: build_campaign_report(
+                session, campaign_id=campaign_id, settings=settings, actor="bench"
+            ),
             args.repeat,
         )
         bare_s = timed(lambda: bare_scan(session), args.repeat)

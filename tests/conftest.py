@@ -17,12 +17,24 @@ from app.db import make_engine
 from app.main import create_app
 from app.schema import upgrade
 from app.web.deps import get_session
+from tests.support import attempt_writes
 from tests.support.browser import CHROMIUM_ARGS, LiveServer, chromium_or_skip, run_live_server
 from tests.support.databases import fresh_database
 from tests.support.settings import make_settings
 from tests.support.users import Personas, make_personas
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+attempt_writes.install()
+
+
+@pytest.fixture(autouse=True)
+def _attempt_status_written_only_through_attempts() -> Iterator[None]:
+    """Fail a test whose code wrote an attempt's status but through ``app/attempts.py``."""
+    attempt_writes.strays.clear()
+    yield
+    strays, attempt_writes.strays[:] = list(attempt_writes.strays), []
+    assert not strays, f"attempt status written outside app/attempts.py: {strays}"
 
 
 @pytest.fixture(scope="session")

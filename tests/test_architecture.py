@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -56,6 +57,9 @@ def test_the_project_keeps_its_architecture_contract(tmp_path: Path) -> None:
         ),
         ("app/models/planted.py", "import app.review\n", "app.models imports no behaviour"),
         ("app/reports/planted.py", "import app.web\n", "nothing below imports"),
+        # A late import is an import: the cycle cohort <-> eligibility would be back.
+        ("app/eligibility/planted.py", "def f():\n    import app.cohort.values\n", "No cycles"),
+        ("app/eligibility/planted.py", "from app.cohort import values\n", "No cycles"),
     ],
 )
 def test_a_planted_violation_fails_the_contract(
@@ -87,3 +91,17 @@ def test_twilios_words_stop_at_the_telephony_door() -> None:
         for match in TWILIO_WORDS.finditer(path.read_text(encoding="utf-8"))
     ]
     assert spoken == []
+
+
+def test_one_webhook_turn_visits_the_dialogue_once() -> None:
+    """The webhook handlers ask the dialogue for a turn (``take_turn``) and render what it
+    returns; loading the subject, answering and replaying are the dialogue's own business."""
+    source = (ROOT / "app" / "conversations" / "webhooks.py").read_text(encoding="utf-8")
+    used = {
+        node.attr
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "dialogue"
+    }
+    assert used == {"take_turn", "Turn", "Spoken", "Replay", "MachineOnly"}

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.attempts import OPEN, TERMINAL
+from app.attempts import OPEN, TERMINAL, advance, advance_many
 from app.campaigns.budget import Limit, RateBudget
 from app.campaigns.eligibility import Block, block_for_attempt, contact_number, lock_number
 from app.campaigns.planning import mark_unreachable
@@ -49,6 +49,9 @@ A = AttemptStatus
 TELEPHONY = "telephony"  # a campaign's texts go the way its calls go
 # How soon a contact to a number another patient is on the phone with is tried again.
 NUMBER_BUSY_RETRY = dt.timedelta(minutes=2)
+# The one state each of the dispatcher's own steps starts from.
+CLAIMED = frozenset({A.CLAIMED})
+PLACING = frozenset({A.PLACING})
 
 
 class SmsComposer(Protocol):
@@ -110,47 +113,17 @@ class DueClaim(Claim):
     sms_provider: str = TELEPHONY
 
 
-def _guarded(*statuses: AttemptStatus) -> Any:
-    return (
-        update(ContactAttempt)
-        .where(ContactAttempt.status.in_(statuses))
-        .execution_options(synchronize_session=False)
+# Storing the provider's id when a webhook has already moved the attempt past ``placing``
+# (no state to change: only the id and the time), built once with bound parameters.
+_RECORD_PLACED_LATE = (
+    update(ContactAttempt)
+    .where(
+        ContactAttempt.id == bindparam("attempt_id"),
+        ContactAttempt.fence == bindparam("claimed_fence"),
+        ContactAttempt.status.in_(OPEN | TERMINAL),
     )
-
-
-def _fenced(claim: Claim, *statuses: AttemptStatus) -> Any:
-    return _guarded(*statuses).where(
-        ContactAttempt.id == claim.attempt_id, ContactAttempt.fence == claim.fence
-    )
-
-
-# The two steps every attempt takes, built once with bound parameters (building and hashing a
-# statement per attempt cost more Python time than executing it).
-_BY_FENCE = (
-    ContactAttempt.id == bindparam("attempt_id"),
-    ContactAttempt.fence == bindparam("claimed_fence"),
-)
-_TO_PLACING = (
-    _guarded(A.CLAIMED)
-    .where(*_BY_FENCE)
-    .values(
-        status=A.PLACING,
-        to_number=bindparam("to"),
-        dispatched_at=bindparam("now"),
-        lease_expires_at=bindparam("lease_until"),
-        conversation=bindparam("conversation"),
-    )
-)
-_RECORD_PLACED = (
-    _guarded(*OPEN, *TERMINAL)
-    .where(*_BY_FENCE)
-    .values(
-        provider_sid=bindparam("sid"),
-        # A webhook may already have moved the attempt further on: keep its state.
-        status=case((ContactAttempt.status == A.PLACING, A.PLACED), else_=ContactAttempt.status),
-        placed_at=bindparam("now"),
-        lease_expires_at=None,
-    )
+    .values(provider_sid=bindparam("sid"), placed_at=bindparam("now"), lease_expires_at=None)
+    .execution_options(synchronize_session=False)
 )
 
 
@@ -173,22 +146,20 @@ def claim_due(
     ids = list(session.scalars(due))
     if not ids:
         return []
-    rows = session.execute(
-        update(ContactAttempt)
-        .where(ContactAttempt.id.in_(ids), ContactAttempt.status == A.PLANNED)
-        .values(
-            status=A.CLAIMED,
-            claimed_by=config.worker_id,
-            lease_expires_at=now + config.lease,
-            fence=ContactAttempt.fence + 1,
-        )
-        .returning(
+    rows = advance_many(
+        session,
+        to=A.CLAIMED,
+        only_from=frozenset({A.PLANNED}),
+        where=(ContactAttempt.id.in_(ids),),
+        returning=(
             ContactAttempt.id,
             ContactAttempt.fence,
             ContactAttempt.campaign_id,
             ContactAttempt.channel,
-        )
-        .execution_options(synchronize_session=False)
+        ),
+        claimed_by=config.worker_id,
+        lease_expires_at=now + config.lease,
+        fence=ContactAttempt.fence + 1,
     ).all()
     campaign_ids = {row[2] for row in rows}
     campaigns = {
@@ -214,10 +185,21 @@ def claim_due(
 
 def release(session: Session, *, claim: Claim, due_at: dt.datetime | None = None) -> bool:
     """Give a claimed attempt back to the queue (optionally due later)."""
-    values: dict[str, Any] = {"status": A.PLANNED, "claimed_by": None, "lease_expires_at": None}
+    values: dict[str, Any] = {"claimed_by": None, "lease_expires_at": None}
     if due_at is not None:
         values["due_at"] = due_at
-    return bool(changed(session, _fenced(claim, A.CLAIMED).values(**values)))
+    return _from_claimed(session, claim=claim, to=A.PLANNED, **values)
+
+
+def _from_claimed(session: Session, *, claim: Claim, to: AttemptStatus, **values: Any) -> bool:
+    return advance(
+        session,
+        attempt_id=claim.attempt_id,
+        to=to,
+        only_from=CLAIMED,
+        fence=claim.fence,
+        **values,
+    )
 
 
 _PLACING_ROW = (
@@ -282,10 +264,8 @@ def prepare(
         release(session, claim=claim, due_at=windows.next_open(tomorrow.astimezone(dt.UTC)))
         return Result.DEFERRED
     if block is not None:
-        session.execute(
-            _fenced(claim, A.CLAIMED).values(
-                status=A.CANCELLED, error_code=block.value, lease_expires_at=None
-            )
+        _from_claimed(
+            session, claim=claim, to=A.CANCELLED, error_code=block.value, lease_expires_at=None
         )
         if block == Block.NO_NUMBER:
             mark_unreachable(
@@ -301,10 +281,13 @@ def prepare(
     ):
         # The campaign chose an SMS provider this worker has not got: sending the text through
         # another would break the trust's choice. It fails, so follow-ups and review go on.
-        session.execute(
-            _fenced(claim, A.CLAIMED).values(
-                status=A.FAILED, error_code="sms-provider", ended_at=now, lease_expires_at=None
-            )
+        _from_claimed(
+            session,
+            claim=claim,
+            to=A.FAILED,
+            error_code="sms-provider",
+            ended_at=now,
+            lease_expires_at=None,
         )
         log.warning(
             "attempt %s: SMS provider %r is not configured", attempt.id, campaign.sms_provider
@@ -313,30 +296,26 @@ def prepare(
     if attempt.channel == Channel.SMS:
         opening = composer.compose(session, attempt=attempt)
         if opening is None:
-            session.execute(
-                _fenced(claim, A.CLAIMED).values(
-                    status=A.CANCELLED,
-                    error_code="script_changed",
-                    ended_at=now,
-                    lease_expires_at=None,
-                )
+            _from_claimed(
+                session,
+                claim=claim,
+                to=A.CANCELLED,
+                error_code="script_changed",
+                ended_at=now,
+                lease_expires_at=None,
             )
             log.warning("attempt %s: the campaign's script cannot run; not sent", attempt.id)
             return Result.CANCELLED
         body, conversation = opening
-    moved = changed(
+    if not _from_claimed(
         session,
-        _TO_PLACING,
-        {
-            "attempt_id": claim.attempt_id,
-            "claimed_fence": claim.fence,
-            "to": to,
-            "now": now,
-            "lease_until": now + config.lease,
-            "conversation": conversation,
-        },
-    )
-    if moved != 1:
+        claim=claim,
+        to=A.PLACING,
+        to_number=to,
+        dispatched_at=now,
+        lease_expires_at=now + config.lease,
+        conversation=conversation,
+    ):
         return Result.STALE
     return Ready(
         claim=claim,
@@ -362,9 +341,21 @@ def contact(provider: Provider, ready: Ready) -> Placed:
 
 def record_placed(session: Session, *, claim: Claim, sid: str, now: dt.datetime) -> Result:
     """Store the provider's id; a webhook may already have moved the attempt further on."""
+    if advance(
+        session,
+        attempt_id=claim.attempt_id,
+        to=A.PLACED,
+        only_from=PLACING,
+        fence=claim.fence,
+        provider_sid=sid,
+        placed_at=now,
+        lease_expires_at=None,
+    ):
+        return Result.PLACED
+    # A webhook may already have moved the attempt further on: keep its state.
     count = changed(
         session,
-        _RECORD_PLACED,
+        _RECORD_PLACED_LATE,
         {"attempt_id": claim.attempt_id, "claimed_fence": claim.fence, "sid": sid, "now": now},
     )
     return Result.PLACED if count == 1 else Result.STALE
@@ -384,15 +375,15 @@ def record_failure(
     """Decide what a failed provider call means: in doubt, retry later, or failed for good."""
     if isinstance(error, ProviderTimeoutError) or not isinstance(error, ProviderError):
         # The provider may have placed it: never retry before reconciling.
+        to = A.IN_DOUBT
         values: dict[str, Any] = {
-            "status": A.IN_DOUBT,
             "error_code": "timeout" if isinstance(error, ProviderTimeoutError) else "unknown",
             "lease_expires_at": now + config.reconcile_after,
         }
         result = Result.IN_DOUBT
     elif error.permanent or retry_count >= retries_allowed:
+        to = A.FAILED
         values = {
-            "status": A.FAILED,
             "error_code": error.code,
             "ended_at": now,
             "lease_expires_at": None,
@@ -400,8 +391,8 @@ def record_failure(
         result = Result.FAILED
     else:
         backoff = min(config.backoff_cap_seconds, config.backoff_base_seconds * 2**retry_count)
+        to = A.PLANNED
         values = {
-            "status": A.PLANNED,
             "error_code": error.code,
             "retry_count": retry_count + 1,
             "due_at": now + dt.timedelta(seconds=backoff * rng.uniform(0.5, 1.0)),
@@ -411,8 +402,15 @@ def record_failure(
         }
         result = Result.RETRY
     values["error_message"] = str(error)[:500]
-    count = changed(session, _fenced(claim, A.PLACING).values(**values))
-    return result if count == 1 else Result.STALE
+    moved = advance(
+        session,
+        attempt_id=claim.attempt_id,
+        to=to,
+        only_from=PLACING,
+        fence=claim.fence,
+        **values,
+    )
+    return result if moved else Result.STALE
 
 
 def account_limit(config: DispatchConfig, claim: DueClaim) -> Limit:

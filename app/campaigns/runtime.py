@@ -1,10 +1,12 @@
-"""Building a worker from the settings: the right rate budget for the database, one account key."""
+"""Building a worker from the settings: the provider, the right rate budget for the database, one
+account key (a composition root: it wires telephony, which takes plain data, to the database)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Protocol, runtime_checkable
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.campaigns import scheduled
@@ -14,9 +16,46 @@ from app.campaigns.messages import ScriptSmsComposer
 from app.campaigns.worker import Worker, default_worker_id
 from app.config import Settings
 from app.conversations.context import ConversationContext
+from app.db import read_only
 from app.flows import load_registry
+from app.models import Patient
+from app.telephony.factory import build_provider
+from app.telephony.personas import Directory, SimulatedPerson, persona_for
 from app.telephony.provider import Provider
 from app.telephony.routing import ChannelRouter
+
+
+def patient_directory(session_factory: sessionmaker[Session], *, seed: int = 0) -> Directory:
+    """Simulated people from the patient table: phone -> date of birth and a stable persona.
+
+    Looked up when a contact is placed (not cached), so patients imported later are reachable.
+    """
+
+    def lookup(phone: str) -> SimulatedPerson | None:
+        with session_factory() as session:
+            row = (
+                read_only(session)
+                .execute(
+                    select(Patient.id, Patient.date_of_birth)
+                    .where(or_(Patient.mobile_phone == phone, Patient.landline_phone == phone))
+                    .order_by(Patient.id)
+                    .limit(1)
+                )
+                .first()
+            )
+        if row is None:
+            return None
+        return SimulatedPerson(
+            date_of_birth=row.date_of_birth, persona=persona_for(str(row.id), seed=seed)
+        )
+
+    return lookup
+
+
+def provider_for(settings: Settings, session_factory: sessionmaker[Session]) -> Provider:
+    """The configured provider; the simulator's people are the patients in the database."""
+    seed = settings.simulator_seed or 0
+    return build_provider(settings, directory=patient_directory(session_factory, seed=seed))
 
 
 def budget_for(settings: Settings, session_factory: sessionmaker[Session]) -> RateBudget:

@@ -17,12 +17,20 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from app.attempts import AT_PROVIDER, ATTEMPT_STATUS, NOT_YET_PLACED, PROVIDER_FINAL, UNANSWERED
+from app import db
+from app.attempts import (
+    AT_PROVIDER,
+    ATTEMPT_STATUS,
+    NOT_YET_PLACED,
+    PROVIDER_FINAL,
+    UNANSWERED,
+    advance,
+    advance_many,
+)
 from app.campaigns.dispatcher import Claim, DispatchConfig
 from app.campaigns.planning import mark_unreachable, plan_follow_up
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
-from app.campaigns.windows import parse_windows
 from app.models import (
     AttemptStatus,
     Campaign,
@@ -71,28 +79,25 @@ def recover_expired_leases(
     expired = and_(
         ContactAttempt.lease_expires_at.is_not(None), ContactAttempt.lease_expires_at < now
     )
-    released = changed(
+    released = advance_many(
         session,
-        update(ContactAttempt)
-        .where(ContactAttempt.status == A.CLAIMED, expired)
-        .values(
-            status=A.PLANNED, claimed_by=None, lease_expires_at=None, fence=ContactAttempt.fence + 1
-        )
-        .execution_options(synchronize_session=False),
+        to=A.PLANNED,
+        only_from=frozenset({A.CLAIMED}),
+        where=(expired,),
+        claimed_by=None,
+        lease_expires_at=None,
+        fence=ContactAttempt.fence + 1,
     )
-    doubted = changed(
+    doubted = advance_many(
         session,
-        update(ContactAttempt)
-        .where(ContactAttempt.status == A.PLACING, expired)
-        .values(
-            status=A.IN_DOUBT,
-            error_code="lease_expired",
-            lease_expires_at=now + config.reconcile_after,
-            fence=ContactAttempt.fence + 1,
-        )
-        .execution_options(synchronize_session=False),
+        to=A.IN_DOUBT,
+        only_from=frozenset({A.PLACING}),
+        where=(expired,),
+        error_code="lease_expired",
+        lease_expires_at=now + config.reconcile_after,
+        fence=ContactAttempt.fence + 1,
     )
-    return released, doubted
+    return db.changed(released), db.changed(doubted)
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,18 @@ def reconcile_in_doubt(
     return len(doubts)
 
 
+def _settle(session: Session, doubt: Doubt, to: AttemptStatus, **values: Any) -> None:
+    """Move an in-doubt attempt on, unless another pass has taken it over since."""
+    advance(
+        session,
+        attempt_id=doubt.claim.attempt_id,
+        to=to,
+        only_from=frozenset({A.IN_DOUBT}),
+        fence=doubt.claim.fence,
+        **values,
+    )
+
+
 def _reconcile_one(
     *,
     session_factory: sessionmaker[Session],
@@ -173,42 +190,33 @@ def _reconcile_one(
             return  # the reconcile lease expires and another pass tries again
     now = clock()
     with session_factory() as session:
-        guard = (
-            update(ContactAttempt)
-            .where(
-                ContactAttempt.id == doubt.claim.attempt_id,
-                ContactAttempt.fence == doubt.claim.fence,
-                ContactAttempt.status == A.IN_DOUBT,
-            )
-            .execution_options(synchronize_session=False)
-        )
         if found is not None:
             state = _attempt_state(found)
             owner = session.scalar(
                 select(ContactAttempt.id).where(ContactAttempt.provider_sid == found.sid)
             )
             if owner in (None, doubt.claim.attempt_id):
-                session.execute(
-                    guard.values(
-                        status=state,
-                        provider_sid=found.sid,
-                        placed_at=found.created_at or now,
-                        lease_expires_at=None,
-                        error_code=None,
-                    )
+                _settle(
+                    session,
+                    doubt,
+                    state,
+                    provider_sid=found.sid,
+                    placed_at=found.created_at or now,
+                    lease_expires_at=None,
+                    error_code=None,
                 )
                 session.commit()
                 return
         # Not placed: it is safe to try again, as a fresh claim, inside the window.
-        session.execute(
-            guard.values(
-                status=A.PLANNED,
-                claimed_by=None,
-                lease_expires_at=None,
-                dispatched_at=None,
-                retry_count=ContactAttempt.retry_count + 1,
-                due_at=now,
-            )
+        _settle(
+            session,
+            doubt,
+            A.PLANNED,
+            claimed_by=None,
+            lease_expires_at=None,
+            dispatched_at=None,
+            retry_count=ContactAttempt.retry_count + 1,
+            due_at=now,
         )
         session.commit()
 
@@ -276,20 +284,15 @@ def reconcile_stale_calls(
         if state not in PROVIDER_FINAL:
             continue  # still ringing or talking by the provider's account: ask again later
         with session_factory() as session:
-            session.execute(
-                update(ContactAttempt)
-                .where(
-                    ContactAttempt.id == attempt_id,
-                    ContactAttempt.status.in_(AT_PROVIDER),
-                )
-                .values(
-                    status=state,
-                    ended_at=now,
-                    lease_expires_at=None,
-                    updated_at=now,
-                    error_code="lost" if found is None else "no_webhook",
-                )
-                .execution_options(synchronize_session=False)
+            advance(
+                session,
+                attempt_id=attempt_id,
+                to=state,
+                only_from=AT_PROVIDER,
+                ended_at=now,
+                lease_expires_at=None,
+                updated_at=now,
+                error_code="lost" if found is None else "no_webhook",
             )
             session.commit()
         log.info("attempt %s: reconciled a stale call as %s", attempt_id, state)
@@ -439,14 +442,3 @@ def complete_finished_campaigns(session: Session, *, now: dt.datetime) -> int:
             .execution_options(synchronize_session=False),
         )
     return completed
-
-
-def windows_of(campaign: Campaign) -> str:
-    """A one-line description of a campaign's calling windows (for status output)."""
-    windows = parse_windows(campaign.calling_windows)
-    if windows.always_open:
-        return "always open (SIMULATED campaign: demo only)"
-    return "; ".join(
-        f"{day} " + ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans)
-        for day, spans in windows.weekly.items()
-    )

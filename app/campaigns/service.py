@@ -12,10 +12,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.attempts import advance_many
 from app.campaigns.planning import plan_campaign
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
-from app.campaigns.windows import DEFAULT_WINDOWS, parse_windows
+from app.campaigns.windows import in_zone, parse_windows
 from app.db import utcnow
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.flows import ScriptRegistry, ensure_call_script
@@ -66,9 +67,11 @@ def create_campaign(
     rule_set: str | None = None,
     sms_provider: str = "telephony",
     sms_providers: Collection[str] = ("telephony",),
+    timezone: str,
     created_by: str,
 ) -> Campaign:
-    """A draft campaign, validated against the patient-safety rules for real contacts.
+    """A draft campaign, validated against the patient-safety rules for real contacts; its
+    calling hours are judged in ``timezone`` (the settings' zone) unless they name their own.
 
     ``sms_provider`` is how its texts go (``telephony``, as the calls, or ``notify``), one of the
     ``sms_providers`` this deployment has configured.
@@ -78,6 +81,7 @@ def create_campaign(
     script = session.get(CallScript, call_script_id)
     if script is None:
         raise NotFoundError(f"call script {call_script_id} does not exist", field="flow_id")
+    calling_windows = in_zone(calling_windows, timezone)
     windows = parse_windows(calling_windows)
     policy = parse_policy(attempt_policy)
     if simulated and provider_name != "simulator":
@@ -119,7 +123,7 @@ def create_campaign(
         call_script_id=call_script_id,
         status=S.DRAFT,
         starts_at=starts_at,
-        calling_windows=calling_windows or _default_windows(),
+        calling_windows=calling_windows,
         attempt_policy=policy.as_json(),
         calls_per_second=rate,
         simulated=simulated,
@@ -156,6 +160,7 @@ def create_campaign_from_flow(
     rule_set: str | None = None,
     sms_provider: str = "telephony",
     sms_providers: Collection[str] = ("telephony",),
+    timezone: str,
     created_by: str,
 ) -> Campaign:
     """A draft campaign running the exact content of a loaded script (the API's and page's way)."""
@@ -179,12 +184,9 @@ def create_campaign_from_flow(
         rule_set=rule_set,
         sms_provider=sms_provider,
         sms_providers=sms_providers,
+        timezone=timezone,
         created_by=created_by,
     )
-
-
-def _default_windows() -> dict[str, Any]:
-    return dict(DEFAULT_WINDOWS)
 
 
 def transition(
@@ -247,14 +249,12 @@ def resume_campaign(session: Session, *, campaign_id: int, actor: str) -> Campai
 def cancel_campaign(session: Session, *, campaign_id: int, actor: str) -> Campaign:
     """Cancel the campaign and every attempt not yet claimed (calls in progress finish)."""
     campaign = transition(session, campaign_id=campaign_id, to=S.CANCELLED, actor=actor)
-    session.execute(
-        update(ContactAttempt)
-        .where(
-            ContactAttempt.campaign_id == campaign_id,
-            ContactAttempt.status == AttemptStatus.PLANNED,
-        )
-        .values(status=AttemptStatus.CANCELLED, error_message="campaign cancelled")
-        .execution_options(synchronize_session=False)
+    advance_many(
+        session,
+        to=AttemptStatus.CANCELLED,
+        only_from=frozenset({AttemptStatus.PLANNED}),
+        where=(ContactAttempt.campaign_id == campaign_id,),
+        error_message="campaign cancelled",
     )
     return campaign
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.campaigns.service import get_campaign, unreachable_pathways
+from app.campaigns.service import UnreachablePathway, get_campaign, unreachable_pathways
 from app.cohort.phones import national_format
 from app.csvcells import SafeWriter
 from app.models import ContactAttempt, Pathway, Patient, User
@@ -68,6 +68,16 @@ def record_listing(session: Session, *, actor: User | str, pathway_ids: Iterable
             entity_id=pathway_id,
             pathway_id=pathway_id,
         )
+
+
+def list_unreachable_pathways(
+    session: Session, *, campaign_id: int, actor: User | str
+) -> list[UnreachablePathway]:
+    """The campaign's unreachable pathways (references, no contact details), each listing
+    audited as ``actor``'s whoever asks (the API, the CLI)."""
+    pathways = unreachable_pathways(session, campaign_id=campaign_id)
+    record_listing(session, actor=actor, pathway_ids=[row.pathway_id for row in pathways])
+    return pathways
 
 
 def list_unreachable_patients(

@@ -1,7 +1,8 @@
 """Calling hours: when a patient may be rung, judged in the hospital's local time.
 
-Windows are wall-clock times in Europe/London (so 09:00 stays 09:00 across the clocks changing),
-never on Sundays or English bank holidays. A simulated (demo) campaign may be always open.
+Windows are wall-clock times in the hospital's time zone (``WAITLIST_TIMEZONE``, recorded in each
+campaign's windows when it is created), so 09:00 stays 09:00 across the clocks changing; never on
+Sundays or English bank holidays. A simulated (demo) campaign may be always open.
 """
 
 from __future__ import annotations
@@ -9,16 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.calendar import is_bank_holiday
+from app.config import DEFAULT_TIMEZONE
 from app.errors import InvalidInputError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEFAULT_WINDOWS: dict[str, Any] = {
-    "timezone": "Europe/London",
-    "weekly": {day: [["09:00", "19:00"]] for day in DAYS[:5]} | {"sat": [["10:00", "16:00"]]},
-    "always_open": False,
+DEFAULT_WEEKLY: dict[str, list[list[str]]] = {day: [["09:00", "19:00"]] for day in DAYS[:5]} | {
+    "sat": [["10:00", "16:00"]]
 }
 # The input that errors in these windows blame (the API's and the form's name for it).
 FIELD = "calling_windows"
@@ -70,6 +70,23 @@ class CallingWindows:
         return at.astimezone(self.zone).date()
 
 
+def in_zone(document: dict[str, Any] | None, zone: str) -> dict[str, Any]:
+    """A campaign's windows as stored: the usual hours if none are given, in ``zone`` unless the
+    document names its own (so a campaign keeps its zone whatever the settings say later)."""
+    windows = dict(document) if document else {"weekly": DEFAULT_WEEKLY, "always_open": False}
+    windows.setdefault("timezone", zone)
+    return windows
+
+
+def _zone(name: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInputError(
+            f"unknown time zone {name!r}; use an IANA name such as {DEFAULT_TIMEZONE}", field=FIELD
+        ) from exc
+
+
 def _parse_time(text: str) -> dt.time:
     try:
         return dt.time.fromisoformat(text)
@@ -79,7 +96,7 @@ def _parse_time(text: str) -> dt.time:
 
 def parse_windows(document: dict[str, Any] | None) -> CallingWindows:
     """Validate a campaign's ``calling_windows`` JSON (empty means the defaults)."""
-    document = document or DEFAULT_WINDOWS
+    document = in_zone(document, DEFAULT_TIMEZONE)
     weekly: dict[str, list[tuple[dt.time, dt.time]]] = {}
     for day, intervals in (document.get("weekly") or {}).items():
         if day not in DAYS:
@@ -97,7 +114,7 @@ def parse_windows(document: dict[str, Any] | None) -> CallingWindows:
         # Refused here, not when the campaign starts and finds it can never ring anyone.
         raise InvalidInputError("calling windows must open on at least one day", field=FIELD)
     return CallingWindows(
-        zone=ZoneInfo(document.get("timezone", "Europe/London")),
+        zone=_zone(document["timezone"]),
         weekly=weekly,
         always_open=always_open,
     )

@@ -29,6 +29,7 @@ from app.campaigns.budget import RateBudget
 from app.campaigns.dispatcher import DispatchConfig, Result, SmsComposer, claim_due, dispatch_one
 from app.db import utcnow
 from app.telephony.provider import Provider
+from app.users.signin import ATTEMPTS_KEPT, prune_login_attempts
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,13 @@ class Worker:
     rng: random.Random = field(default_factory=random.Random)
     # A voice attempt quiet this long lost its webhooks (shorter for the simulator: see runtime).
     stale_call_after: dt.timedelta = scheduled.STALE_CALL
+    # How often old sign-in attempts are deleted (by the worker's clock).
+    prune_every: dt.timedelta = dt.timedelta(hours=1)
+    _next_prune: dt.datetime | None = field(default=None, init=False, repr=False)
 
     def housekeeping(self) -> None:
-        """Start due campaigns, recover leases, reconcile doubts, plan follow-ups, complete."""
+        """Start due campaigns, recover leases, reconcile doubts, plan follow-ups, complete;
+        now and then, delete sign-in attempts too old to count."""
         with self.session_factory() as session:
             now = self.clock()
             scheduled.start_due_campaigns(session, now=now)
@@ -123,6 +128,12 @@ class Worker:
             scheduled.expire_sms_replies(session, now=now)
             scheduled.complete_finished_campaigns(session, now=now)
             session.commit()
+        if self._next_prune is None or now >= self._next_prune:
+            with self.session_factory() as session:
+                pruned = prune_login_attempts(session, before=now - ATTEMPTS_KEPT)
+                session.commit()
+            log.info("pruned %s old sign-in attempts", pruned)
+            self._next_prune = now + self.prune_every
 
     def claim(self, limit: int) -> list[Future[Result]]:
         """Claim up to ``limit`` due attempts (committed) and hand them to the pool."""

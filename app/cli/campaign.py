@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import signal
 from pathlib import Path
@@ -13,8 +12,8 @@ from typing import Annotated, Any
 import typer
 
 from app.campaigns import service
-from app.campaigns.runtime import build_worker
-from app.campaigns.unreachable import record_listing
+from app.campaigns.runtime import build_worker, provider_for
+from app.campaigns.unreachable import list_unreachable_pathways
 from app.campaigns.worker import WorkerAlreadyRunningError, single_worker_lock
 from app.cli.common import console, emit_json, load_settings, session_factory, unit_of_work
 from app.errors import DomainError
@@ -78,6 +77,7 @@ def create(
                 rule_set=rule_set,
                 sms_provider=sms_provider or settings.sms_provider,
                 sms_providers=settings.sms_providers,
+                timezone=settings.timezone,
                 created_by=ACTOR,
             )
             report = service.campaign_status(session, campaign_id=campaign.id)
@@ -155,8 +155,7 @@ def unreachable(campaign_id: int, as_json: bool = typer.Option(False, "--json"))
     """Pathways the policy could not reach, for staff to telephone or write to."""
     try:
         with unit_of_work() as session:
-            rows = service.unreachable_pathways(session, campaign_id=campaign_id)
-            record_listing(session, actor=ACTOR, pathway_ids=[row.pathway_id for row in rows])
+            rows = list_unreachable_pathways(session, campaign_id=campaign_id, actor=ACTOR)
     except DomainError as error:
         raise _fail(error) from error
     document = [row.__dict__ | {"recorded_at": row.recorded_at.isoformat()} for row in rows]
@@ -171,17 +170,8 @@ def unreachable(campaign_id: int, as_json: bool = typer.Option(False, "--json"))
 
 
 def _provider() -> Provider:
-    """The configured provider, from the telephony area's factory."""
-    settings = load_settings()
-    try:
-        factory = importlib.import_module("app.telephony.factory")
-    except ModuleNotFoundError as exc:
-        console.print(
-            "[red]No telephony provider factory is installed (app.telephony.factory).[/red]"
-        )
-        raise typer.Exit(2) from exc
-    provider: Provider = factory.build_provider(settings, session_factory())
-    return provider
+    """The configured provider, wired to the database's patients (for the simulator)."""
+    return provider_for(load_settings(), session_factory())
 
 
 def worker(

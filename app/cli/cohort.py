@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -120,6 +121,7 @@ def _run(
         path=file,
         default_provider_code=provider,
         rules=rules,
+        actor=f"cli:{getpass.getuser()}",
         progress=progress,
         mapping=mapping,
         sheet=sheet,

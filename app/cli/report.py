@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,6 @@ import typer
 from rich.table import Table
 
 from app.cli.common import console, emit_json, load_settings, unit_of_work
-from app.db import READ_ONLY
 from app.errors import NotFoundError
 from app.reports.campaign import CampaignReport, build_campaign_report
 from app.reports.charts import funnel_stages
@@ -26,9 +26,14 @@ def report(
     """Report what a campaign achieved and whether it reached every group fairly."""
     settings = load_settings()
     with unit_of_work() as session:
-        session.connection(execution_options=READ_ONLY)
         try:
-            result = build_campaign_report(session, campaign_id=campaign_id, settings=settings)
+            result = build_campaign_report(
+                session,
+                campaign_id=campaign_id,
+                settings=settings,
+                actor=f"cli:{getpass.getuser()}",
+                action="report_viewed" if csv_file is None else "report_downloaded",
+            )
         except NotFoundError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc

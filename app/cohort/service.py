@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app import audit
 from app.cohort.mapping import ColumnMapping
 from app.cohort.reader import Record
 from app.cohort.rows import CohortRow, RowError, RowValidator
@@ -38,7 +39,15 @@ from app.db import utcnow
 from app.eligibility.rules import RuleSet
 from app.eligibility.service import evaluate_cohort, exclusion_counts
 from app.errors import DomainError, InvalidInputError, NotFoundError
-from app.models import Cohort, ImportJob, ImportRowError, ImportStatus, Pathway, PathwayStatus
+from app.models import (
+    Cohort,
+    ImportJob,
+    ImportRowError,
+    ImportStatus,
+    Pathway,
+    PathwayStatus,
+    User,
+)
 
 CHUNK_ROWS = 10_000
 REPORTED_ERRORS = 1_000
@@ -99,8 +108,8 @@ def import_cohort(
     filename: str | None = None,
     default_provider_code: str,
     rules: RuleSet | None,
+    actor: User | str,
     today: dt.date | None = None,
-    created_by: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
     progress: Callable[[int, int], None] | None = None,
     mapping: ColumnMapping | None = None,
@@ -112,6 +121,8 @@ def import_cohort(
     columns. A file with a missing required column, an unreadable encoding or an oversized
     sheet is refused whole (the job is recorded as failed and the DomainError raised); bad rows
     are rejected one by one. ``progress(rows_done, rows_expected)`` is called after each chunk.
+    A finished import is audited as ``actor``'s, in its last transaction, whoever asked (a page,
+    the API, the CLI).
     """
     now = utcnow()
     today = today or now.date()
@@ -120,7 +131,7 @@ def import_cohort(
         cohort_id=cohort.id,
         filename=(filename or path.name)[:255],
         status=ImportStatus.RUNNING,
-        created_by=created_by,
+        created_by=actor.username if isinstance(actor, User) else actor,
         started_at=now,
         mapping_name=mapping.name[:200] if mapping and mapping.name else None,
     )
@@ -150,6 +161,14 @@ def import_cohort(
         )
         job.status = ImportStatus.SUCCEEDED
         job.finished_at = utcnow()
+        audit.record(
+            session,
+            actor=actor,
+            action="cohort_imported",
+            entity_type="import_job",
+            entity_id=job.id,
+            detail=_counts(job),
+        )
         session.commit()
     except BaseException as exc:
         session.rollback()
@@ -208,6 +227,17 @@ def _mark_failed(session: Session, *, job_id: int, error: BaseException) -> None
     session.commit()
 
 
+def _counts(job: ImportJob) -> dict[str, int]:
+    return {
+        "rows": job.rows,
+        "imported": job.imported,
+        "updated": job.updated,
+        "unchanged": job.unchanged,
+        "rejected": job.rejected,
+        "closed": job.closed,
+    }
+
+
 def _report(
     session: Session, *, job: ImportJob, cohort: Cohort, excluded: dict[str, int]
 ) -> ImportReport:
@@ -222,14 +252,7 @@ def _report(
         cohort=cohort.name,
         status=job.status,
         encoding=job.encoding,
-        counts={
-            "rows": job.rows,
-            "imported": job.imported,
-            "updated": job.updated,
-            "unchanged": job.unchanged,
-            "rejected": job.rejected,
-            "closed": job.closed,
-        },
+        counts=_counts(job),
         excluded=excluded,
         unknown_columns=list(job.unknown_columns),
         errors=[{"line": e.line, "column": e.column, "message": e.message} for e in errors],
@@ -241,11 +264,19 @@ def _report(
     )
 
 
-def get_import(session: Session, *, import_job_id: int) -> ImportReport:
-    """A stored import job with its counts, the cohort's exclusions and the first row errors."""
+def get_import(session: Session, *, import_job_id: int, actor: User | str) -> ImportReport:
+    """A stored import job with its counts, the cohort's exclusions and the first row errors
+    (its rejected rows quote patients' cells: the view is audited as ``actor``'s)."""
     job = session.get(ImportJob, import_job_id)
     if job is None:
         raise NotFoundError(f"import {import_job_id} not found")
+    audit.record(
+        session,
+        actor=actor,
+        action="import_viewed",
+        entity_type="import_job",
+        entity_id=import_job_id,
+    )
     cohort = session.get(Cohort, job.cohort_id)
     assert cohort is not None
     excluded = exclusion_counts(session, cohort_id=cohort.id)
@@ -293,7 +324,7 @@ def import_stream(
     filename: str,
     default_provider_code: str,
     rules: RuleSet,
-    created_by: str | None,
+    actor: User | str,
     mapping: ColumnMapping | None = None,
     sheet: str | None = None,
 ) -> ImportReport:
@@ -311,7 +342,7 @@ def import_stream(
             filename=filename,
             default_provider_code=default_provider_code,
             rules=rules,
-            created_by=created_by,
+            actor=actor,
             mapping=mapping,
             sheet=sheet,
         )

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, update
 from sqlalchemy.orm import Session
 
-from app.cohort.bulk import Dialect, dialect, in_blocks, marks
+from app.bulk import Dialect, dialect, in_blocks, marks
 from app.cohort.rows import CohortRow, RowError
 from app.db import changed
 from app.models import Pathway, PathwayStatus

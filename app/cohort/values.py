@@ -9,6 +9,7 @@ from nhs_number.standardise import standardise_format
 from nhs_number.validate import is_valid
 
 from app.csvcells import FORMULA_TRIGGERS
+from app.eligibility.flags import FLAGS
 
 
 class CellError(ValueError):
@@ -21,18 +22,6 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069
 # What a spreadsheet writes for a whole number it holds as a decimal: "5", "5.0", "5.00".
 _WHOLE_NUMBER = re.compile(r"([0-9]{1,3})(?:\.0+)?")
 
-FLAGS = frozenset(
-    {
-        "dementia",
-        "cognitive_impairment",
-        "learning_disability",
-        "safeguarding",
-        "deceased",
-        "cancer_pathway",
-        "lacks_capacity",
-        "no_automated_contact",
-    }
-)
 _UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _ICD10 = re.compile(r"([A-Z]\d{2})(?:\.?([0-9X][0-9A-Z]{0,3}))?")

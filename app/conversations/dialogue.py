@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.attempts import advance
 from app.conversations.context import ConversationContext
-from app.conversations.sms import opt_out, patients_with_number
+from app.conversations.sms import Courtesy, opt_out, patients_with_number
 from app.db import utcnow
 from app.errors import NotFoundError
 from app.flows import (
@@ -36,7 +36,7 @@ from app.models import (
     Patient,
 )
 from app.outcomes.service import record_outcome
-from app.telephony.events import GatherInput
+from app.telephony.events import is_machine
 
 log = logging.getLogger(__name__)
 
@@ -125,33 +125,98 @@ def load_subject(
     )
 
 
-def neutral_goodbye(context: ConversationContext) -> list[str]:
+@dataclass(frozen=True)
+class Spoken:
+    """The script's next words, to be rendered for the channel with the script."""
+
+    reply: Reply
+    script: LoadedScript
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Say again exactly what was last said (a retried, replayed or out-of-turn request)."""
+
+
+@dataclass(frozen=True)
+class MachineOnly:
+    """Nothing of the script may be said: only who is calling and the number to call back."""
+
+    lines: list[str]
+
+
+Turn = Spoken | Replay | MachineOnly
+
+
+def take_turn(
+    session: Session,
+    *,
+    attempt: ContactAttempt,
+    context: ConversationContext,
+    channel: Channel,
+    heard: Heard | None = None,
+    fresh: bool = True,
+    at: tuple[str, int] | None = None,
+) -> Turn:
+    """One turn of the conversation, in one pass: load the subject, then say what comes next.
+
+    ``heard`` is what the patient said (None: the call has just been answered); ``fresh`` is
+    False for a duplicate of a request already answered, which is replayed; ``at`` is the
+    question (step, turn) a spoken answer is for, replayed if it is not the question asked.
+    The answers and, at the end, the outcome are stored; a text conversation at its end
+    completes its attempt.
+    """
+    subject = load_subject(session, attempt=attempt, context=context)
+    if isinstance(subject, CannotRun):
+        return MachineOnly(_nothing_of_the_script(channel, context))
+    if channel == "sms":
+        assert heard is not None, "a text turn answers what the patient wrote"
+        advance(session, attempt_id=attempt.id, to=AttemptStatus.IN_PROGRESS)
+        reply = _answer(session, subject=subject, channel=channel, heard=heard)
+        if reply.ended:
+            advance(session, attempt_id=attempt.id, to=AttemptStatus.COMPLETED, ended_at=utcnow())
+        return Spoken(reply, subject.script)
+    # A machine, or a patient who opted out (or whose attempt was cancelled) while the call was
+    # ringing: only who called and the number to call back.
+    answered = heard is None
+    if is_machine(attempt.answered_by) or (
+        answered and (subject.opted_out or attempt.status is AttemptStatus.CANCELLED)
+    ):
+        return MachineOnly([voicemail_message(subject.script, subject.facts)])
+    if heard is None:
+        if not fresh and attempt.conversation:
+            return Replay()
+        return Spoken(_begin(session, subject=subject, channel=channel), subject.script)
+    conversation = attempt.conversation or {}
+    if not fresh or (conversation.get("step"), int(conversation.get("turn", -1))) != at:
+        return Replay()
+    # The answer to the question asked, even if the call's final status overtook it (Twilio
+    # does not order callbacks): what the patient said is recorded whatever the attempt's state.
+    return Spoken(_answer(session, subject=subject, channel=channel, heard=heard), subject.script)
+
+
+def _nothing_of_the_script(channel: Channel, context: ConversationContext) -> list[str]:
     """What is said when the script cannot run: nothing about the patient's care."""
+    if channel == "sms":
+        return [Courtesy(context.organisation_name, context.callback_number).unknown_sender()]
     return [
         f"Hello, this is an automated call from {context.organisation_name}. "
         f"Please call us back on {context.callback_number}. Thank you."
     ]
 
 
-def machine_message(subject: Subject | CannotRun, context: ConversationContext) -> list[str]:
-    """The only thing an answering machine hears: who called and the number to call back."""
-    if isinstance(subject, CannotRun):
-        return neutral_goodbye(context)
-    return [voicemail_message(subject.script, subject.facts)]
-
-
-def begin(session: Session, *, subject: Subject, channel: Channel) -> Reply:
+def _begin(session: Session, *, subject: Subject, channel: Channel) -> Reply:
     """Start the script for this attempt and keep its state on the attempt."""
     reply = start_conversation(subject.script, subject.facts, channel=channel)
     _keep(session, subject=subject, reply=reply, turn=0)
     return reply
 
 
-def answer(session: Session, *, subject: Subject, channel: Channel, heard: Heard) -> Reply:
+def _answer(session: Session, *, subject: Subject, channel: Channel, heard: Heard) -> Reply:
     """Give the script what the patient said; store the answers and, at the end, the outcome."""
     conversation = subject.attempt.conversation or {}
     if "state" not in conversation:
-        begin(session, subject=subject, channel=channel)
+        _begin(session, subject=subject, channel=channel)
         conversation = subject.attempt.conversation
     reply = continue_conversation(
         subject.script,
@@ -242,24 +307,5 @@ def start_sms_conversation(
     subject = load_subject(session, attempt=attempt, context=context)
     if isinstance(subject, CannotRun):
         return None
-    reply = begin(session, subject=subject, channel="sms")
+    reply = _begin(session, subject=subject, channel="sms")
     return render_sms(reply, subject.script)
-
-
-def remember_twiml(attempt: ContactAttempt, twiml: str) -> None:
-    """Keep the TwiML just sent, so a retried or replayed request gets exactly the same."""
-    attempt.conversation = {**(attempt.conversation or {}), "twiml": twiml}
-
-
-def finish_sms(session: Session, *, attempt: ContactAttempt) -> None:
-    """A text conversation that reached its end completes its attempt."""
-    advance(session, attempt_id=attempt.id, to=AttemptStatus.COMPLETED, ended_at=utcnow())
-
-
-def heard_from_voice(gathered: GatherInput) -> Heard:
-    """What the caller gave as the engine's input: keys, speech (maybe unrated), or none."""
-    if gathered.digits:
-        return Heard(kind="dtmf", text=gathered.digits)
-    if gathered.speech:
-        return Heard(kind="speech", text=gathered.speech, confidence=gathered.confidence)
-    return Heard(kind="none")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.attempts import NOT_YET_REPLIED, QUEUED, SMS_OPEN, advance
+from app.attempts import NOT_YET_REPLIED, QUEUED, SMS_OPEN, advance, advance_many
 from app.conversations.calls import record_sid
 from app.db import utcnow
 from app.models import AttemptStatus, Channel, ContactAttempt, Outcome, Pathway, Patient
@@ -103,16 +103,18 @@ def opt_out(
             )
     queued = ContactAttempt.status.in_(QUEUED)
     open_text = and_(ContactAttempt.channel == Channel.SMS, ContactAttempt.status.in_(SMS_OPEN))
-    cancelled = session.execute(
-        update(ContactAttempt)
-        .where(
+    cancelled = advance_many(
+        session,
+        to=AttemptStatus.CANCELLED,
+        only_from=QUEUED | SMS_OPEN,
+        where=(
             ContactAttempt.patient_id.in_(ids),
             or_(queued, open_text),
             ContactAttempt.id != (ending_attempt_id or 0),
-        )
-        .values(status=AttemptStatus.CANCELLED, ended_at=now, updated_at=now)
-        .returning(ContactAttempt.id, ContactAttempt.campaign_id, ContactAttempt.pathway_id)
-        .execution_options(synchronize_session=False)
+        ),
+        returning=(ContactAttempt.id, ContactAttempt.campaign_id, ContactAttempt.pathway_id),
+        ended_at=now,
+        updated_at=now,
     ).all()
     for attempt_id, campaign_id, pathway_id in cancelled:
         pathway = session.get(Pathway, pathway_id)

@@ -12,7 +12,7 @@ from app.conversations import calls, dialogue, sms
 from app.conversations.context import ConversationContext
 from app.conversations.events import SOURCE, attempt_by_token, store_event
 from app.db import utcnow
-from app.flows import Heard, Reply, render_sms, render_voice
+from app.flows import Heard, render_sms, voice_prompt
 from app.models import AttemptStatus, ContactAttempt
 from app.telephony.events import (
     CallAnswered,
@@ -21,9 +21,8 @@ from app.telephony.events import (
     GatherInput,
     InboundText,
     MachineDetection,
-    is_machine,
 )
-from app.telephony.twiml import empty_response, message_response, voice_response
+from app.telephony.twiml import empty_response, message_response, voice_response, voice_twiml
 
 # The provider's callback exactly as it came, stored with each event (the typed event is what
 # is acted on).
@@ -101,22 +100,36 @@ def on_sms_status(
     )
 
 
-def _voice_twiml(
+def _say(
     session: Session,
-    reply: Reply,
+    turn: dialogue.Turn,
     *,
-    subject: dialogue.Subject,
+    attempt: ContactAttempt,
     token: str,
     context: ConversationContext,
-    turn: int,
+    number: int,
 ) -> str:
-    step = reply.question.step if reply.question else "end"
-    twiml = render_voice(
-        reply, subject.script, action_url=context.gather_url(token, step=step, number=turn)
-    )
-    dialogue.remember_twiml(subject.attempt, twiml)
+    """A voice turn as TwiML; what the script says is kept, so a retry gets exactly the same."""
+    if isinstance(turn, dialogue.MachineOnly):
+        return voice_response(turn.lines)
+    if isinstance(turn, dialogue.Replay):
+        twiml = (attempt.conversation or {}).get("twiml")
+        return str(twiml) if twiml else voice_response([])
+    step = turn.reply.question.step if turn.reply.question else "end"
+    url = context.gather_url(token, step=step, number=number)
+    twiml = voice_twiml(voice_prompt(turn.reply, turn.script, action_url=url))
+    attempt.conversation = {**(attempt.conversation or {}), "twiml": twiml}
     session.flush()
     return twiml
+
+
+def _heard(gathered: GatherInput) -> Heard:
+    """What the caller gave as the engine's input: keys, speech (maybe unrated), or none."""
+    if gathered.digits:
+        return Heard(kind="dtmf", text=gathered.digits)
+    if gathered.speech:
+        return Heard(kind="speech", text=gathered.speech, confidence=gathered.confidence)
+    return Heard(kind="none")
 
 
 def on_voice(
@@ -146,26 +159,8 @@ def on_voice(
         session.refresh(attempt)
     calls.record_sid(session, attempt_id=attempt.id, sid=call_sid)
     advance(session, attempt_id=attempt.id, to=AttemptStatus.IN_PROGRESS, answered_at=utcnow())
-    subject = dialogue.load_subject(session, attempt=attempt, context=context)
-    # A machine, a script that cannot run, or a patient who opted out (or whose attempt was
-    # cancelled) while the call was ringing: only who called and the number to call back.
-    if (
-        is_machine(attempt.answered_by)
-        or isinstance(subject, dialogue.CannotRun)
-        or subject.opted_out
-        or attempt.status is AttemptStatus.CANCELLED
-    ):
-        return voice_response(dialogue.machine_message(subject, context))
-    if not new and attempt.conversation:
-        return _replay(attempt)
-    reply = dialogue.begin(session, subject=subject, channel="voice")
-    return _voice_twiml(session, reply, subject=subject, token=token, context=context, turn=0)
-
-
-def _replay(attempt: ContactAttempt) -> str:
-    """The TwiML last sent for this call (for a retried, replayed or out-of-turn request)."""
-    twiml = (attempt.conversation or {}).get("twiml")
-    return str(twiml) if twiml else voice_response([])
+    turn = dialogue.take_turn(session, attempt=attempt, context=context, channel="voice", fresh=new)
+    return _say(session, turn, attempt=attempt, token=token, context=context, number=0)
 
 
 def on_gather(
@@ -191,23 +186,16 @@ def on_gather(
         # A duplicate: Twilio's retry, or a concurrent copy that waited on the first request's
         # insert (PostgreSQL). Read the attempt as the first request left it, and repeat its TwiML.
         session.refresh(attempt)
-    subject = dialogue.load_subject(session, attempt=attempt, context=context)
-    if is_machine(attempt.answered_by) or isinstance(subject, dialogue.CannotRun):
-        return voice_response(dialogue.machine_message(subject, context))
-    if not new:
-        return _replay(attempt)
-    conversation = attempt.conversation or {}
-    current = (conversation.get("step"), int(conversation.get("turn", -1)))
-    if current != (step, number):
-        return _replay(attempt)
-    # The answer to the question asked, even if the call's final status overtook it (Twilio
-    # does not order callbacks): what the patient said is recorded whatever the attempt's state.
-    reply = dialogue.answer(
-        session, subject=subject, channel="voice", heard=dialogue.heard_from_voice(event)
+    turn = dialogue.take_turn(
+        session,
+        attempt=attempt,
+        context=context,
+        channel="voice",
+        heard=_heard(event),
+        fresh=new,
+        at=(step, number),
     )
-    return _voice_twiml(
-        session, reply, subject=subject, token=token, context=context, turn=number + 1
-    )
+    return _say(session, turn, attempt=attempt, token=token, context=context, number=number + 1)
 
 
 @dataclass(frozen=True)
@@ -268,19 +256,24 @@ def answer_text(
         return TextReplies()
     if open_attempt is None:
         return _courtesy(courtesy.unknown_sender())
-    subject = dialogue.load_subject(session, attempt=open_attempt, context=context)
-    if isinstance(subject, dialogue.CannotRun):
-        return _courtesy(courtesy.unknown_sender())
-    advance(session, attempt_id=open_attempt.id, to=AttemptStatus.IN_PROGRESS)
-    heard = Heard(kind="sms", text=text.body)
-    reply = dialogue.answer(session, subject=subject, channel="sms", heard=heard)
-    if reply.ended:
-        dialogue.finish_sms(session, attempt=open_attempt)
-    return TextReplies(
-        messages=(render_sms(reply, subject.script),),
-        kind="reply",
-        attempt_token=open_attempt.token,
-        turn=int((open_attempt.conversation or {}).get("turn", 0)),
+    turn = dialogue.take_turn(
+        session,
+        attempt=open_attempt,
+        context=context,
+        channel="sms",
+        heard=Heard(kind="sms", text=text.body),
+    )
+    if isinstance(turn, dialogue.Spoken):
+        return TextReplies(
+            messages=(render_sms(turn.reply, turn.script),),
+            kind="reply",
+            attempt_token=open_attempt.token,
+            turn=int((open_attempt.conversation or {}).get("turn", 0)),
+        )
+    return (
+        TextReplies(messages=tuple(turn.lines))
+        if isinstance(turn, dialogue.MachineOnly)
+        else (TextReplies())
     )
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.cohort.values import FLAGS
+from app.eligibility.flags import FLAGS
 from app.errors import InvalidInputError
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
-from app.cohort.bulk import Dialect, dialect, in_blocks, marks
+from app.bulk import Dialect, dialect, in_blocks, marks
 from app.db import utcnow
 from app.eligibility.conditions import PathwayFacts, compile_rule
 from app.eligibility.rules import RuleSet, load_rules
@@ -168,7 +168,7 @@ def _replace_batch(
     rows: list[tuple[Any, ...]],
     now: Any,
 ) -> None:
-    # Driver-level statements (see app.cohort.bulk): this runs for every pathway of a cohort.
+    # Driver-level statements (see app.bulk): this runs for every pathway of a cohort.
     for block in in_blocks(ids):
         connection.exec_driver_sql(
             f"DELETE FROM exclusion WHERE pathway_id IN ({marks(sql, len(block))})",  # noqa: S608

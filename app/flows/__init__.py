@@ -11,7 +11,7 @@ from app.flows.loading import (
     load_registry,
     load_script,
 )
-from app.flows.rendering import render_sms, render_voice
+from app.flows.rendering import render_sms, voice_prompt
 from app.flows.store import ensure_call_script
 from app.flows.templates import PatientFacts
 
@@ -32,8 +32,8 @@ __all__ = [
     "load_registry",
     "load_script",
     "render_sms",
-    "render_voice",
     "require_approved",
     "start_conversation",
+    "voice_prompt",
     "voicemail_message",
 ]

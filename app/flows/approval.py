@@ -10,16 +10,38 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import yaml
 
 from app.errors import InvalidInputError
 
-if TYPE_CHECKING:
-    from app.flows.loading import LoadedScript
-
 APPROVALS_FILE = "approvals.yaml"
+
+
+class ScriptVersion(Protocol):
+    """What an approval is about: one version of a script and its exact content (a
+    ``LoadedScript``; named by shape, so that loading scripts may build on this module)."""
+
+    @property
+    def id(self) -> str:
+        """The script's id."""
+        ...
+
+    @property
+    def version(self) -> int:
+        """The script's version."""
+        ...
+
+    @property
+    def content_hash(self) -> str:
+        """The SHA-256 of its canonical content."""
+        ...
+
+    @property
+    def approved(self) -> bool:
+        """Whether an approval binds to this exact content."""
+        ...
 
 
 class UnapprovedScriptError(InvalidInputError):
@@ -109,7 +131,7 @@ def write_approval(flows_path: Path, record: ApprovalRecord) -> None:
     path.write_text(header + body, encoding="utf-8")
 
 
-def require_approved(script: LoadedScript) -> None:
+def require_approved(script: ScriptVersion) -> None:
     """Refuse a draft script where real patients would hear it (the Twilio provider)."""
     if not script.approved:
         raise UnapprovedScriptError(
@@ -121,7 +143,7 @@ def require_approved(script: LoadedScript) -> None:
 
 
 def approve_script(
-    script: LoadedScript, *, by: str, at: dt.datetime, flows_path: Path
+    script: ScriptVersion, *, by: str, at: dt.datetime, flows_path: Path
 ) -> ApprovalRecord:
     """Record that ``by`` approved this exact script content at ``at``."""
     name = " ".join(by.split())

@@ -13,7 +13,7 @@ from jinja2 import TemplateError
 
 from app.flows.graph import can_end, must_hold, reachable, step_edges, unbounded_cycles
 from app.flows.lint_meaning import check_understanding
-from app.flows.loading import VOICES, Problem, parse_flow, script_files, voice_for
+from app.flows.parsing import VOICES, Problem, parse_flow, script_files, voice_for
 from app.flows.schema import TRIGGERS, AskStep, EndStep, FlowFile, Phrases, SayStep, Step
 from app.flows.sms import sms_problems
 from app.flows.templates import (

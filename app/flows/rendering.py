@@ -1,13 +1,13 @@
-"""Turning a ``Reply`` into what the patient receives: TwiML for a call, text for an SMS."""
+"""Turning a ``Reply`` into what the patient receives: a voice prompt (plain data, which
+``app.telephony.twiml`` turns into TwiML) for a call, text for an SMS."""
 
 from __future__ import annotations
-
-from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from app.flows.conversation import Question, Reply
 from app.flows.loading import LoadedScript
 from app.flows.schema import AskStep
 from app.flows.templates import phrase
+from app.telephony.twiml import GatherSpec, VoicePrompt
 
 
 def speech_hints(reply: Reply, question: Question, script: LoadedScript) -> str | None:
@@ -22,34 +22,22 @@ def speech_hints(reply: Reply, question: Question, script: LoadedScript) -> str 
     return ", ".join(dict.fromkeys(word.replace(",", " ") for word in words))
 
 
-def render_voice(reply: Reply, script: LoadedScript, *, action_url: str) -> str:
-    """TwiML: the messages inside a ``<Gather>`` when a question waits, else said and hung up."""
-    if not action_url.startswith(("https://", "http://")):
-        raise ValueError("action_url must be absolute (Twilio posts the answer to it)")
-    response = VoiceResponse()
-    say_options: dict[str, str] = {"language": script.language}
-    if script.voice:
-        say_options["voice"] = script.voice
-    if reply.question is None:
-        for message in reply.messages:
-            response.say(message, **say_options)
-        response.hangup()
-        return str(response)
-    hints = speech_hints(reply, reply.question, script)
-    gather = Gather(
-        input="dtmf speech",
-        num_digits=reply.question.num_digits,
-        language=script.language,
-        action_on_empty_result=True,
-        action=action_url,
-        method="POST",
-        speech_timeout="auto",
-        **({"hints": hints} if hints else {}),
+def voice_prompt(reply: Reply, script: LoadedScript, *, action_url: str) -> VoicePrompt:
+    """What the call hears: the messages inside the question when one waits (its answer is
+    posted to ``action_url``), else said before hanging up; in the script's language and voice."""
+    question = reply.question
+    gather = (
+        None
+        if question is None
+        else GatherSpec(
+            action_url=action_url,
+            num_digits=question.num_digits,
+            hints=speech_hints(reply, question, script),
+        )
     )
-    for message in reply.messages:
-        gather.say(message, **say_options)
-    response.append(gather)
-    return str(response)
+    return VoicePrompt(
+        said=tuple(reply.messages), language=script.language, voice=script.voice, gather=gather
+    )
 
 
 def render_sms(reply: Reply, script: LoadedScript) -> str:

@@ -16,7 +16,7 @@ from typing import Literal
 from jinja2 import TemplateError
 
 from app.flows.graph import edges
-from app.flows.loading import Problem
+from app.flows.parsing import Problem
 from app.flows.schema import AskStep, FlowFile, SayStep, VerifyStep
 from app.flows.templates import PatientFacts, context, phrase, render, variables_in
 from app.flows.wording import step_texts

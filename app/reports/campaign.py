@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app import audit
 from app.attempts import REACHED_PROVIDER
 from app.config import Settings
 from app.db import utcnow
@@ -31,6 +32,7 @@ from app.models import (
     Outcome,
     Pathway,
     ReviewItem,
+    User,
 )
 from app.reports.equity import DIMENSIONS, EquityBreakdown, equity_breakdowns
 from app.reports.facts import (
@@ -41,6 +43,9 @@ from app.reports.facts import (
     grouped_counts,
     total,
 )
+
+# How a report left the service, as its audit record says: shown, or taken away as a file.
+ReportAction = Literal["report_viewed", "report_downloaded"]
 
 # The outcomes shown in the funnel, in the order a reader expects them.
 FUNNEL_OUTCOMES = (
@@ -163,12 +168,20 @@ def campaign_date(campaign: Campaign, zone: ZoneInfo) -> dt.date:
 
 
 def build_campaign_report(
-    session: Session, *, campaign_id: int, settings: Settings, now: dt.datetime | None = None
+    session: Session,
+    *,
+    campaign_id: int,
+    settings: Settings,
+    actor: User | str,
+    action: ReportAction = "report_viewed",
+    now: dt.datetime | None = None,
 ) -> CampaignReport:
-    """Aggregate everything known about one campaign into a report."""
+    """Aggregate everything known about one campaign into a report, audited as ``actor``'s
+    ``action`` whoever asks (a page, the API, the CLI)."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFoundError(f"campaign {campaign_id} does not exist")
+    audit.record(session, actor=actor, action=action, entity_type="campaign", entity_id=campaign_id)
     if session.get_bind().dialect.name == "postgresql":
         # JIT compiling these one-off aggregate queries costs more than it saves (~30%).
         session.execute(text("SET LOCAL jit = off"))

@@ -14,12 +14,27 @@ LANGUAGE = "en-GB"
 
 @dataclass(frozen=True)
 class GatherSpec:
-    """A question: where Twilio posts the answer, and how many keys it takes."""
+    """A question: where Twilio posts the answer, how many keys end it, and the words to listen
+    for (speech hints improve recognition)."""
 
     action_url: str
-    num_digits: int | None = 1
+    num_digits: int | None = None
+    hints: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.action_url.startswith(("https://", "http://")):
+            raise ValueError("action_url must be absolute (Twilio posts the answer to it)")
+
+
+@dataclass(frozen=True)
+class VoicePrompt:
+    """What a call hears next, as plain data: sentences in a voice and language, spoken inside
+    the question's Gather when one waits, else followed by hanging up."""
+
+    said: Sequence[str]
     language: str = LANGUAGE
-    timeout_seconds: int = 6
+    voice: str | None = VOICE
+    gather: GatherSpec | None = None
 
 
 _EMPTY_RESPONSE = str(VoiceResponse().to_xml())
@@ -30,36 +45,37 @@ def empty_response() -> str:
     return _EMPTY_RESPONSE
 
 
-def voice_response(
-    said: Sequence[str],
-    *,
-    gather: GatherSpec | None = None,
-    voice: str = VOICE,
-    language: str = LANGUAGE,
-) -> str:
-    """Say ``said``; with ``gather`` the last sentences are spoken inside the question's Gather.
-
-    Only ``<Say>`` may nest in ``<Gather>``; without a question the call is hung up.
-    """
+def voice_twiml(prompt: VoicePrompt) -> str:
+    """The prompt as TwiML. Only ``<Say>`` may nest in ``<Gather>``; without a question the
+    call is hung up."""
     response = VoiceResponse()
+    say: dict[str, str] = {"language": prompt.language}
+    if prompt.voice:
+        say["voice"] = prompt.voice
+    gather = prompt.gather
     if gather is None:
-        for text in said:
-            response.say(text, voice=voice, language=language)
+        for text in prompt.said:
+            response.say(text, **say)
         response.hangup()
         return str(response.to_xml())
-    prompt = response.gather(
+    question = response.gather(
         input="dtmf speech",
         action=gather.action_url,
         method="POST",
         num_digits=gather.num_digits,
-        language=gather.language,
-        timeout=gather.timeout_seconds,
+        language=prompt.language,
         speech_timeout="auto",
         action_on_empty_result=True,
+        **({"hints": gather.hints} if gather.hints else {}),
     )
-    for text in said:
-        prompt.say(text, voice=voice, language=language)
+    for text in prompt.said:
+        question.say(text, **say)
     return str(response.to_xml())
+
+
+def voice_response(said: Sequence[str]) -> str:
+    """Say ``said`` in the service's own voice and hang up (who called, and the number)."""
+    return voice_twiml(VoicePrompt(said))
 
 
 def message_response(texts: Sequence[str]) -> str:

@@ -41,6 +41,10 @@ class SignInRefusedError(DomainError):
         self.locked = locked
 
 
+# Sign-in attempts older than this count towards no lock (a lock lasts minutes): the worker's
+# housekeeping deletes them, so the table holds about a day of attempts, not every one ever.
+ATTEMPTS_KEPT = dt.timedelta(days=1)
+
 WRONG_CREDENTIALS = "The username or password is not right."
 WRONG_CODE = "The code is not right. Enter the 6-digit code your authenticator app shows now."
 LOCKED = "Too many failed attempts. Wait {minutes} minutes, then try again."

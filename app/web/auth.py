@@ -16,13 +16,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.routing import iter_route_contexts
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import compile_path
 
 from app.config import Settings
 from app.models import Role, User, UserSession
@@ -280,61 +276,3 @@ def signed_in_viewer(request: Request) -> Viewer | None:
     """The browser's signed-in user as resolved for this request (for error pages), or None."""
     viewer: Viewer | None = getattr(request.state, "viewer", None)
     return viewer
-
-
-async def _not_authenticated(request: Request, _exc: Exception) -> Response:
-    if is_api_request(request):
-        return JSONResponse(
-            {"detail": "Authentication required: send Authorization: Bearer <token>."},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return sign_in_redirect(request)
-
-
-async def _not_allowed(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, NotAllowedError)
-    if is_api_request(request):
-        return JSONResponse({"detail": "Your role does not allow this."}, status_code=403)
-    from app.web.pages.rendering import render  # pages import this module; import late
-
-    return render(request, "errors/403.html", {}, user=exc.viewer, status_code=403)
-
-
-async def _csrf_failed(request: Request, _exc: Exception) -> Response:
-    from app.web.pages.rendering import render
-
-    return render(request, "errors/csrf.html", {}, user=signed_in_viewer(request), status_code=403)
-
-
-def allowed_methods(request: Request) -> str:
-    """Every method some route answers at this path, for a 405's ``Allow`` header.
-
-    Starlette names only the methods of the first route whose path matched, so ``OPTIONS
-    /api/v1/campaigns`` said ``Allow: GET`` although ``POST`` is served there too.
-    """
-    methods: set[str] = set()
-    for context in iter_route_contexts(request.app.routes):
-        if context.path and compile_path(context.path)[0].match(request.url.path):
-            methods |= context.methods or set()
-    return ", ".join(sorted(methods))
-
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 405:
-        exc = StarletteHTTPException(405, exc.detail, headers={"Allow": allowed_methods(request)})
-    if exc.status_code != 404 or request.url.path.startswith((API_PREFIX, "/webhooks/")):
-        return await http_exception_handler(request, exc)
-    from app.web.pages.rendering import render
-
-    return render(request, "errors/404.html", {}, user=signed_in_viewer(request), status_code=404)
-
-
-def install_auth_handlers(app: FastAPI) -> None:
-    """Map the auth exceptions to 401/303/403 responses, show pages' 404 as a page, and let a
-    405 name every method the path serves."""
-    app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
-    app.add_exception_handler(NotAllowedError, _not_allowed)
-    app.add_exception_handler(CsrfError, _csrf_failed)
-    app.add_exception_handler(StarletteHTTPException, _not_found)

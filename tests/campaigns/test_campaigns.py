@@ -13,12 +13,13 @@ from app.campaigns.planning import band_of
 from app.campaigns.scheduled import expire_sms_replies, plan_follow_ups
 from app.campaigns.windows import parse_windows
 from app.errors import ConflictError, InvalidInputError
-from app.models import AttemptStatus, CampaignStatus, Channel, ContactAttempt, Outcome
+from app.models import AttemptStatus, Campaign, CampaignStatus, Channel, ContactAttempt, Outcome
 from tests.campaigns.support import ALWAYS_OPEN, make_script
 from tests.support.factories import make_cohort, make_pathway
 
 MONDAY_8AM = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
 WINDOWS = parse_windows(None)
+WEEKDAYS = {"mon": [["09:00", "17:00"]]}
 
 
 def create(session: Session, **fields: object) -> int:
@@ -31,6 +32,7 @@ def create(session: Session, **fields: object) -> int:
         "call_script_id": make_script(session, approved=bool(fields.pop("approved", True))).id,
         "provider_name": fields.pop("provider_name", "twilio"),
         "account_calls_per_second": 5.0,
+        "timezone": "Europe/London",
         "created_by": "alice",
     }
     values.update(fields)
@@ -115,3 +117,24 @@ def test_unanswered_calls_are_followed_up_then_texted_then_marked_unreachable(
     assert row.attempts == 4 and row.note == "no reply to SMS"
     report = service.campaign_status(db_session, campaign_id=campaign_id)
     assert report.outcomes == {Outcome.UNREACHABLE.value: 1} and report.unreachable == 1
+
+
+def test_a_campaign_keeps_the_time_zone_of_the_settings_it_was_made_under(
+    db_session: Session,
+) -> None:
+    made_in_dublin = create(db_session, timezone="Europe/Dublin")
+    named = create(
+        db_session,
+        timezone="Europe/Dublin",
+        calling_windows={"timezone": "Europe/London", "weekly": {"mon": [["09:00", "17:00"]]}},
+    )
+
+    windows = [db_session.get_one(Campaign, id_).calling_windows for id_ in (made_in_dublin, named)]
+    assert [w["timezone"] for w in windows] == ["Europe/Dublin", "Europe/London"]
+    assert parse_windows(windows[0]).zone.key == "Europe/Dublin"
+    assert windows[0]["weekly"]["sat"] == [["10:00", "16:00"]]  # the usual hours
+
+
+def test_an_unknown_time_zone_is_refused_with_a_clear_error(db_session: Session) -> None:
+    with pytest.raises(InvalidInputError, match="unknown time zone 'Mars/Olympus'"):
+        create(db_session, calling_windows={"timezone": "Mars/Olympus", "weekly": WEEKDAYS})

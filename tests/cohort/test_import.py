@@ -30,7 +30,7 @@ def run_import(session: Session, path: Path, name: str = "north", **kwargs: Any)
         default_provider_code="RXN",
         rules=RULES,
         today=TODAY,
-        **kwargs,
+        **{"actor": "alice", **kwargs},
     )
 
 

@@ -1,4 +1,5 @@
-"""TwiML and SMS rendering, checked by parsing the XML back."""
+"""TwiML and SMS rendering, checked by parsing the XML back: the script's reply becomes a plain
+voice prompt (``app.flows.voice_prompt``), which the telephony door writes as TwiML."""
 
 from __future__ import annotations
 
@@ -9,12 +10,19 @@ import pytest
 from app.flows import (
     Heard,
     LoadedScript,
+    Reply,
     continue_conversation,
     render_sms,
-    render_voice,
     start_conversation,
+    voice_prompt,
 )
+from app.telephony.twiml import voice_twiml
 from tests.flows.conftest import PATIENT
+
+
+def render_voice(reply: Reply, script: LoadedScript, *, action_url: str) -> str:
+    """The TwiML a webhook sends for ``reply``."""
+    return voice_twiml(voice_prompt(reply, script, action_url=action_url))
 
 
 def parse(twiml: str) -> ET.Element:

@@ -123,7 +123,7 @@ def report(db_session: Session, settings: Settings) -> CampaignReport:
             "cost_per_sms_segment": Decimal("0.05"),
         }
     )
-    return build_campaign_report(session, campaign_id=campaign.id, settings=priced)
+    return build_campaign_report(session, campaign_id=campaign.id, settings=priced, actor="alice")
 
 
 def test_the_funnel_counts_pathways_at_every_stage(report: CampaignReport) -> None:
@@ -219,14 +219,16 @@ def test_a_campaign_that_does_not_exist_is_not_found(
     db_session: Session, settings: Settings
 ) -> None:
     with pytest.raises(NotFoundError):
-        build_campaign_report(db_session, campaign_id=999_999, settings=settings)
+        build_campaign_report(db_session, campaign_id=999_999, settings=settings, actor="alice")
 
 
 def test_a_campaign_over_an_empty_cohort_reports_zeros(
     db_session: Session, settings: Settings
 ) -> None:
     campaign = make_campaign(db_session)
-    report = build_campaign_report(db_session, campaign_id=campaign.id, settings=settings)
+    report = build_campaign_report(
+        db_session, campaign_id=campaign.id, settings=settings, actor="alice"
+    )
     assert (report.funnel.cohort, report.funnel.eligible, report.funnel.completed) == (0, 0, 0)
     assert report.usage.total_cost == Decimal("0.00")
     assert report.usage.cost_per_validated_pathway is None

@@ -32,7 +32,9 @@ def report(db_session: Session, settings: Settings) -> CampaignReport:
         make_attempt(db_session, campaign=campaign, pathway=pathway, answered=n % 2 == 0)
         outcome = Outcome.STAY if n % 2 == 0 else Outcome.UNREACHABLE
         make_outcome(db_session, campaign=campaign, pathway=pathway, outcome=outcome)
-    return build_campaign_report(db_session, campaign_id=campaign.id, settings=settings)
+    return build_campaign_report(
+        db_session, campaign_id=campaign.id, settings=settings, actor="alice"
+    )
 
 
 def _accessible_root(svg: str) -> ET.Element:

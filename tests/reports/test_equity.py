@@ -151,7 +151,9 @@ def test_campaign_report_flags_a_constructed_disparity_by_deprivation(
     excluded = make_patient_pathway(db_session, cohort=cohort, imd_decile=1)
     make_exclusion(db_session, pathway=excluded, rule_id="deceased")
 
-    report = build_campaign_report(db_session, campaign_id=campaign.id, settings=settings)
+    report = build_campaign_report(
+        db_session, campaign_id=campaign.id, settings=settings, actor="alice"
+    )
     imd = next(b for b in report.equity if b.dimension == "imd_decile")
 
     assert imd.flagged == ["1"]
@@ -176,7 +178,9 @@ def test_age_bands_are_worked_out_on_the_campaign_date(
     _people(db_session, campaign, cohort, 10, responded=5, date_of_birth=dt.date(1986, 3, 3))
     _people(db_session, campaign, cohort, 10, responded=5, date_of_birth=dt.date(1946, 1, 1))
 
-    report = build_campaign_report(db_session, campaign_id=campaign.id, settings=settings)
+    report = build_campaign_report(
+        db_session, campaign_id=campaign.id, settings=settings, actor="alice"
+    )
     ages = next(b for b in report.equity if b.dimension == "age_band")
 
     assert [(g.key, g.people) for g in ages.groups] == [("18-39", 10), ("40-64", 10), ("80+", 10)]
@@ -201,7 +205,9 @@ def test_removal_and_leave_rates_count_clinical_removals_and_leave_answers(
                 rtt_status_code="34",
             )
 
-    report = build_campaign_report(db_session, campaign_id=campaign.id, settings=settings)
+    report = build_campaign_report(
+        db_session, campaign_id=campaign.id, settings=settings, actor="alice"
+    )
     sex = next(b for b in report.equity if b.dimension == "sex")
     (female,) = sex.groups
     assert female.label == "Female"

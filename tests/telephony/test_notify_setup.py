@@ -23,6 +23,7 @@ from app.errors import InvalidInputError
 from app.models import Channel, Role
 from app.schema import upgrade
 from app.telephony.factory import build_provider
+from app.telephony.personas import Directory
 from app.telephony.routing import ChannelRouter
 from app.telephony.simulator import SimulatorProvider
 from tests.conftest import MIGRATIONS
@@ -82,8 +83,11 @@ def test_templates_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyP
 
 
 def test_the_default_deployment_is_the_simulator_alone_and_notify_sits_beside_it() -> None:
-    assert isinstance(build_provider(make_settings("sqlite://"), None), SimulatorProvider)  # type: ignore[arg-type]
-    routed = build_provider(make_settings("sqlite://", **NOTIFY), None)  # type: ignore[arg-type]
+    nobody: Directory = lambda phone: None  # noqa: E731 - the simulator's people: none here
+    assert isinstance(
+        build_provider(make_settings("sqlite://"), directory=nobody), SimulatorProvider
+    )
+    routed = build_provider(make_settings("sqlite://", **NOTIFY), directory=nobody)
     assert isinstance(routed, ChannelRouter)
     assert isinstance(routed.voice, SimulatorProvider)
     assert set(routed.sms) == {"telephony", "notify"}

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.attempts import TERMINAL
+from app.campaigns.runtime import patient_directory, provider_for
 from app.conversations.context import ConversationContext
 from app.conversations.dialogue import start_sms_conversation
 from app.db import session_scope
@@ -23,7 +24,6 @@ from app.models import (
     Patient,
     WebhookEvent,
 )
-from app.telephony.factory import build_provider, patient_directory
 from app.telephony.personas import Directory, SimulatedPerson
 from app.telephony.provider import CallRequest, SmsRequest
 from app.telephony.simulator import SimulatorProvider
@@ -104,7 +104,7 @@ def test_simulated_calls_end_in_realistic_terminal_states_with_outcomes(
     ids = _plan(factory, Channel.VOICE, CALLS)
     app = create_app(settings)
     with serving(app, port):
-        provider = build_provider(settings, factory)
+        provider = provider_for(settings, factory)
         assert isinstance(provider, SimulatorProvider)
         _dispatch(factory, provider, ids, app.state.conversation_context)
         assert provider.wait_idle(timeout=120)

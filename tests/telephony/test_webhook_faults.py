@@ -35,6 +35,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.campaigns.runtime import patient_directory
 from app.main import create_app
 from app.models import (
     Answer,
@@ -47,7 +48,6 @@ from app.models import (
     ReviewItem,
     ReviewStatus,
 )
-from app.telephony.factory import patient_directory
 from app.telephony.personas import Directory, SimulatedPerson
 from app.telephony.simulator import SimulatorProvider
 from tests.support.server import free_port, serving

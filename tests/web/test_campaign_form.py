@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.flows import ScriptRegistry, load_script
 from app.models import AuditEvent, CallScript, Campaign, Cohort
+from app.web.pages.campaign_form import CampaignForm, parse_form
 from tests.support.factories import make_cohort, make_pathway
 from tests.support.users import Personas
 from tests.support.web import csrf_token_in, sign_in
@@ -300,3 +302,18 @@ async def test_a_signed_out_browser_is_sent_to_sign_in(
     assert shown.headers["location"].startswith("/sign-in")
     assert sent.status_code in (303, 403)
     assert campaigns(db_session) == []
+
+
+def test_the_forms_times_are_wall_clock_times_in_the_settings_time_zone(
+    db_session: Session,
+) -> None:
+    typed = filled(cohort_with_pathways(db_session), "unused", starts_at="2026-07-01T09:00")
+    form = CampaignForm.model_validate({k: v for k, v in typed.items() if k != "csrf_token"})
+
+    body, errors = parse_form(form, zone=ZoneInfo("America/New_York"))
+
+    assert errors == {} and body is not None
+    # 09:00 on 1 July in New York is 13:00 UTC (daylight time).
+    assert body.starts_at == dt.datetime(2026, 7, 1, 13, tzinfo=dt.UTC)
+    assert body.calling_windows is not None
+    assert body.calling_windows["timezone"] == "America/New_York"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.campaigns import service
 from app.campaigns.listing import CampaignSummary, list_campaigns
 from app.campaigns.service import CampaignStatusReport
-from app.campaigns.unreachable import record_listing
+from app.campaigns.unreachable import list_unreachable_pathways
 from app.config import Settings
 from app.flows import ScriptRegistry
 from app.models import Campaign
@@ -55,7 +55,7 @@ class CampaignIn(BaseModel):
     flow_id: str = Field(min_length=1, max_length=100, description="A call script id.")
     starts_at: dt.datetime | None = None
     calling_windows: dict[str, Any] | None = Field(
-        default=None, description="Default: Mon-Fri 09-19, Sat 10-16, Europe/London."
+        default=None, description="Default: Mon-Fri 09-19, Sat 10-16, in the service's time zone."
     )
     attempt_policy: dict[str, Any] | None = Field(
         default=None, description="Default: 3 calls, then an SMS."
@@ -131,6 +131,7 @@ def create_draft(
         rule_set=body.rule_set,
         sms_provider=body.sms_provider or settings.sms_provider,
         sms_providers=settings.sms_providers,
+        timezone=settings.timezone,
         created_by=actor,
     )
 
@@ -204,6 +205,5 @@ def cancel(session: SessionDep, user: CoordinatorUser, campaign_id: RowId) -> Ca
 @router.get("/campaigns/{campaign_id}/unreachable", responses=errors(404))
 def unreachable(session: SessionDep, user: StaffUser, campaign_id: RowId) -> list[UnreachableOut]:
     """Pathways the policy could not reach (each listing is audited)."""
-    rows = service.unreachable_pathways(session, campaign_id=campaign_id)
-    record_listing(session, actor=user, pathway_ids=[row.pathway_id for row in rows])
+    rows = list_unreachable_pathways(session, campaign_id=campaign_id, actor=user)
     return [UnreachableOut(**row.__dict__) for row in rows]

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel
 
-from app import audit
 from app.cohort.mapping import MAPPING_FILE_LIMIT, ColumnMapping, MappingError, parse_mapping
 from app.cohort.service import ImportReport, get_import, import_stream
 from app.web.api.responses import errors
@@ -93,17 +92,9 @@ def upload_import(
         filename=file.filename or "upload.csv",
         default_provider_code=settings.default_provider_code,
         rules=rules,
-        created_by=user.username,
+        actor=user,
         mapping=_mapping(mapping),
         sheet=sheet or None,
-    )
-    audit.record(
-        session,
-        actor=user,
-        action="cohort_imported",
-        entity_type="import_job",
-        entity_id=report.import_job_id,
-        detail=report.counts,
     )
     return _out(report)
 
@@ -111,12 +102,4 @@ def upload_import(
 @router.get("/imports/{import_job_id}", responses=errors(403, 404))
 def read_import(import_job_id: RowId, user: CoordinatorUser, session: SessionDep) -> ImportOut:
     """An import job with its counts and row errors."""
-    report = get_import(session, import_job_id=import_job_id)
-    audit.record(
-        session,
-        actor=user,
-        action="import_viewed",
-        entity_type="import_job",
-        entity_id=import_job_id,
-    )
-    return _out(report)
+    return _out(get_import(session, import_job_id=import_job_id, actor=user))

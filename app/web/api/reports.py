@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from app import audit
 from app.reports.campaign import build_campaign_report
 from app.reports.export import to_jsonable
 from app.web.api.responses import errors
@@ -25,9 +24,6 @@ def campaign_report(
     campaign_id: RowId, user: StaffUser, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """The funnel, decisions, breakdowns, cost estimate and equity breakdowns of one campaign."""
-    report = build_campaign_report(session, campaign_id=campaign_id, settings=settings)
-    audit.record(
-        session, actor=user, action="report_viewed", entity_type="campaign", entity_id=campaign_id
-    )
+    report = build_campaign_report(session, campaign_id=campaign_id, settings=settings, actor=user)
     document: dict[str, Any] = to_jsonable(report)
     return document

@@ -15,11 +15,10 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, ValidationError
 
 from app.campaigns.policy import AttemptPolicy, parse_policy
-from app.campaigns.windows import DAYS, DEFAULT_WINDOWS, parse_windows
+from app.campaigns.windows import DAYS, DEFAULT_WEEKLY, parse_windows
 from app.errors import DomainError, InvalidInputError
 from app.web.api.campaigns import CampaignIn
 
-LONDON = ZoneInfo("Europe/London")
 # Sunday has no field: patients are never called on Sundays.
 WINDOW_DAYS = DAYS[:6]
 DAY_NAMES = dict(
@@ -103,7 +102,7 @@ def _number(value: float) -> str:
 def default_form(*, account_calls_per_second: float) -> CampaignForm:
     """The form prefilled with the defaults the API and the command line use."""
     policy = AttemptPolicy()
-    weekly = DEFAULT_WINDOWS["weekly"]
+    weekly = DEFAULT_WEEKLY
     windows = {
         f"windows_{day}": ", ".join(f"{start}-{end}" for start, end in weekly.get(day, []))
         for day in WINDOW_DAYS
@@ -118,16 +117,17 @@ def default_form(*, account_calls_per_second: float) -> CampaignForm:
     )
 
 
-def _london(text: str) -> dt.datetime:
-    """A wall-clock time in the UK as an aware UTC datetime; ValueError says what is wrong."""
+def _local(text: str, zone: ZoneInfo) -> dt.datetime:
+    """A wall-clock time in the hospital's zone as an aware UTC datetime; ValueError says what
+    is wrong."""
     try:
         local = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
     except ValueError:
         local = None
     if local is None or local.tzinfo is not None:
         raise ValueError("Enter the start as a UK date and time, like 2026-12-01 09:00")
-    aware = local.replace(tzinfo=LONDON)
-    if aware.astimezone(dt.UTC).astimezone(LONDON).replace(tzinfo=None) != local:
+    aware = local.replace(tzinfo=zone)
+    if aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != local:
         raise ValueError("That time does not exist in the UK (the clocks go forward then)")
     return aware.astimezone(dt.UTC)
 
@@ -153,8 +153,9 @@ def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:]
 
 
-def parse_form(form: CampaignForm) -> tuple[CampaignIn | None, dict[str, str]]:
-    """The API model for this form, or None and the errors by field id."""
+def parse_form(form: CampaignForm, *, zone: ZoneInfo) -> tuple[CampaignIn | None, dict[str, str]]:
+    """The API model for this form, or None and the errors by field id; times are wall-clock
+    times in ``zone`` (the settings' zone)."""
     errors: dict[str, str] = {}
     body: dict[str, Any] = {
         "name": form.name.strip(),
@@ -164,7 +165,7 @@ def parse_form(form: CampaignForm) -> tuple[CampaignIn | None, dict[str, str]]:
     }
     if form.starts_at.strip():
         try:
-            body["starts_at"] = _london(form.starts_at)
+            body["starts_at"] = _local(form.starts_at, zone)
         except ValueError as exc:
             errors["starts_at"] = str(exc)
     weekly: dict[str, list[list[str]]] = {}
@@ -184,7 +185,7 @@ def parse_form(form: CampaignForm) -> tuple[CampaignIn | None, dict[str, str]]:
             errors[f"windows_{day}"] = f"{DAY_NAMES[day]}: {exc}"
     if not errors.keys() & {f"windows_{day}" for day in WINDOW_DAYS} and not any(weekly.values()):
         errors["windows_mon"] = "Enter calling hours for at least one day"
-    body["calling_windows"] = {"timezone": "Europe/London", "weekly": weekly}
+    body["calling_windows"] = {"timezone": zone.key, "weekly": weekly}
     policy: dict[str, Any] = {"sms": form.policy_sms != "no"}
     for field, key, kind, message in POLICY_FIELDS:
         try:

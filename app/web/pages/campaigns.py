@@ -125,7 +125,7 @@ def create_page(
     form: Annotated[CampaignForm, Form()],
 ) -> HTMLResponse | RedirectResponse:
     """Create the draft exactly as the API does, or show the form again with the problems."""
-    body, errors = parse_form(form)
+    body, errors = parse_form(form, zone=settings.zone)
     if body is not None:
         try:
             campaign = create_draft(

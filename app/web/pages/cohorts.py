@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import audit
 from app.cohort.columns import KNOWN, REQUIRED, MissingColumnsError
 from app.cohort.mapping import ColumnMapping, Suggestion, mapping_from_pairs
 from app.cohort.service import ImportReport, get_import, import_stream, recent_imports
@@ -191,26 +190,17 @@ def _import(
     sheet: str,
     mapping: ColumnMapping | None,
 ) -> ImportReport:
-    report = import_stream(
+    return import_stream(
         session,
         cohort_name=name,
         source=file.file,
         filename=file.filename or "upload",
         default_provider_code=settings.default_provider_code,
         rules=rules,
-        created_by=user.username,
+        actor=user,
         mapping=mapping,
         sheet=sheet.strip() or None,
     )
-    audit.record(
-        session,
-        actor=user,
-        action="cohort_imported",
-        entity_type="import_job",
-        entity_id=report.import_job_id,
-        detail=report.counts,
-    )
-    return report
 
 
 @router.get("/cohorts/imports/{import_job_id}")
@@ -218,12 +208,5 @@ def import_result(
     request: Request, import_job_id: RowId, user: CoordinatorUser, session: SessionDep
 ) -> HTMLResponse:
     """Counts, exclusions per rule and every rejected row (line, column, message)."""
-    report = get_import(session, import_job_id=import_job_id)
-    audit.record(
-        session,
-        actor=user,
-        action="import_viewed",
-        entity_type="import_job",
-        entity_id=import_job_id,
-    )
+    report = get_import(session, import_job_id=import_job_id, actor=user)
     return render(request, "cohorts/result.html", {"report": report}, user=user)

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from app import audit
 from app.reports.campaign import build_campaign_report
 from app.reports.charts import equity_svg, funnel_stages, funnel_svg
 from app.reports.dashboard import build_dashboard
@@ -37,13 +36,12 @@ def campaign_report_csv(
     campaign_id: RowId, user: StaffUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The report's numbers as CSV (suppressed groups stay suppressed)."""
-    report = build_campaign_report(session, campaign_id=campaign_id, settings=settings)
-    audit.record(
+    report = build_campaign_report(
         session,
+        campaign_id=campaign_id,
+        settings=settings,
         actor=user,
         action="report_downloaded",
-        entity_type="campaign",
-        entity_id=campaign_id,
     )
     return Response(
         report_csv(report),
@@ -63,10 +61,7 @@ def campaign_report(
     settings: SettingsDep,
 ) -> HTMLResponse:
     """What one campaign achieved, what followed, what it cost, and whether it was fair."""
-    report = build_campaign_report(session, campaign_id=campaign_id, settings=settings)
-    audit.record(
-        session, actor=user, action="report_viewed", entity_type="campaign", entity_id=campaign_id
-    )
+    report = build_campaign_report(session, campaign_id=campaign_id, settings=settings, actor=user)
     context = {
         "r": report,
         "stages": funnel_stages(report),

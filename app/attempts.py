@@ -32,8 +32,9 @@ _ENDINGS = frozenset({A.COMPLETED, A.NO_ANSWER, A.BUSY, A.FAILED, A.VOICEMAIL, A
 TRANSITIONS: dict[AttemptStatus, frozenset[AttemptStatus]] = {
     # queued: the dispatcher claims it, or it is cancelled before anything was sent
     A.PLANNED: frozenset({A.CLAIMED, A.CANCELLED}),
-    # a worker holds it: it places it, gives it back (outside hours, rate), or it is cancelled
-    A.CLAIMED: frozenset({A.PLACING, A.PLANNED, A.CANCELLED}),
+    # a worker holds it: it places it, gives it back (outside hours, rate), or it is cancelled;
+    # it fails unsent when it cannot go the way its campaign chose (an SMS provider not set up)
+    A.CLAIMED: frozenset({A.PLACING, A.PLANNED, A.CANCELLED, A.FAILED}),
     # the provider is being asked; a crash or a timeout leaves it in doubt
     A.PLACING: frozenset({A.PLACED, A.IN_PROGRESS, A.IN_DOUBT, A.PLANNED} | _ENDINGS),
     # reconciliation asks the provider: placed after all, or safe to try again

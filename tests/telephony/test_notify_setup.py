@@ -118,6 +118,7 @@ def create(session: Session, **fields: Any) -> Any:
         "call_script_id": validation_script(session).id,
         "provider_name": "twilio",
         "account_calls_per_second": 1.0,
+        "timezone": "Europe/London",
         "created_by": "test",
     }
     return service.create_campaign(session, **(values | fields))

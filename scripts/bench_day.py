@@ -151,14 +151,24 @@ class BackendMeter:
 
 
 class MeteredSimulator(SimulatorProvider):
-    """The simulator, timing its own threads' CPU apart from the worker's and counting failures."""
+    """The simulator, timing its own threads' CPU apart from the worker's and counting failures.
+
+    It also accepts calls only as fast as it plays them (at most two per playing thread waiting),
+    as a real network would ring them at once: otherwise a placed call could wait in the queue
+    past the worker's stale-call limit and be settled as lost before it rang.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._room = threading.BoundedSemaphore(3 * int(kwargs.get("workers", 8)))
         self._meter = threading.Lock()
         self.cpu_seconds = 0.0
         self.posts = 0
         self.failures: dict[str, int] = {}
+
+    def _submit(self, function: object, sid: str, request: object) -> None:
+        self._room.acquire()
+        super()._submit(function, sid, request)
 
     def _guarded(self, function: object, sid: str, request: object) -> None:
         began = time.thread_time()
@@ -168,6 +178,7 @@ class MeteredSimulator(SimulatorProvider):
             spent = time.thread_time() - began
             with self._meter:
                 self.cpu_seconds += spent
+            self._room.release()
 
     def _post(self, url: str, params: dict[str, str]) -> httpx.Response:
         try:

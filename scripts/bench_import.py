@@ -71,6 +71,11 @@ def _backend_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _iso(text: str) -> str:
+    # The bare loop validates nothing, but PostgreSQL's date type refuses DD/MM/YYYY.
+    return text if len(text) == 10 and text[4] == "-" else "2000-01-01"
+
+
 def bare_postgres(path: str, server: str, out: Any) -> None:
     """csv.reader + COPY of the same rows into the same schema on PostgreSQL."""
     import psycopg
@@ -103,7 +108,18 @@ def bare_postgres(path: str, server: str, out: Any) -> None:
                             if r[0] not in seen:
                                 seen.add(r[0])
                                 copy.write_row(
-                                    (r[0], r[2], r[3], r[4], r[5], r[6], "en", False, stamp, stamp)
+                                    (
+                                        r[0],
+                                        r[2],
+                                        r[3],
+                                        _iso(r[4]),
+                                        r[5][:16],
+                                        r[6][:16],
+                                        "en",
+                                        False,
+                                        stamp,
+                                        stamp,
+                                    )
                                 )
                     cursor.execute(
                         "SELECT nhs_number, id FROM patient WHERE nhs_number = ANY(%s)",
@@ -124,7 +140,7 @@ def bare_postgres(path: str, server: str, out: Any) -> None:
                                     1,
                                     "open",
                                     r[7],
-                                    r[9],
+                                    _iso(r[9]),
                                     r[10],
                                     json.dumps([r[18]]),
                                     json.dumps([r[19]]),

@@ -7,6 +7,7 @@ a ``Session``, flush when they need ids and never commit: whoever opened the ses
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -23,6 +24,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy import exc as exc_module
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -126,6 +128,39 @@ def _begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+PING_IDLE_SECONDS = 5.0
+"""A pooled PostgreSQL connection idle longer than this is pinged before it is handed out."""
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that sat idle (a restart or a firewall may have dropped it).
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip and a statement for
+    PostgreSQL on every webhook, a fifth of its statements. A connection checked in moments ago
+    was alive then; one idle for longer is pinged, and a dead one is replaced (the pool retries
+    on ``DisconnectionError``), so a request never gets a connection that died while idle.
+    """
+    if time.monotonic() - record.info.get("checked_in_at", 0.0) < PING_IDLE_SECONDS:
+        return
+    try:
+        _ping(dbapi_connection)
+    except Exception as exc:
+        raise exc_module.DisconnectionError() from exc
+
+
+def _ping(dbapi_connection: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+    finally:
+        cursor.close()
+    dbapi_connection.rollback()  # end the ping's transaction: the pool hands out none open
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the settings each backend needs."""
     if url.startswith("sqlite"):
@@ -133,8 +168,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "connect", _note_checkin)
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", _ping_if_idle)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+from anyio import CapacityLimiter
+from anyio.to_thread import run_sync
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -18,16 +20,33 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed when the route succeeds, rolled back otherwise.
 
     Declared with ``scope="function"`` so the commit happens before the response is sent: a
     webhook must never be acknowledged for data that was not committed.
+
+    Opening a session does no I/O (the connection is taken at the first statement), so it happens
+    here on the event loop; only the commit (or rollback) and close go to a thread, in one hop
+    instead of a sync generator's two. That hop has a limiter of its own, as Starlette gives a
+    sync generator's exit: a commit must never queue behind requests that hold every threadpool
+    token while they wait for the lock (SQLite's writer) that this commit would release.
     """
     session: Session = request.app.state.session_factory()
     try:
         yield session
-        session.commit()
+    except BaseException:
+        await run_sync(_end, session, False, limiter=CapacityLimiter(1))
+        raise
+    await run_sync(_end, session, True, limiter=CapacityLimiter(1))
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise

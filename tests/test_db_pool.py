@@ -1,0 +1,96 @@
+"""PostgreSQL's pool pings only connections that sat idle, and replaces one that died meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from app import db
+from tests.support.databases import backend, fresh_database
+
+pytestmark = pytest.mark.skipif(backend() != "postgresql", reason="PostgreSQL's pool only")
+
+
+@pytest.fixture
+def pg_engine(tmp_path: Path) -> Iterator[Engine]:
+    with fresh_database(tmp_path) as url:
+        engine = db.make_engine(url, pool_size=1, max_overflow=0)
+        yield engine
+        engine.dispose()
+
+
+def _pings(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    pings: list[object] = []
+    real = db._ping
+
+    def counted(dbapi_connection: object) -> None:
+        pings.append(dbapi_connection)
+        real(dbapi_connection)
+
+    monkeypatch.setattr(db, "_ping", counted)
+    return pings
+
+
+def _kill_pooled_connection(engine: Engine) -> int:
+    with engine.connect() as connection:
+        pid = int(connection.scalar(text("SELECT pg_backend_pid()")) or 0)
+    killer = db.make_engine(engine.url.render_as_string(hide_password=False))
+    with killer.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        other.commit()
+    killer.dispose()
+    return pid
+
+
+def test_it_sends_no_ping_for_a_new_connection_or_one_just_returned(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pings = _pings(monkeypatch)
+
+    for _ in range(3):
+        with pg_engine.connect() as connection:
+            assert connection.scalar(text("SELECT 42")) == 42
+
+    assert pings == []
+
+
+def test_it_pings_a_connection_that_sat_idle(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pg_engine.connect() as connection:
+        connection.scalar(text("SELECT 1"))
+    pings = _pings(monkeypatch)
+    monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0.0)
+
+    with pg_engine.connect() as connection:
+        assert connection.scalar(text("SELECT 42")) == 42
+
+    assert len(pings) == 1
+
+
+def test_it_replaces_a_connection_that_died_while_idle(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = _kill_pooled_connection(pg_engine)
+    monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0.0)
+
+    with pg_engine.connect() as connection:
+        assert connection.scalar(text("SELECT pg_backend_pid()")) != dead
+
+
+def test_without_the_idle_ping_a_dead_connection_would_fail_the_request(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The control: the ping above is what saves the request, not some other retry.
+    _kill_pooled_connection(pg_engine)
+    monkeypatch.setattr(db, "PING_IDLE_SECONDS", 3600.0)
+
+    with (
+        pytest.raises(OperationalError, match=r"terminat|closed|connection"),
+        pg_engine.connect() as connection,
+    ):
+        connection.scalar(text("SELECT 1"))

@@ -63,6 +63,15 @@ def _open_slots(
     return slots
 
 
+def day_capacity(windows: CallingWindows, *, start: dt.datetime, per_second: float) -> int:
+    """How many first calls fit in the next calling day from ``start`` at the planning rate."""
+    if windows.always_open:
+        return max(1, int(24 * 3600 * per_second * PLANNING_HEADROOM))
+    slots = _open_slots(windows, start, 1)
+    seconds = sum((b - a).total_seconds() for a, b in slots)
+    return max(1, int(seconds * per_second * PLANNING_HEADROOM))
+
+
 def spread_due_times(
     count: int,
     *,
@@ -160,7 +169,7 @@ def plan_campaign(
         rng.shuffle(due_times)
         for (pathway, patient), due_at in zip(wave, due_times, strict=True):
             values.append(
-                _attempt_values(
+                attempt_values(
                     campaign, pathway, patient, 1, Channel.VOICE, due_at, round_ids[pathway.id]
                 )
             )
@@ -176,7 +185,7 @@ def plan_campaign(
     return PlanReport(planned=len(values), skipped=dict(skipped), unreachable=unreachable)
 
 
-def _attempt_values(
+def attempt_values(
     campaign: Campaign,
     pathway: Pathway,
     patient: Patient,
@@ -274,7 +283,7 @@ def plan_follow_up(
     )
     round_id = attempts[-1].validation_round_id if attempts else None
     attempt = ContactAttempt(
-        **_attempt_values(campaign, pathway, patient, number, channel, due_at, round_id)
+        **attempt_values(campaign, pathway, patient, number, channel, due_at, round_id)
     )
     session.add(attempt)
     session.flush()

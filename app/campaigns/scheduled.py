@@ -32,6 +32,7 @@ from app.models import (
     Outcome,
     Pathway,
     Patient,
+    ValidationSchedule,
 )
 from app.telephony.provider import Provider, ProviderContact, ProviderError
 
@@ -419,7 +420,11 @@ def complete_finished_campaigns(session: Session, *, now: dt.datetime) -> int:
     worker's housekeeping pass), where "anything queued?" is an index probe.
     """
     completed = 0
-    running = session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.RUNNING))
+    # A schedule's standing campaign never completes: tomorrow's selection feeds it again.
+    standing = exists().where(ValidationSchedule.campaign_id == Campaign.id)
+    running = session.scalars(
+        select(Campaign.id).where(Campaign.status == CampaignStatus.RUNNING, ~standing)
+    )
     for campaign_id in list(running):
         if session.scalar(select(_campaign_is_busy(campaign_id))):
             continue

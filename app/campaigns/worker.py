@@ -29,6 +29,7 @@ from app.campaigns.budget import RateBudget
 from app.campaigns.dispatcher import DispatchConfig, Result, SmsComposer, claim_due, dispatch_one
 from app.db import utcnow
 from app.telephony.provider import Provider
+from app.validation.schedule import run_due_schedules
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ class Worker:
     stale_call_after: dt.timedelta = scheduled.STALE_CALL
 
     def housekeeping(self) -> None:
-        """Start due campaigns, recover leases, reconcile doubts, plan follow-ups, complete."""
+        """Start due campaigns, recover leases, reconcile doubts, run the day's schedules, plan
+        follow-ups, complete."""
         with self.session_factory() as session:
             now = self.clock()
             scheduled.start_due_campaigns(session, now=now)
@@ -119,6 +121,7 @@ class Worker:
         )
         with self.session_factory() as session:
             now = self.clock()
+            run_due_schedules(session, now=now, rng=self.rng)  # once a day per schedule
             scheduled.plan_follow_ups(session, now=now, rng=self.rng)
             scheduled.expire_sms_replies(session, now=now)
             scheduled.complete_finished_campaigns(session, now=now)

@@ -149,12 +149,14 @@ def rule_for(session: Session, *, cohort_id: int) -> DueRule:
     )
 
 
-def schedule_next(session: Session, *, pathway: Pathway, reference: dt.date | None) -> None:
+def schedule_next(
+    session: Session, *, pathway: Pathway, reference: dt.date | None, rule: DueRule | None = None
+) -> None:
     """Set the pathway's next due date from ``reference`` (the last round or validation)."""
     staff = pathway.last_validated_date
     if staff is not None and (reference is None or staff > reference):
         reference = staff
-    rule = rule_for(session, cohort_id=pathway.cohort_id)
+    rule = rule or rule_for(session, cohort_id=pathway.cohort_id)
     pathway.next_due_date, _reason = rule.next_due(
         clock_start=pathway.clock_start_date, reference=reference
     )

@@ -268,20 +268,25 @@ def plan_follow_up(
     rng = rng or random.Random()  # noqa: S311 - spreading times, not secrets
     policy = parse_policy(campaign.attempt_policy)
     windows = parse_windows(campaign.calling_windows)
-    number = max(a.attempt_number for a in attempts) + 1
-    channel = Channel.VOICE if number <= policy.calls else Channel.SMS
-    if number > policy.calls and (
-        number != policy.sms_attempt_number or contact_number(patient, sms=True) is None
+    latest = max(attempts, key=lambda a: a.attempt_number)
+    number = latest.attempt_number + 1
+    # A standing campaign contacts a pathway in many rounds; attempt numbers run on across them
+    # (they are the campaign's unique key), and the policy counts the current round's only.
+    round_id = latest.validation_round_id
+    this_round = [a for a in attempts if a.validation_round_id == round_id]
+    in_round = len(this_round) + 1
+    channel = Channel.VOICE if in_round <= policy.calls else Channel.SMS
+    if in_round > policy.calls and (
+        in_round != policy.sms_attempt_number or contact_number(patient, sms=True) is None
     ):
         mark_unreachable(
             session, campaign=campaign, pathway=pathway, note="attempt policy exhausted", now=now
         )
         return None
-    previous = [a.dispatched_at or a.due_at for a in attempts]
+    previous = [a.dispatched_at or a.due_at for a in this_round]
     due_at = next_attempt_time(
         windows=windows, policy=policy, previous=previous, after=now, rng=rng
     )
-    round_id = attempts[-1].validation_round_id if attempts else None
     attempt = ContactAttempt(
         **attempt_values(campaign, pathway, patient, number, channel, due_at, round_id)
     )

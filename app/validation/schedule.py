@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import Select, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -240,13 +240,8 @@ def run_schedule(
     limit = schedule.daily_limit or day_capacity(
         windows, start=now, per_second=campaign.calls_per_second
     )
-    rows = session.execute(
-        select(Pathway, Patient)
-        .join(Patient, Patient.id == Pathway.patient_id)
-        .where(*due_by(schedule.cohort_id, today + dt.timedelta(days=schedule.window_days)))
-        .order_by(Pathway.next_due_date, Pathway.id)
-        .limit(limit)
-    ).all()
+    horizon = today + dt.timedelta(days=schedule.window_days)
+    rows = session.execute(due_selection(schedule.cohort_id, horizon, limit)).all()
     ids = [pathway.id for pathway, _ in rows]
     current, validated = rounds.current_rounds(session, ids), rounds.validated_dates(session, ids)
     chosen: list[tuple[Pathway, Patient, int]] = []
@@ -290,6 +285,17 @@ def run_schedule(
             unreachable += 1
             continue
         chosen.append((pathway, patient, entry.id))
+    # Attempt numbers run on across rounds under the one campaign (its unique key).
+    numbers = dict(
+        session.execute(
+            select(ContactAttempt.pathway_id, func.max(ContactAttempt.attempt_number))
+            .where(
+                ContactAttempt.campaign_id == campaign.id,
+                ContactAttempt.pathway_id.in_([pathway.id for pathway, _, _ in chosen]),
+            )
+            .group_by(ContactAttempt.pathway_id)
+        ).all()
+    )
     if chosen:
         due_times = spread_due_times(
             len(chosen),
@@ -302,7 +308,15 @@ def run_schedule(
         session.execute(
             insert(ContactAttempt),
             [
-                attempt_values(campaign, pathway, patient, 1, Channel.VOICE, due_at, round_id)
+                attempt_values(
+                    campaign,
+                    pathway,
+                    patient,
+                    (numbers.get(pathway.id) or 0) + 1,
+                    Channel.VOICE,
+                    due_at,
+                    round_id,
+                )
                 for (pathway, patient, round_id), due_at in zip(chosen, due_times, strict=True)
             ],
         )
@@ -310,12 +324,22 @@ def run_schedule(
     return DailyRun(schedule.id, today, len(rows), len(chosen), unreachable, dict(skipped))
 
 
-def due_by(cohort_id: int, horizon: dt.date) -> tuple[Any, ...]:
-    """The daily selection's conditions: exactly the columns of ``ix_pathway_next_due``."""
+def due_selection(cohort_id: int, horizon: dt.date, limit: int) -> Select[Pathway, Patient]:
+    """The day's due pathways, most overdue first: a range of ``ix_pathway_next_due``.
+
+    The conditions are exactly the index's columns (cohort, status, next due date), so the
+    database reads what is due and stops at ``limit``; see tests/validation/test_selection_plan.py.
+    """
     return (
-        Pathway.cohort_id == cohort_id,
-        Pathway.status == PathwayStatus.OPEN,
-        Pathway.next_due_date <= horizon,
+        select(Pathway, Patient)
+        .join(Patient, Patient.id == Pathway.patient_id)
+        .where(
+            Pathway.cohort_id == cohort_id,
+            Pathway.status == PathwayStatus.OPEN,
+            Pathway.next_due_date <= horizon,
+        )
+        .order_by(Pathway.next_due_date, Pathway.id)
+        .limit(limit)
     )
 
 

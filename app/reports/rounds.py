@@ -29,6 +29,11 @@ class RoundTrendRow:
     unreachable: int
     validated: int
 
+    @property
+    def key(self) -> str:
+        """The group's name for suppression."""
+        return f"{self.specialty_code}/{self.provider_code}/{self.round}"
+
 
 @dataclass(frozen=True)
 class MutualAidRow:
@@ -38,6 +43,11 @@ class MutualAidRow:
     provider_code: str
     asked: int
     willing: int
+
+    @property
+    def key(self) -> str:
+        """The group's name for suppression."""
+        return f"{self.specialty_code}/{self.provider_code}"
 
     @property
     def willing_share(self) -> float | None:

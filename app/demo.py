@@ -51,6 +51,7 @@ from app.models import (
 from app.telephony.factory import build_provider
 from app.telephony.simulator import SimulatorProvider
 from app.users.service import create_user, set_password
+from app.validation.schedule import create_schedule, view_schedule
 
 DEMO_SCRIPT = "standard-validation"
 DEMO_COHORT_PREFIX = "Demo cohort "
@@ -81,6 +82,8 @@ class DemoResult:
     outcomes: dict[str, int]
     review_queue: dict[str, int]
     sign_in: dict[str, str] = field(default_factory=dict)
+    # The rolling schedule left running over the cohort, with what falls due next week.
+    schedule: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     settled: bool = True
 
@@ -96,6 +99,7 @@ class DemoResult:
             "outcomes": self.outcomes,
             "review_queue": self.review_queue,
             "settled": self.settled,
+            "schedule": self.schedule,
             "seconds": round(self.seconds, 1),
         }
 
@@ -317,6 +321,22 @@ def _run(
             ReviewItem.campaign_id == campaign_id,
             ReviewItem.status == ReviewStatus.OPEN,
         )
+        # Validation goes on: a schedule revalidates each pathway as it falls due.
+        schedule = create_schedule(
+            session,
+            registry=registry,
+            name=f"Demo rolling validation {stamp} (SIMULATED)",
+            cohort_id=cohort_id,
+            flow_id=DEMO_SCRIPT,
+            provider_name="simulator",
+            account_calls_per_second=settings.calls_per_second,
+            calling_windows={"always_open": True},
+            attempt_policy=DEMO_POLICY,
+            calls_per_second=settings.calls_per_second,
+            simulated=True,
+            created_by=DEMO_ACTOR,
+        )
+        schedule_view = view_schedule(session, schedule_id=schedule.id, today=today).as_json()
     return DemoResult(
         campaign_id=campaign_id,
         cohort=cohort_name,
@@ -328,6 +348,7 @@ def _run(
         review_queue=queue,
         sign_in=passwords,
         settled=settled,
+        schedule=schedule_view,
     )
 
 

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 from app.campaigns.scheduled import complete_finished_campaigns, start_due_campaigns
 from app.config import Settings
 from app.flows import load_registry
-from app.models import Campaign, CampaignStatus, ContactAttempt, Outcome, ValidationSchedule
+from app.models import (
+    Campaign,
+    CampaignStatus,
+    ContactAttempt,
+    Outcome,
+    Patient,
+    ValidationSchedule,
+)
 from app.outcomes.service import record_outcome
 from app.reports.dashboard import build_dashboard
 from app.validation.schedule import create_schedule, run_due_schedules, run_schedule
@@ -118,3 +125,20 @@ def test_a_new_round_asks_again_a_patient_who_said_stay(
 
 def _only(session: Session) -> ValidationSchedule:
     return session.scalars(select(ValidationSchedule)).one()
+
+
+def test_a_pathway_that_cannot_be_contacted_today_keeps_a_later_due_date(
+    db_session: Session, settings: Settings
+) -> None:
+    cohort = make_cohort(db_session)
+    pathway = make_pathway(db_session, cohort=cohort, clock_start_date=_weeks_ago(13))
+    _schedule(db_session, settings, cohort.id)
+    patient = db_session.get(Patient, pathway.patient_id)
+    assert patient is not None
+    patient.opted_out_at = NOW - dt.timedelta(days=1)
+
+    run = run_schedule(db_session, schedule=_only(db_session), now=NOW)
+
+    assert run.skipped == {"opted_out": 1}
+    assert pathway.next_due_date is not None, "never dropped from the cycle"
+    assert pathway.next_due_date > NOW.date()

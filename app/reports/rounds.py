@@ -6,13 +6,15 @@ SQLite and PostgreSQL); small cells are left to the page's suppression like ever
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Outcome, Pathway, ValidationRound
 from app.reports.facts import flag, total
+from app.reports.suppression import suppressed_groups
 
 
 @dataclass(frozen=True)
@@ -95,3 +97,20 @@ def mutual_aid(session: Session, *, cohort_id: int | None = None) -> list[Mutual
     if cohort_id is not None:
         query = query.where(Pathway.cohort_id == cohort_id)
     return [MutualAidRow(r[0], r[1], int(r[2]), int(r[3])) for r in session.execute(query)]
+
+
+def rounds_report(session: Session, *, cohort_id: int | None = None) -> dict[str, Any]:
+    """Both breakdowns as JSON, small groups suppressed (left out, and counted as such)."""
+    trend = round_trend(session, cohort_id=cohort_id)
+    aid = mutual_aid(session, cohort_id=cohort_id)
+    hidden_trend = suppressed_groups({row.key: row.rounds for row in trend})
+    hidden_aid = suppressed_groups({row.key: row.asked for row in aid})
+    return {
+        "round_trend": [asdict(row) for row in trend if row.key not in hidden_trend],
+        "mutual_aid": [
+            asdict(row) | {"willing_share": row.willing_share}
+            for row in aid
+            if row.key not in hidden_aid
+        ],
+        "suppressed_groups": len(hidden_trend) + len(hidden_aid),
+    }

@@ -32,6 +32,8 @@ from app.models import (
     Outcome,
     Pathway,
     Patient,
+    RoundStatus,
+    ValidationRound,
     ValidationSchedule,
 )
 from app.telephony.provider import Provider, ProviderContact, ProviderError
@@ -297,6 +299,21 @@ def reconcile_stale_calls(
     return len(taken)
 
 
+def _round_still_open() -> Any:
+    """The attempt's validation round is still open (or the attempt predates rounds).
+
+    A pathway is pending again in a later round; an earlier round's last unanswered attempt must
+    not then be followed up, nor its SMS expire into the new round.
+    """
+    return or_(
+        ContactAttempt.validation_round_id.is_(None),
+        exists().where(
+            ValidationRound.id == ContactAttempt.validation_round_id,
+            ValidationRound.status == RoundStatus.OPEN,
+        ),
+    )
+
+
 def plan_follow_ups(
     session: Session, *, now: dt.datetime, limit: int = 200, rng: random.Random | None = None
 ) -> int:
@@ -324,6 +341,7 @@ def plan_follow_ups(
             unanswered,
             ~has_later,
             Pathway.outcome == Outcome.PENDING,
+            _round_still_open(),
             Campaign.status.in_((CampaignStatus.RUNNING, CampaignStatus.PAUSED)),
         )
         .limit(limit)
@@ -365,6 +383,7 @@ def expire_sms_replies(session: Session, *, now: dt.datetime, limit: int = 200) 
             ContactAttempt.channel == Channel.SMS,
             ContactAttempt.status.in_(AT_PROVIDER | {A.COMPLETED}),
             Pathway.outcome == Outcome.PENDING,
+            _round_still_open(),
         )
         .limit(limit)
     ).all()
@@ -404,6 +423,7 @@ def _campaign_awaits_follow_up(campaign_id: int) -> Any:
         ContactAttempt.campaign_id == campaign_id,
         ContactAttempt.status.in_(UNANSWERED | {A.COMPLETED}),
         exists().where(Pathway.id == ContactAttempt.pathway_id, Pathway.outcome == Outcome.PENDING),
+        _round_still_open(),
         ~exists().where(
             later.campaign_id == ContactAttempt.campaign_id,
             later.pathway_id == ContactAttempt.pathway_id,

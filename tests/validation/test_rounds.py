@@ -11,7 +11,7 @@ from app.models import Decision, Outcome, ReviewItem, Role, RoundStatus
 from app.outcomes.service import record_outcome
 from app.review.decisions import decide, undo_removal
 from app.review.item import view_item
-from app.validation.rounds import current_round, rounds_of
+from app.validation.rounds import current_round, open_round, rounds_of
 from tests.review.conftest import MONDAY_NOON, make_user
 from tests.support.factories import make_pathway
 
@@ -94,3 +94,32 @@ def test_an_undone_removal_reopens_its_round(db_session: Session) -> None:
 
 def _item_id(session: Session, pathway_id: int) -> int:
     return session.scalars(select(ReviewItem.id).where(ReviewItem.pathway_id == pathway_id)).one()
+
+
+def test_the_review_item_shows_what_the_patient_said_last_time(db_session: Session) -> None:
+    alice = make_user(db_session, role=Role.CLINICIAN, name="Alice")
+    pathway = make_pathway(db_session)
+    record_outcome(
+        db_session,
+        pathway=pathway,
+        outcome=Outcome.STAY,
+        recorded={"willing_to_travel": True},
+        now=MONDAY_NOON,
+    )
+    entry = current_round(db_session, pathway_id=pathway.id)
+    open_round(
+        db_session, pathway=pathway, now=MONDAY_NOON + dt.timedelta(weeks=12), previous=entry
+    )
+    record_outcome(
+        db_session,
+        pathway=pathway,
+        outcome=Outcome.WORSENED,
+        now=MONDAY_NOON + dt.timedelta(weeks=12),
+    )
+
+    view = view_item(db_session, item_id=_item_id(db_session, pathway.id), viewer=alice)
+
+    assert [(r.number, r.outcome, r.willing_to_travel) for r in view.rounds] == [
+        (2, Outcome.WORSENED, None),
+        (1, Outcome.STAY, True),
+    ]

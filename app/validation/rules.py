@@ -17,6 +17,8 @@ DEFAULT_MILESTONE_WEEKS = (12, 26, 52)
 DEFAULT_EVERY_WEEKS = 12
 DEFAULT_AFTER_VALIDATION_WEEKS = 12
 DEFAULT_WINDOW_DAYS = 7
+MAX_MILESTONES = 12
+MAX_MILESTONE_WEEKS = 260  # five years of waiting
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,11 @@ def make_rule(
     if not weeks or any(w <= 0 for w in weeks) or list(weeks) != sorted(set(weeks)):
         raise InvalidInputError(
             "milestones must be rising whole weeks above 0, e.g. 12,26,52", field="milestones"
+        )
+    if len(weeks) > MAX_MILESTONES or weeks[-1] > MAX_MILESTONE_WEEKS:
+        raise InvalidInputError(
+            f"at most {MAX_MILESTONES} milestones, the last within {MAX_MILESTONE_WEEKS} weeks",
+            field="milestones",
         )
     for name, value in (("every", every), ("after", after)):
         if not 1 <= value <= 52:

@@ -44,3 +44,5 @@ def test_a_rule_with_falling_milestones_is_refused() -> None:
         make_rule(milestones=[26, 12])
     with pytest.raises(InvalidInputError, match="between 1 and 52"):
         make_rule(every=0)
+    with pytest.raises(InvalidInputError, match="within 260 weeks"):
+        make_rule(milestones=[12, 10**9])

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import schema
 from app.attempts import IN_FLIGHT
 from app.campaigns.runtime import build_worker, provider_for
+from app.campaigns.schedules import create_schedule, view_schedule
 from app.campaigns.service import create_campaign, start_campaign
 from app.campaigns.worker import single_worker_lock
 from app.cohort.service import import_cohort
@@ -80,6 +81,8 @@ class DemoResult:
     outcomes: dict[str, int]
     review_queue: dict[str, int]
     sign_in: dict[str, str] = field(default_factory=dict)
+    # The rolling schedule left running over the cohort, with what falls due next week.
+    schedule: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     settled: bool = True
 
@@ -95,6 +98,7 @@ class DemoResult:
             "outcomes": self.outcomes,
             "review_queue": self.review_queue,
             "settled": self.settled,
+            "schedule": self.schedule,
             "seconds": round(self.seconds, 1),
         }
 
@@ -321,6 +325,23 @@ def _run(
             ReviewItem.campaign_id == campaign_id,
             ReviewItem.status == ReviewStatus.OPEN,
         )
+        # Validation goes on: a schedule revalidates each pathway as it falls due.
+        schedule = create_schedule(
+            session,
+            registry=registry,
+            name=f"Demo rolling validation {stamp} (SIMULATED)",
+            cohort_id=cohort_id,
+            flow_id=DEMO_SCRIPT,
+            provider_name="simulator",
+            account_calls_per_second=settings.calls_per_second,
+            calling_windows={"always_open": True},
+            attempt_policy=DEMO_POLICY,
+            calls_per_second=settings.calls_per_second,
+            simulated=True,
+            timezone=settings.timezone,
+            created_by=DEMO_ACTOR,
+        )
+        schedule_view = view_schedule(session, schedule_id=schedule.id, today=today).as_json()
     return DemoResult(
         campaign_id=campaign_id,
         cohort=cohort_name,
@@ -332,6 +353,7 @@ def _run(
         review_queue=queue,
         sign_in=passwords,
         settled=settled,
+        schedule=schedule_view,
     )
 
 

@@ -41,6 +41,10 @@ def test_the_demo_runs_the_whole_job_and_queues_every_leave_and_worsened(tmp_pat
         assert answered > 0
         for reason in ("leave", "worsened", "unclear"):
             assert summary["review_queue"].get(reason, 0) == summary["outcomes"].get(reason, 0)
+        # A schedule is left running, and every pathway not under review has its due date.
+        assert summary["schedule"]["status"] == "active"
+        assert summary["schedule"]["due"]["not_scheduled"] == 0
+        assert summary["schedule"]["due"]["due_next_week"] >= 0
 
         engine = make_engine(url)
         try:

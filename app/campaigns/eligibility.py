@@ -25,7 +25,11 @@ class Block(StrEnum):
     """Why an attempt may not go ahead; ``final`` blocks cancel it, the others defer it."""
 
     PATHWAY_CLOSED = "pathway_closed"
-    ALREADY_DECIDED = "already_decided"
+    # Never twice in a round: the patient answered in the current one (a clinician may be
+    # deciding on it); the next round opens when the pathway next falls due.
+    ANSWERED_THIS_ROUND = "answered_this_round"
+    # Validated (by the service or by staff, from the hospital's extract) within the interval.
+    VALIDATED_RECENTLY = "validated_recently"
     OPTED_OUT = "opted_out"
     DECEASED = "deceased"
     # Someone said the patient has died; nobody is contacted about any of their pathways again
@@ -49,14 +53,14 @@ def contact_number(patient: Patient, *, sms: bool) -> str | None:
     return patient.mobile_phone if sms else patient.mobile_phone or patient.landline_phone
 
 
-def _pathway_block(pathway: Pathway, patient: Patient) -> Block | None:
-    """What the rows alone say (no query)."""
+def _pathway_block(pathway: Pathway, patient: Patient, *, new_round: bool = False) -> Block | None:
+    """What the rows alone say (no query); ``new_round``: the contact would open a new round."""
     if pathway.status != PathwayStatus.OPEN:
         return Block.PATHWAY_CLOSED
     if pathway.outcome == Outcome.REPORTED_DECEASED:
         return Block.REPORTED_DECEASED
-    if pathway.outcome not in (Outcome.PENDING, Outcome.UNREACHABLE):
-        return Block.ALREADY_DECIDED
+    if not new_round and pathway.outcome not in (Outcome.PENDING, Outcome.UNREACHABLE):
+        return Block.ANSWERED_THIS_ROUND
     if patient.opted_out_at is not None:
         return Block.OPTED_OUT
     if patient.date_of_death is not None:
@@ -80,9 +84,12 @@ _PATHWAY_FACTS = select(
 )
 
 
-def block_for_pathway(session: Session, *, pathway: Pathway, patient: Patient) -> Block | None:
-    """Why this pathway must not be contacted at all any more, or None."""
-    block = _pathway_block(pathway, patient)
+def block_for_pathway(
+    session: Session, *, pathway: Pathway, patient: Patient, new_round: bool = False
+) -> Block | None:
+    """Why this pathway must not be contacted (in this round, or a new one), or None. A death
+    reported on any of the patient's pathways stops every round of every one."""
+    block = _pathway_block(pathway, patient, new_round=new_round)
     if block is not None:
         return block
     excluded, death_reported = session.execute(

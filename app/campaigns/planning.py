@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.campaigns.eligibility import block_for_pathway, contact_number
+from app.campaigns.eligibility import Block, block_for_pathway, contact_number
 from app.campaigns.policy import AttemptPolicy, parse_policy
 from app.campaigns.windows import CLOSING_MARGIN, CallingWindows, parse_windows
 from app.models import Campaign, Channel, ContactAttempt, Outcome, Pathway, Patient
 from app.outcomes.service import record_outcome
+from app.validation import rounds
 
 # Plan first calls at this share of the rate so retries and follow-ups still fit in the day.
 PLANNING_HEADROOM = 0.8
@@ -60,6 +61,15 @@ def _open_slots(
                 slots.append((opens, closes))
         day += dt.timedelta(days=1)
     return slots
+
+
+def day_capacity(windows: CallingWindows, *, start: dt.datetime, per_second: float) -> int:
+    """How many first calls fit in the next calling day from ``start`` at the planning rate."""
+    if windows.always_open:
+        return max(1, int(24 * 3600 * per_second * PLANNING_HEADROOM))
+    slots = _open_slots(windows, start, 1)
+    seconds = sum((b - a).total_seconds() for a, b in slots)
+    return max(1, int(seconds * per_second * PLANNING_HEADROOM))
 
 
 def spread_due_times(
@@ -113,11 +123,30 @@ def plan_campaign(
     skipped: dict[str, int] = defaultdict(int)
     unreachable = 0
     by_patient: dict[int, list[tuple[Pathway, Patient]]] = defaultdict(list)
+    ids = [pathway.id for pathway, _ in rows]
+    current, validated = rounds.current_rounds(session, ids), rounds.validated_dates(session, ids)
+    weeks = rounds.rule_for(session, cohort_id=campaign.cohort_id).after
+    round_ids: dict[int, int] = {}
     for pathway, patient in rows:
-        block = block_for_pathway(session, pathway=pathway, patient=patient)
+        latest = current.get(pathway.id)
+        new_round = rounds.needs_new_round(latest)
+        block: Block | None = None
+        if new_round and rounds.recently_validated(
+            pathway, ours=validated.get(pathway.id), today=now.date(), weeks=weeks
+        ):
+            block = Block.VALIDATED_RECENTLY
+        block = block or block_for_pathway(
+            session, pathway=pathway, patient=patient, new_round=new_round
+        )
         if block is not None:
             skipped[block.value] += 1
-        elif contact_number(patient, sms=False) is None:
+            continue
+        if new_round or latest is None:
+            latest = rounds.open_round(
+                session, pathway=pathway, now=now, campaign_id=campaign.id, previous=latest
+            )
+        round_ids[pathway.id] = latest.id
+        if contact_number(patient, sms=False) is None:
             mark_unreachable(
                 session, campaign=campaign, pathway=pathway, note="no telephone number", now=now
             )
@@ -139,7 +168,11 @@ def plan_campaign(
         )
         rng.shuffle(due_times)
         for (pathway, patient), due_at in zip(wave, due_times, strict=True):
-            values.append(_attempt_values(campaign, pathway, patient, 1, Channel.VOICE, due_at))
+            values.append(
+                attempt_values(
+                    campaign, pathway, patient, 1, Channel.VOICE, due_at, round_ids[pathway.id]
+                )
+            )
         start = windows.next_open(
             dt.datetime.combine(
                 windows.local_date(max(due_times)) + dt.timedelta(days=1),
@@ -152,17 +185,19 @@ def plan_campaign(
     return PlanReport(planned=len(values), skipped=dict(skipped), unreachable=unreachable)
 
 
-def _attempt_values(
+def attempt_values(
     campaign: Campaign,
     pathway: Pathway,
     patient: Patient,
     number: int,
     channel: Channel,
     due_at: dt.datetime,
+    round_id: int | None,
 ) -> dict[str, object]:
     return {
         "campaign_id": campaign.id,
         "pathway_id": pathway.id,
+        "validation_round_id": round_id,
         "patient_id": patient.id,
         "attempt_number": number,
         "channel": channel,
@@ -233,20 +268,28 @@ def plan_follow_up(
     rng = rng or random.Random()  # noqa: S311 - spreading times, not secrets
     policy = parse_policy(campaign.attempt_policy)
     windows = parse_windows(campaign.calling_windows)
-    number = max(a.attempt_number for a in attempts) + 1
-    channel = Channel.VOICE if number <= policy.calls else Channel.SMS
-    if number > policy.calls and (
-        number != policy.sms_attempt_number or contact_number(patient, sms=True) is None
+    latest = max(attempts, key=lambda a: a.attempt_number)
+    number = latest.attempt_number + 1
+    # A standing campaign contacts a pathway in many rounds; attempt numbers run on across them
+    # (they are the campaign's unique key), and the policy counts the current round's only.
+    round_id = latest.validation_round_id
+    this_round = [a for a in attempts if a.validation_round_id == round_id]
+    in_round = len(this_round) + 1
+    channel = Channel.VOICE if in_round <= policy.calls else Channel.SMS
+    if in_round > policy.calls and (
+        in_round != policy.sms_attempt_number or contact_number(patient, sms=True) is None
     ):
         mark_unreachable(
             session, campaign=campaign, pathway=pathway, note="attempt policy exhausted", now=now
         )
         return None
-    previous = [a.dispatched_at or a.due_at for a in attempts]
+    previous = [a.dispatched_at or a.due_at for a in this_round]
     due_at = next_attempt_time(
         windows=windows, policy=policy, previous=previous, after=now, rng=rng
     )
-    attempt = ContactAttempt(**_attempt_values(campaign, pathway, patient, number, channel, due_at))
+    attempt = ContactAttempt(
+        **attempt_values(campaign, pathway, patient, number, channel, due_at, round_id)
+    )
     session.add(attempt)
     session.flush()
     return attempt

@@ -40,6 +40,9 @@ from app.models import (
     Outcome,
     Pathway,
     Patient,
+    RoundStatus,
+    ValidationRound,
+    ValidationSchedule,
 )
 from app.telephony.provider import Provider, ProviderContact, ProviderError
 
@@ -299,6 +302,21 @@ def reconcile_stale_calls(
     return len(taken)
 
 
+def _round_still_open() -> Any:
+    """The attempt's validation round is still open (or the attempt predates rounds).
+
+    A pathway is pending again in a later round; an earlier round's last unanswered attempt must
+    not then be followed up, nor its SMS expire into the new round.
+    """
+    return or_(
+        ContactAttempt.validation_round_id.is_(None),
+        exists().where(
+            ValidationRound.id == ContactAttempt.validation_round_id,
+            ValidationRound.status == RoundStatus.OPEN,
+        ),
+    )
+
+
 def plan_follow_ups(
     session: Session, *, now: dt.datetime, limit: int = 200, rng: random.Random | None = None
 ) -> int:
@@ -326,6 +344,7 @@ def plan_follow_ups(
             unanswered,
             ~has_later,
             Pathway.outcome == Outcome.PENDING,
+            _round_still_open(),
             Campaign.status.in_((CampaignStatus.RUNNING, CampaignStatus.PAUSED)),
         )
         .limit(limit)
@@ -367,6 +386,7 @@ def expire_sms_replies(session: Session, *, now: dt.datetime, limit: int = 200) 
             ContactAttempt.channel == Channel.SMS,
             ContactAttempt.status.in_(AT_PROVIDER | {A.COMPLETED}),
             Pathway.outcome == Outcome.PENDING,
+            _round_still_open(),
         )
         .limit(limit)
     ).all()
@@ -406,6 +426,7 @@ def _campaign_awaits_follow_up(campaign_id: int) -> Any:
         ContactAttempt.campaign_id == campaign_id,
         ContactAttempt.status.in_(UNANSWERED | {A.COMPLETED}),
         exists().where(Pathway.id == ContactAttempt.pathway_id, Pathway.outcome == Outcome.PENDING),
+        _round_still_open(),
         ~exists().where(
             later.campaign_id == ContactAttempt.campaign_id,
             later.pathway_id == ContactAttempt.pathway_id,
@@ -422,7 +443,11 @@ def complete_finished_campaigns(session: Session, *, now: dt.datetime) -> int:
     worker's housekeeping pass), where "anything queued?" is an index probe.
     """
     completed = 0
-    running = session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.RUNNING))
+    # A schedule's standing campaign never completes: tomorrow's selection feeds it again.
+    standing = exists().where(ValidationSchedule.campaign_id == Campaign.id)
+    running = session.scalars(
+        select(Campaign.id).where(Campaign.status == CampaignStatus.RUNNING, ~standing)
+    )
     for campaign_id in list(running):
         if session.scalar(select(_campaign_is_busy(campaign_id))):
             continue

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.campaigns import scheduled
 from app.campaigns.budget import RateBudget
 from app.campaigns.dispatcher import DispatchConfig, Result, SmsComposer, claim_due, dispatch_one
+from app.campaigns.schedules import run_due_schedules
 from app.db import utcnow
 from app.telephony.provider import Provider
 from app.users.signin import ATTEMPTS_KEPT, prune_login_attempts
@@ -103,8 +104,8 @@ class Worker:
     _next_prune: dt.datetime | None = field(default=None, init=False, repr=False)
 
     def housekeeping(self) -> None:
-        """Start due campaigns, recover leases, reconcile doubts, plan follow-ups, complete;
-        now and then, delete sign-in attempts too old to count."""
+        """Start due campaigns, recover leases, reconcile doubts, run the day's schedules, plan
+        follow-ups, complete; now and then, delete sign-in attempts too old to count."""
         with self.session_factory() as session:
             now = self.clock()
             scheduled.start_due_campaigns(session, now=now)
@@ -124,6 +125,7 @@ class Worker:
         )
         with self.session_factory() as session:
             now = self.clock()
+            run_due_schedules(session, now=now, rng=self.rng)  # once a day per schedule
             scheduled.plan_follow_ups(session, now=now, rng=self.rng)
             scheduled.expire_sms_replies(session, now=now)
             scheduled.complete_finished_campaigns(session, now=now)

@@ -103,6 +103,12 @@ def print_summary(result: DemoResult) -> None:
         for key, value in counts.items():
             table.add_row(key, str(value))
         console.print(table)
+    if result.schedule:
+        due = result.schedule["due"]
+        console.print(
+            f"Schedule {result.schedule['id']} keeps validating: {due['overdue']} overdue, "
+            f"{due['due_next_week']} fall due next week (see /dashboard and /schedules)"
+        )
 
 
 def print_sign_in(result: DemoResult) -> None:

@@ -16,6 +16,12 @@ from app.models.outcome import Answer, PathwayOutcome
 from app.models.patient import Outcome, Pathway, PathwayStatus, Patient
 from app.models.review import ClinicalDecision, Decision, ReviewItem, ReviewStatus
 from app.models.user import ApiToken, LoginAttempt, Role, User, UserSession
+from app.models.validation import (
+    RoundStatus,
+    ScheduleStatus,
+    ValidationRound,
+    ValidationSchedule,
+)
 from app.models.webhook import WebhookEvent
 
 __all__ = [
@@ -45,7 +51,11 @@ __all__ = [
     "ReviewItem",
     "ReviewStatus",
     "Role",
+    "RoundStatus",
+    "ScheduleStatus",
     "User",
     "UserSession",
+    "ValidationRound",
+    "ValidationSchedule",
     "WebhookEvent",
 ]

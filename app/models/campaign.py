@@ -97,6 +97,10 @@ class ContactAttempt(Base):
     pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     attempt_number: Mapped[int] = mapped_column(SmallInteger)
+    # The validation round this contact belongs to (the contacts made in that round).
+    validation_round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("validation_round.id"), index=True
+    )
     channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     status: Mapped[AttemptStatus] = mapped_column(
         str_enum(AttemptStatus), default=AttemptStatus.PLANNED

@@ -75,6 +75,8 @@ class Pathway(Base):
     __table_args__ = (
         UniqueConstraint("provider_code", "pathway_id"),
         Index("ix_pathway_cohort_status", "cohort_id", "status"),
+        # The daily selection of a schedule: "open pathways of this cohort due by then".
+        Index("ix_pathway_next_due", "cohort_id", "status", "next_due_date"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -101,6 +103,8 @@ class Pathway(Base):
     row_hash: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome), default=Outcome.PENDING)
     outcome_at: Mapped[dt.datetime | None] = mapped_column()
+    # When the next validation round falls due (None while one is under way, or never set).
+    next_due_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.models import Outcome, Pathway, PathwayOutcome
 from app.review.intake import open_review_item
+from app.validation.rounds import on_outcome
 
 
 def record_outcome(
@@ -26,7 +27,8 @@ def record_outcome(
     """Append an outcome to the pathway's history, make it current, and queue it for review.
 
     The newest outcome decides what the pathway's status is; nothing is overwritten, so the
-    review page can show every conversation that led here.
+    review page can show every conversation that led here. The outcome is also the answer of
+    the pathway's current validation round, which it closes unless a clinician must decide.
     """
     now = now or utcnow()
     entry = PathwayOutcome(
@@ -42,5 +44,7 @@ def record_outcome(
     pathway.outcome = outcome
     pathway.outcome_at = now
     session.flush()
-    open_review_item(session, pathway=pathway, pathway_outcome=entry, now=now)
+    item = open_review_item(session, pathway=pathway, pathway_outcome=entry, now=now)
+    # The outcome belongs to the pathway's current round; a clinician's item keeps it open.
+    on_outcome(session, pathway=pathway, entry=entry, awaits_clinician=item is not None, now=now)
     return entry

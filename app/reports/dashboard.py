@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, case, cast, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app.campaigns.schedules import DueSummary, due_summary
 from app.db import utcnow
 from app.models import (
     Campaign,
@@ -25,6 +26,8 @@ from app.models import (
     ReviewStatus,
 )
 from app.reports.facts import COMPLETED_OUTCOMES, flag, total
+from app.reports.rounds import MutualAidRow, RoundTrendRow, mutual_aid, round_trend
+from app.reports.suppression import suppressed_groups
 
 RECENT_WEEKS = 12
 REVALIDATION_WEEKS = (12, 26, 52)
@@ -61,6 +64,13 @@ class Dashboard:
     overdue_review_items: int
     overdue_by_reason: dict[str, int]
     campaigns: list[CampaignRow]
+    # From each pathway's next due date: overdue, due now, falling due next week, under way.
+    schedule: DueSummary
+    round_trend: list[RoundTrendRow]
+    mutual_aid: list[MutualAidRow]
+    # Groups too small to show (small-number suppression, as every breakdown of people).
+    hidden_trend: set[str]
+    hidden_mutual_aid: set[str]
 
 
 def _add_days(
@@ -145,6 +155,7 @@ def build_dashboard(session: Session, *, now: dt.datetime | None = None) -> Dash
             .order_by(ReviewItem.reason)
         )
     }
+    trend, aid = round_trend(session), mutual_aid(session)
     return Dashboard(
         as_of=today,
         open_pathways=sum(int(v) for v in due_counts.values()),
@@ -156,6 +167,11 @@ def build_dashboard(session: Session, *, now: dt.datetime | None = None) -> Dash
         overdue_review_items=int(overdue_items),
         overdue_by_reason=overdue_by_reason,
         campaigns=_campaigns(session),
+        schedule=due_summary(session, today=today),
+        round_trend=trend,
+        mutual_aid=aid,
+        hidden_trend=suppressed_groups({row.key: row.rounds for row in trend}),
+        hidden_mutual_aid=suppressed_groups({row.key: row.asked for row in aid}),
     )
 
 

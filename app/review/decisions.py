@@ -25,6 +25,7 @@ from app.models import (
     Role,
     User,
 )
+from app.validation import rounds
 
 RTT_STATUS_CODES: dict[str, str] = {
     "34": "Decision not to treat",
@@ -139,6 +140,8 @@ def decide(
     )
     session.add(record)
     session.flush()
+    # The decision closes the pathway's validation round and sets when it next falls due.
+    rounds.on_decision(session, pathway=pathway, decision=record, now=now)
     audit.record(
         session,
         actor=by,
@@ -221,6 +224,9 @@ def undo_removal(
     item = session.get(ReviewItem, record.review_item_id)
     assert item is not None
     session.refresh(item)
+    pathway = session.get(Pathway, record.pathway_id)
+    assert pathway is not None
+    rounds.on_removal_undone(session, pathway=pathway, decision=record)
     audit.record(
         session,
         actor=by or "patient reply",

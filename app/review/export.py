@@ -1,4 +1,5 @@
-"""The outcome CSV back to the PAS (``cohort-csv.md``), streamed in batches and formula-safe."""
+"""The validation CSV back to the PAS (``docs/cohort-csv.md``): one row per closed round, streamed
+in batches and formula-safe."""
 
 from __future__ import annotations
 
@@ -6,14 +7,25 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import IO
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app import audit
+from app.attempts import REACHED_PROVIDER
 from app.csvcells import SafeWriter
 from app.db import utcnow
 from app.errors import PermissionDeniedError
-from app.models import ClinicalDecision, Pathway, PathwayOutcome, Patient, ReviewItem, Role, User
+from app.models import (
+    ClinicalDecision,
+    ContactAttempt,
+    Decision,
+    Pathway,
+    Patient,
+    Role,
+    RoundStatus,
+    User,
+    ValidationRound,
+)
 
 COLUMNS = (
     "provider_code",
@@ -26,6 +38,11 @@ COLUMNS = (
     "decided_at",
     "note",
     "new_priority",
+    "round",
+    "due_date",
+    "validated_date",
+    "willing_to_travel",
+    "contacts",
 )
 EXPORT_ROLES = frozenset({Role.COORDINATOR, Role.CLINICIAN})
 BATCH_SIZE = 1000
@@ -61,9 +78,12 @@ def export_outcomes(
     since: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> ExportReport:
-    """Write decisions not yet exported (or all decided since ``since``) and mark them exported.
+    """Write every closed validation round not yet exported (or all closed since ``since``).
 
-    Undone removals are left out. Reads in keyset batches so memory stays bounded.
+    A row per round: stays with their validation date, unreachable patients, the clinical
+    decision where there is one, and the mutual-aid answer. A removal is written only once its
+    change-of-mind window has closed, so the PAS never removes a patient who is then restored.
+    Reads in keyset batches so memory stays bounded.
     """
     if isinstance(actor, User) and not can_export(actor):
         raise PermissionDeniedError("Only coordinators and clinicians can export outcomes.")
@@ -71,65 +91,100 @@ def export_outcomes(
     decider = aliased(User)
     writer = SafeWriter(out)  # formula-like cells get a leading "'" (docs/review.md)
     writer.writerow(COLUMNS)
+    contacts = (
+        select(func.count())
+        .where(
+            ContactAttempt.validation_round_id == ValidationRound.id,
+            ContactAttempt.status.in_(REACHED_PROVIDER),
+        )
+        .scalar_subquery()
+    )
     query = (
         select(
-            ClinicalDecision.id,
+            ValidationRound.id,
+            ValidationRound.clinical_decision_id,
             Pathway.provider_code,
             Pathway.pathway_id,
             Patient.nhs_number,
-            PathwayOutcome.outcome,
-            ClinicalDecision.decision,
+            ValidationRound.outcome,
+            ValidationRound.decision,
             ClinicalDecision.rtt_status_code,
             decider.username,
             ClinicalDecision.decided_at,
             ClinicalDecision.note,
             ClinicalDecision.new_priority,
+            ValidationRound.number,
+            ValidationRound.due_date,
+            ValidationRound.validated_date,
+            ValidationRound.willing_to_travel,
+            contacts.label("contacts"),
         )
-        .join(Pathway, Pathway.id == ClinicalDecision.pathway_id)
+        .join(Pathway, Pathway.id == ValidationRound.pathway_id)
         .join(Patient, Patient.id == Pathway.patient_id)
-        .join(ReviewItem, ReviewItem.id == ClinicalDecision.review_item_id)
-        .outerjoin(PathwayOutcome, PathwayOutcome.id == ReviewItem.pathway_outcome_id)
-        .join(decider, decider.id == ClinicalDecision.decided_by_id)
-        .where(ClinicalDecision.undone_at.is_(None))
-        .order_by(ClinicalDecision.id)
+        .outerjoin(ClinicalDecision, ClinicalDecision.id == ValidationRound.clinical_decision_id)
+        .outerjoin(decider, decider.id == ClinicalDecision.decided_by_id)
+        .where(
+            ValidationRound.status == RoundStatus.CLOSED,
+            or_(
+                ValidationRound.decision.is_(None),
+                ValidationRound.decision != Decision.REMOVE,
+                ClinicalDecision.undoable_until <= now,
+            ),
+        )
+        .order_by(ValidationRound.id)
         .limit(BATCH_SIZE)
     )
     if since is not None:
-        query = query.where(ClinicalDecision.decided_at >= since)
+        query = query.where(ValidationRound.closed_at >= since)
     else:
-        query = query.where(ClinicalDecision.exported_at.is_(None))
+        query = query.where(ValidationRound.exported_at.is_(None))
     last_id, total = 0, 0
     while True:
-        batch = session.execute(query.where(ClinicalDecision.id > last_id)).all()
+        batch = session.execute(query.where(ValidationRound.id > last_id)).all()
         if not batch:
             break
         for row in batch:
-            cells = (
-                row.provider_code,
-                row.pathway_id,
-                row.nhs_number,
-                row.outcome.value if row.outcome else "",
-                row.decision.value,
-                row.rtt_status_code or "",
-                row.username,
-                row.decided_at.isoformat(timespec="seconds"),
-                row.note or "",
-                row.new_priority or "",
+            travel = {True: "yes", False: "no"}.get(row.willing_to_travel, "")
+            writer.writerow(
+                (
+                    row.provider_code,
+                    row.pathway_id,
+                    row.nhs_number,
+                    row.outcome.value,
+                    row.decision.value if row.decision else "",
+                    row.rtt_status_code or "",
+                    row.username or "",
+                    row.decided_at.isoformat(timespec="seconds") if row.decided_at else "",
+                    row.note or "",
+                    row.new_priority or "",
+                    row.number,
+                    row.due_date.isoformat() if row.due_date else "",
+                    row.validated_date.isoformat() if row.validated_date else "",
+                    travel,
+                    row.contacts,
+                )
             )
-            writer.writerow(cells)
         ids = [row.id for row in batch]
         session.execute(
-            update(ClinicalDecision)
-            .where(ClinicalDecision.id.in_(ids))
+            update(ValidationRound)
+            .where(ValidationRound.id.in_(ids))
             .values(exported_at=now)
             .execution_options(synchronize_session=False)
         )
+        decisions = [row.clinical_decision_id for row in batch if row.clinical_decision_id]
+        if decisions:
+            session.execute(
+                update(ClinicalDecision)
+                .where(ClinicalDecision.id.in_(decisions))
+                .values(exported_at=now)
+                .execution_options(synchronize_session=False)
+            )
         last_id, total = ids[-1], total + len(ids)
     audit.record(
         session,
         actor=actor,
         action="review.exported",
-        entity_type="clinical_decision",
+        entity_type="validation_round",
         detail={"rows": total, "since": since.isoformat() if since else None},
     )
     session.flush()

@@ -21,8 +21,10 @@ from app.models import (
     ReviewItem,
     ReviewStatus,
     User,
+    ValidationRound,
 )
 from app.review.decisions import suggest_rtt_status_code, undoable_removal
+from app.validation.rounds import rounds_of
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class ItemView:
     attempts: list[ContactAttempt]
     outcomes: list[PathwayOutcome]
     decisions: list[DecisionView]
+    # Every validation round of the pathway, newest first: what the patient said last time.
+    rounds: list[ValidationRound]
     suggested_rtt_status_code: str
     decided_by: str | None
     undoable: ClinicalDecision | None
@@ -138,6 +142,7 @@ def view_item(
             )
             for d in decisions
         ],
+        rounds=rounds_of(session, pathway_id=pathway.id),
         suggested_rtt_status_code=suggest_rtt_status_code(
             reason=item.reason, patient=patient, pathway=pathway
         ),

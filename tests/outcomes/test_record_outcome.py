@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 
@@ -79,5 +80,12 @@ def test_an_unreachable_patient_stays_on_the_list_and_nothing_is_sent_to_the_pas
     assert db_session.scalar(select(func.count()).select_from(ClinicalDecision)) == 0
     out = io.StringIO()
     report = export_outcomes(db_session, out=out, actor="test")
-    assert report.rows == 0
-    assert out.getvalue().count("\r\n") == 1  # the header only: no removal reaches the PAS
+    # The PAS hears the round was tried and not validated, and nothing is removed.
+    assert report.rows == 1
+    [row] = csv.DictReader(io.StringIO(out.getvalue()))
+    assert (row["patient_answer"], row["clinical_decision"], row["rtt_status_code"]) == (
+        "unreachable",
+        "",
+        "",
+    )
+    assert row["validated_date"] == ""

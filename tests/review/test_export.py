@@ -13,15 +13,19 @@ from app.csvcells import safe_cell
 from app.db import make_engine, make_session_factory, session_scope
 from app.errors import PermissionDeniedError
 from app.models import AuditEvent, ClinicalDecision, Decision, Outcome, Pathway, Role, User
+from app.outcomes.service import record_outcome
 from app.review.decisions import decide
 from app.review.export import COLUMNS, export_outcomes
 from app.schema import upgrade
 from tests.conftest import MIGRATIONS
 from tests.review.conftest import MONDAY_NOON, make_user, queue_pathway
 from tests.support.databases import fresh_database
+from tests.support.factories import make_pathway
 from tests.test_cli import run_waitlist
 
 DECIDED_AT = MONDAY_NOON + dt.timedelta(hours=2)
+# A removal reaches the PAS only once its change-of-mind window (14 days) has closed.
+EXPORTED_AT = DECIDED_AT + dt.timedelta(days=15)
 
 
 def decided(
@@ -42,7 +46,8 @@ def decided(
 
 def exported(session: Session, actor: User | str, **kw: object) -> list[dict[str, str]]:
     out = io.StringIO()
-    export_outcomes(session, out=out, actor=actor, now=DECIDED_AT, **kw)  # type: ignore[arg-type]
+    now = kw.pop("now", EXPORTED_AT)
+    export_outcomes(session, out=out, actor=actor, now=now, **kw)  # type: ignore[arg-type]
     reader = csv.DictReader(io.StringIO(out.getvalue()))
     assert tuple(reader.fieldnames or ()) == COLUMNS
     return list(reader)
@@ -85,6 +90,11 @@ def test_it_writes_one_row_per_decision_with_the_contract_columns(
         "decided_at": "2026-11-23T14:00:00+00:00",
         "note": "'=cmd|' /C calc'!A0",
         "new_priority": "",
+        "round": "1",
+        "due_date": "2026-11-23",
+        "validated_date": "",
+        "willing_to_travel": "",
+        "contacts": "0",
     }
     assert row["nhs_number"].startswith("999")
 
@@ -95,7 +105,7 @@ def test_exported_decisions_are_marked_and_not_exported_twice(
     first = decided(db_session, alice)
     assert len(exported(db_session, bob)) == 1
     db_session.refresh(first)
-    assert first.exported_at == DECIDED_AT
+    assert first.exported_at == EXPORTED_AT
     decided(db_session, alice, decision=Decision.KEEP)
 
     again = exported(db_session, bob)
@@ -103,6 +113,34 @@ def test_exported_decisions_are_marked_and_not_exported_twice(
     assert [r["clinical_decision"] for r in again] == ["keep"]
     since = exported(db_session, bob, since=MONDAY_NOON)
     assert [r["clinical_decision"] for r in since] == ["remove", "keep"]
+
+
+def test_a_removal_waits_for_its_change_of_mind_window(db_session: Session, alice: User) -> None:
+    decided(db_session, alice)
+
+    assert exported(db_session, alice, now=DECIDED_AT + dt.timedelta(days=1)) == []
+    [row] = exported(db_session, alice)
+    assert row["clinical_decision"] == "remove"
+
+
+def test_a_stay_is_exported_with_its_validation_date_and_travel_answer(
+    db_session: Session, alice: User
+) -> None:
+    pathway = make_pathway(db_session)
+    record_outcome(
+        db_session,
+        pathway=pathway,
+        outcome=Outcome.STAY,
+        recorded={"willing_to_travel": False},
+        now=MONDAY_NOON,
+    )
+
+    [row] = exported(db_session, alice)
+
+    assert row["patient_answer"] == "stay"
+    assert row["clinical_decision"] == ""
+    assert row["validated_date"] == "2026-11-23"
+    assert row["willing_to_travel"] == "no"
 
 
 def test_it_reads_in_batches_across_many_decisions(
@@ -133,7 +171,7 @@ def test_the_command_line_writes_the_file_and_reports_json(tmp_path: Path) -> No
         engine = make_engine(url)
         with session_scope(make_session_factory(engine)) as session:
             alice = make_user(session, role=Role.CLINICIAN, name="Alice")
-            decided(session, alice, note="-1 day")
+            decided(session, alice, decision=Decision.KEEP, note="-1 day")
         engine.dispose()
         out = tmp_path / "outcomes.csv"
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.db import session_scope, utcnow
 from app.models import Answer, CallScript, Campaign, ContactAttempt, Outcome, Patient, ReviewItem
 from app.outcomes.service import record_outcome
+from app.review.export import export_outcomes
 from tests.support.browser import LiveServer, sign_in
 from tests.support.factories import make_cohort, make_pathway
 
@@ -176,7 +177,13 @@ def test_a_clinician_works_the_queue_decides_and_finds_it_in_the_export(
     target = tmp_path / "outcomes.csv"
     download_info.value.save_as(target)
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
-    assert [(r["clinical_decision"], r["rtt_status_code"], r["decided_by"]) for r in rows] == [
+    # A removal reaches the PAS only once its change-of-mind window has closed: not yet.
+    assert [(r["clinical_decision"], r["rtt_status_code"]) for r in rows] == []
+    with session_scope(live_server.session_factory) as session:
+        out = io.StringIO()
+        export_outcomes(session, out=out, actor="test", now=utcnow() + dt.timedelta(days=15))
+    later = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["clinical_decision"], r["rtt_status_code"], r["decided_by"]) for r in later] == [
         ("remove", "35", "alice")
     ]
     assert items["Ada"]

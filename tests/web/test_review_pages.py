@@ -246,8 +246,8 @@ async def test_a_coordinator_downloads_the_export_and_an_admin_cannot(
         db_session,
         item_id=item.id,
         seen_version=item.version,
-        decision=Decision.REMOVE,
-        rtt_status_code="35",
+        # A keep goes out at once (a removal waits for its change-of-mind window).
+        decision=Decision.KEEP,
         note="=HYPERLINK(1)",
         by=personas["alice"],
     )
@@ -262,7 +262,7 @@ async def test_a_coordinator_downloads_the_export_and_an_admin_cannot(
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     [row] = list(csv.DictReader(io.StringIO(response.text)))
-    assert (row["clinical_decision"], row["note"]) == ("remove", "'=HYPERLINK(1)")
+    assert (row["clinical_decision"], row["note"]) == ("keep", "'=HYPERLINK(1)")
 
     await page_client.post("/sign-out", data={"csrf_token": csrf_token_in(queue.text)})
     await signed_in_as(page_client, personas, "charlie")

@@ -21,7 +21,7 @@ from fastapi.routing import iter_route_contexts
 
 from app.db import make_engine, make_session_factory, session_scope
 from app.main import create_app
-from app.models import Role
+from app.models import Role, ValidationSchedule
 from app.schema import upgrade
 from app.web.auth import PUBLIC_PREFIXES, PUBLIC_ROUTES, RoleCheck
 from app.web.ids import MAX_ROW_ID
@@ -73,11 +73,20 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             item = make_review_item(
                 session, campaign=campaign, pathway=make_pathway(session, cohort=cohort)
             )
+            schedule = ValidationSchedule(
+                name="walk",
+                cohort_id=cohort.id,
+                campaign_id=make_campaign(session, cohort=cohort).id,
+                milestone_weeks=[12, 26, 52],
+            )
+            session.add(schedule)
+            session.flush()
             existing = {
                 "campaign_id": campaign.id,
                 "item_id": item.id,
                 "import_job_id": 1,
                 "user_id": personas["alice"].id,
+                "schedule_id": schedule.id,
             }
         engine.dispose()
         values = {name: [str(row_id), "987654", TOO_BIG] for name, row_id in existing.items()}

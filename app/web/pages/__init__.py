@@ -11,6 +11,7 @@ from app.web.pages import (
     oidc_sign_in,
     reports,
     review,
+    schedules,
     session,
     users,
 )
@@ -26,3 +27,4 @@ router.include_router(cohorts.router)
 router.include_router(review.router)
 router.include_router(reports.router)
 router.include_router(campaigns.router)
+router.include_router(schedules.router)

@@ -1,0 +1,1 @@
+"""The validation cycle: rounds per pathway, rolling schedules and the daily selection."""

@@ -91,7 +91,13 @@ def test_counts_per_reason_ignore_the_reason_filter(db_session: Session) -> None
     page = list_queue(db_session, filters=QueueFilters(reason="leave"), now=MONDAY_NOON)
 
     assert len(page.rows) == 2
-    assert page.counts == {"worsened": 1, "leave": 2, "unclear": 1, "callback_requested": 0}
+    assert page.counts == {
+        "worsened": 1,
+        "reported_deceased": 0,
+        "leave": 2,
+        "unclear": 1,
+        "callback_requested": 0,
+    }
     assert page.total == 4
 
 

@@ -17,6 +17,7 @@ from app.models.patient import Outcome, Pathway, PathwayStatus, Patient
 from app.models.review import ClinicalDecision, Decision, ReviewItem, ReviewStatus
 from app.models.user import ApiToken, LoginAttempt, Role, User, UserSession
 from app.models.webhook import WebhookEvent
+from app.models.worklist import Letter, LetterKind, TaskReason, TaskState, WorklistTask
 
 __all__ = [
     "Answer",
@@ -35,6 +36,8 @@ __all__ = [
     "ImportJob",
     "ImportRowError",
     "ImportStatus",
+    "Letter",
+    "LetterKind",
     "LoginAttempt",
     "Outcome",
     "Pathway",
@@ -45,7 +48,10 @@ __all__ = [
     "ReviewItem",
     "ReviewStatus",
     "Role",
+    "TaskReason",
+    "TaskState",
     "User",
     "UserSession",
     "WebhookEvent",
+    "WorklistTask",
 ]

@@ -93,6 +93,8 @@ class ContactAttempt(Base):
     pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     attempt_number: Mapped[int] = mapped_column(SmallInteger)
+    # The script in the patient's preferred language, where it differs from the campaign's.
+    call_script_id: Mapped[int | None] = mapped_column(ForeignKey("call_script.id"))
     channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     status: Mapped[AttemptStatus] = mapped_column(
         str_enum(AttemptStatus), default=AttemptStatus.PLANNED

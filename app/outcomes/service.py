@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.models import Outcome, Pathway, PathwayOutcome
 from app.review.intake import open_review_item
+from app.worklist.intake import follow_up_outcome
 
 
 def record_outcome(
@@ -23,7 +24,8 @@ def record_outcome(
     note: str | None = None,
     now: dt.datetime | None = None,
 ) -> PathwayOutcome:
-    """Append an outcome to the pathway's history, make it current, and queue it for review.
+    """Append an outcome to the pathway's history, make it current, queue it for review, and
+    give a person the follow-up it needs (a worklist task).
 
     The newest outcome decides what the pathway's status is; nothing is overwritten, so the
     review page can show every conversation that led here.
@@ -43,4 +45,5 @@ def record_outcome(
     pathway.outcome_at = now
     session.flush()
     open_review_item(session, pathway=pathway, pathway_outcome=entry, now=now)
+    follow_up_outcome(session, pathway=pathway, entry=entry, now=now)
     return entry

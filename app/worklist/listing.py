@@ -141,9 +141,7 @@ def _base(filters: TaskFilter, *, today: dt.date, skip: str | None = None) -> Se
     return query
 
 
-def _counts(
-    session: Session, filters: TaskFilter, column: Any, today: dt.date
-) -> dict[str, int]:
+def _counts(session: Session, filters: TaskFilter, column: Any, today: dt.date) -> dict[str, int]:
     skip = "reason" if column is WorklistTask.reason else "state"
     ids = _base(filters, today=today, skip=skip).subquery()
     rows = session.execute(

@@ -11,8 +11,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fpdf import FPDF
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from app.models import Letter
+from app import audit
+from app.errors import NotFoundError
+from app.models import Letter, TaskState, User, WorklistTask
 from app.worklist.letters import LetterText, letter_text
 
 FONT_DIRECTORIES = (
@@ -95,3 +99,34 @@ def letters_pdf(
         printer.pdf.add_page()
         printer.write("No letters to print.")
     return bytes(printer.pdf.output())
+
+
+def letters_to_print(
+    session: Session, *, actor: User | str, letter_id: int | None = None
+) -> list[Letter]:
+    """One letter, or every letter whose task to send it is open (audited: they name patients)."""
+    if letter_id is not None:
+        letter = session.get(Letter, letter_id)
+        if letter is None:
+            raise NotFoundError("No such letter.")
+        letters = [letter]
+    else:
+        letters = list(
+            session.scalars(
+                select(Letter)
+                .join(WorklistTask, WorklistTask.letter_id == Letter.id)
+                .where(WorklistTask.state == TaskState.OPEN, Letter.sent_at.is_(None))
+                .order_by(Letter.kind, Letter.id)
+            )
+        )
+    for letter in letters:
+        audit.record(
+            session,
+            actor=actor,
+            action="letter.printed",
+            entity_type="letter",
+            entity_id=letter.id,
+            pathway_id=letter.pathway_id,
+            detail={"kind": letter.kind.value, "batch": letter_id is None},
+        )
+    return letters

@@ -12,15 +12,33 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.db import utcnow
-from app.errors import InvalidInputError
-from app.flows import Heard, LoadedScript, PatientFacts, continue_conversation, start_conversation
+from app.errors import InvalidInputError, NotFoundError
+from app.flows import (
+    Heard,
+    LoadedScript,
+    PatientFacts,
+    ScriptRegistry,
+    continue_conversation,
+    start_conversation,
+)
 from app.flows.schema import AskStep
 from app.flows.templates import context, render
-from app.models import Outcome, Pathway, PathwayOutcome, Patient, TaskState, User
+from app.models import (
+    CallScript,
+    Campaign,
+    Outcome,
+    Pathway,
+    PathwayOutcome,
+    Patient,
+    TaskState,
+    User,
+    WorklistTask,
+)
 from app.outcomes.service import record_outcome
 from app.worklist.service import get_open_task, require_worker
 from app.worklist.tasks import close_task
@@ -173,3 +191,40 @@ def record_phone_validation(
         detail={"outcome": outcome.value, "answers": given, "pathway_outcome_id": entry.id},
     )
     return entry
+
+
+DEFAULT_SCRIPT = "standard-validation"
+
+
+def script_for_task(session: Session, *, task_id: int, registry: ScriptRegistry) -> LoadedScript:
+    """The script whose questions staff ask: the campaign's, or the standard one."""
+    task = session.get(WorklistTask, task_id)
+    if task is None:
+        raise NotFoundError("No such worklist task.")
+    flow_id = DEFAULT_SCRIPT
+    if task.campaign_id is not None:
+        flow_id = (
+            session.scalar(
+                select(CallScript.flow_id)
+                .join(Campaign, Campaign.call_script_id == CallScript.id)
+                .where(Campaign.id == task.campaign_id)
+            )
+            or DEFAULT_SCRIPT
+        )
+    try:
+        return registry.get(flow_id)
+    except NotFoundError:
+        return registry.get(DEFAULT_SCRIPT)
+
+
+def facts_for_task(
+    session: Session, *, task_id: int, organisation: str, callback: str
+) -> PatientFacts:
+    """The task's patient's facts, for the form and the engine."""
+    task = session.get(WorklistTask, task_id)
+    if task is None:
+        raise NotFoundError("No such worklist task.")
+    pathway = session.get(Pathway, task.pathway_id)
+    patient = session.get(Patient, task.patient_id)
+    assert pathway is not None and patient is not None
+    return facts_for(patient, pathway, organisation=organisation, callback=callback)

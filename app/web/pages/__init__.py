@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.web.pages import audit, campaigns, cohorts, home, reports, review, session
+from app.web.pages import audit, campaigns, cohorts, home, reports, review, session, worklist
 
 router = APIRouter(include_in_schema=False)
 router.include_router(session.router)
@@ -12,3 +12,4 @@ router.include_router(cohorts.router)
 router.include_router(review.router)
 router.include_router(reports.router)
 router.include_router(campaigns.router)
+router.include_router(worklist.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import Any
 
 import httpx
 import pytest
@@ -31,7 +32,7 @@ from tests.support.web import csrf_token_in, sign_in
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
-def _task(session: Session, outcome: Outcome, **fields: object) -> tuple[Pathway, WorklistTask]:
+def _task(session: Session, outcome: Outcome, **fields: Any) -> tuple[Pathway, WorklistTask]:
     pathway = make_pathway(session, specialty_name="Trauma and Orthopaedics", **fields)
     record_outcome(session, pathway=pathway, outcome=outcome, now=NOW)
     task = session.scalars(

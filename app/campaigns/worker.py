@@ -29,6 +29,7 @@ from app.campaigns.budget import RateBudget
 from app.campaigns.dispatcher import DispatchConfig, Result, SmsComposer, claim_due, dispatch_one
 from app.db import utcnow
 from app.telephony.provider import Provider
+from app.worklist.letters import prepare_removal_letters
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ class Worker:
     stale_call_after: dt.timedelta = scheduled.STALE_CALL
 
     def housekeeping(self) -> None:
-        """Start due campaigns, recover leases, reconcile doubts, plan follow-ups, complete."""
+        """Start due campaigns, recover leases, reconcile doubts, plan follow-ups, complete,
+        prepare the letters of confirmed removals."""
         with self.session_factory() as session:
             now = self.clock()
             scheduled.start_due_campaigns(session, now=now)
@@ -122,6 +124,8 @@ class Worker:
             scheduled.plan_follow_ups(session, now=now, rng=self.rng)
             scheduled.expire_sms_replies(session, now=now)
             scheduled.complete_finished_campaigns(session, now=now)
+            # A removal past its change-of-mind window is told to the patient and the GP.
+            prepare_removal_letters(session, now=now)
             session.commit()
 
     def claim(self, limit: int) -> list[Future[Result]]:

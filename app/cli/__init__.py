@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import campaign, cohort, db, demo, export, flow, report, review, serve, user
+from app.cli import (
+    campaign,
+    cohort,
+    db,
+    demo,
+    export,
+    flow,
+    report,
+    review,
+    serve,
+    user,
+    worklist,
+)
 
 cli = typer.Typer(
     name="waitlist",
@@ -21,6 +33,7 @@ cli.command()(serve.serve)
 cohort.register(cli)
 cli.command()(report.report)
 cli.add_typer(campaign.app, name="campaign")
+cli.add_typer(worklist.app, name="worklist")
 cli.command()(campaign.worker)
 cli.command()(demo.demo)
 

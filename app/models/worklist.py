@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigIntPK, str_enum, utcnow
@@ -74,6 +74,8 @@ class Letter(Base):
     """A letter prepared for printing (PDF kept as made), and when it was sent."""
 
     __tablename__ = "letter"
+    # One letter of each kind per removal, however many workers prepare letters at once.
+    __table_args__ = (UniqueConstraint("clinical_decision_id", "kind"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     kind: Mapped[LetterKind] = mapped_column(str_enum(LetterKind))

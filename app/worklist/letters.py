@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -104,27 +105,42 @@ def prepare_letter(
     return letter
 
 
-def prepare_removal_letters(session: Session, *, now: dt.datetime | None = None) -> int:
-    """Both letters for every removal whose change-of-mind window has passed and has none yet."""
+def prepare_removal_letters(
+    session: Session, *, now: dt.datetime | None = None, limit: int = 200
+) -> int:
+    """Both letters for every removal whose change-of-mind window has passed and has none yet.
+
+    Safe to run from several workers at once: a letter is unique per removal and kind, and a
+    removal another worker lettered first is skipped.
+    """
     now = now or utcnow()
     lettered = select(Letter.clinical_decision_id).where(Letter.clinical_decision_id.is_not(None))
     decisions = session.scalars(
-        select(ClinicalDecision).where(
+        select(ClinicalDecision)
+        .where(
             ClinicalDecision.decision == Decision.REMOVE,
             ClinicalDecision.undone_at.is_(None),
             ClinicalDecision.undoable_until <= now,
             ClinicalDecision.id.not_in(lettered),
         )
+        .order_by(ClinicalDecision.id)
+        .limit(limit)
     ).all()
+    prepared = 0
     for decision in decisions:
         pathway = session.get(Pathway, decision.pathway_id)
         assert pathway is not None
         kinds = [LetterKind.GP_DISCHARGE]
         if decision.rtt_status_code != DECEASED_CODE:
             kinds.insert(0, LetterKind.REMOVAL_CONFIRMATION)
-        for kind in kinds:
-            prepare_letter(session, kind=kind, pathway=pathway, decision=decision, now=now)
-    return len(decisions)
+        try:
+            with session.begin_nested():
+                for kind in kinds:
+                    prepare_letter(session, kind=kind, pathway=pathway, decision=decision, now=now)
+        except IntegrityError:
+            continue  # another worker prepared them
+        prepared += 1
+    return prepared
 
 
 def _letter_task(session: Session, letter_id: int) -> WorklistTask | None:

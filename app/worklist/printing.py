@@ -33,10 +33,14 @@ def _font_files() -> tuple[Path, Path] | None:
     return None
 
 
+# Letters with a stroke that Unicode does not decompose into a base letter and an accent.
+_STROKED = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h"})
+
+
 def _latin1(text: str) -> str:
     """The text in the core font's alphabet: accents dropped only where it has no letter."""
     out = []
-    for char in text:
+    for char in text.translate(_STROKED):
         try:
             char.encode("latin-1")
             out.append(char)

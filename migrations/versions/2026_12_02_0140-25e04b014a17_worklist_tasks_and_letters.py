@@ -71,6 +71,9 @@ def upgrade() -> None:
             ["patient_id"], ["patient.id"], name=op.f("fk_letter_patient_id_patient")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_letter")),
+        sa.UniqueConstraint(
+            "clinical_decision_id", "kind", name=op.f("uq_letter_clinical_decision_id_kind")
+        ),
     )
     with op.batch_alter_table("letter", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_letter_pathway_id"), ["pathway_id"], unique=False)

@@ -50,7 +50,9 @@ def _pathway_block(pathway: Pathway, patient: Patient) -> Block | None:
     """What the rows alone say (no query)."""
     if pathway.status != PathwayStatus.OPEN:
         return Block.PATHWAY_CLOSED
-    if pathway.outcome not in (Outcome.PENDING, Outcome.UNREACHABLE):
+    # Unverified: nobody confirmed who answered, so the patient may still be called (another
+    # time of day, a later campaign); their worklist task stays open until someone answers.
+    if pathway.outcome not in (Outcome.PENDING, Outcome.UNREACHABLE, Outcome.UNVERIFIED):
         return Block.ALREADY_DECIDED
     if patient.opted_out_at is not None:
         return Block.OPTED_OUT

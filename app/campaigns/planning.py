@@ -159,8 +159,10 @@ def _attempt_values(
     number: int,
     channel: Channel,
     due_at: dt.datetime,
+    call_script_id: int | None = None,
 ) -> dict[str, object]:
     return {
+        "call_script_id": call_script_id,
         "campaign_id": campaign.id,
         "pathway_id": pathway.id,
         "patient_id": patient.id,
@@ -246,7 +248,46 @@ def plan_follow_up(
     due_at = next_attempt_time(
         windows=windows, policy=policy, previous=previous, after=now, rng=rng
     )
-    attempt = ContactAttempt(**_attempt_values(campaign, pathway, patient, number, channel, due_at))
+    latest = max(attempts, key=lambda a: a.attempt_number)
+    attempt = ContactAttempt(
+        **_attempt_values(
+            campaign, pathway, patient, number, channel, due_at, latest.call_script_id
+        )
+    )
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def plan_identity_retry(
+    session: Session,
+    *,
+    campaign: Campaign,
+    pathway: Pathway,
+    patient: Patient,
+    attempts: list[ContactAttempt],
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> ContactAttempt | None:
+    """After a call where nobody could confirm the patient's identity: one more call at another
+    time of day (within the policy's ``identity_retries``), or None: the worklist has it."""
+    rng = rng or random.Random()  # noqa: S311 - spreading times, not secrets
+    policy = parse_policy(campaign.attempt_policy)
+    unverified = [a for a in attempts if (a.conversation or {}).get("outcome") == "unverified"]
+    if len(unverified) > policy.identity_retries or contact_number(patient, sms=False) is None:
+        return None
+    windows = parse_windows(campaign.calling_windows)
+    previous = [a.dispatched_at or a.due_at for a in unverified]
+    due_at = next_attempt_time(
+        windows=windows, policy=policy, previous=previous, after=now, rng=rng
+    )
+    number = max(a.attempt_number for a in attempts) + 1
+    latest = max(attempts, key=lambda a: a.attempt_number)
+    attempt = ContactAttempt(
+        **_attempt_values(
+            campaign, pathway, patient, number, Channel.VOICE, due_at, latest.call_script_id
+        )
+    )
     session.add(attempt)
     session.flush()
     return attempt

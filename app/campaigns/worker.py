@@ -122,6 +122,7 @@ class Worker:
         with self.session_factory() as session:
             now = self.clock()
             scheduled.plan_follow_ups(session, now=now, rng=self.rng)
+            scheduled.plan_identity_retries(session, now=now, rng=self.rng)
             scheduled.expire_sms_replies(session, now=now)
             scheduled.complete_finished_campaigns(session, now=now)
             # A removal past its change-of-mind window is told to the patient and the GP.

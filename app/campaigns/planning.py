@@ -11,16 +11,29 @@ import datetime as dt
 import random
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.campaigns.eligibility import block_for_pathway, contact_number
+from app.campaigns.eligibility import Block, block_for_pathway, contact_number
+from app.campaigns.languages import scripts_by_language
 from app.campaigns.policy import AttemptPolicy, parse_policy
 from app.campaigns.windows import CLOSING_MARGIN, CallingWindows, parse_windows
-from app.models import Campaign, Channel, ContactAttempt, Outcome, Pathway, Patient
+from app.models import (
+    CallScript,
+    Campaign,
+    Channel,
+    ContactAttempt,
+    Outcome,
+    Pathway,
+    Patient,
+    TaskReason,
+    TaskState,
+    WorklistTask,
+)
 from app.outcomes.service import record_outcome
+from app.worklist.tasks import open_task
 
 # Plan first calls at this share of the rate so retries and follow-ups still fit in the day.
 PLANNING_HEADROOM = 0.8
@@ -35,11 +48,13 @@ def new_token() -> str:
 
 @dataclass(frozen=True)
 class PlanReport:
-    """What planning did for a campaign."""
+    """What planning did for a campaign, and where each eligible patient was routed."""
 
     planned: int
     skipped: dict[str, int]
     unreachable: int
+    # Script id -> pathways planned with it; ``worklist:<reason>`` -> pathways handed to staff.
+    routed: dict[str, int] = field(default_factory=dict)
 
 
 def _open_slots(
@@ -111,18 +126,42 @@ def plan_campaign(
         .order_by(Pathway.id)
     ).all()
     skipped: dict[str, int] = defaultdict(int)
+    routed: dict[str, int] = defaultdict(int)
     unreachable = 0
+    campaign_script = session.get(CallScript, campaign.call_script_id)
+    assert campaign_script is not None
+    languages = scripts_by_language(
+        session, campaign_script=campaign_script, simulated=campaign.simulated
+    )
+    script_of: dict[int, int | None] = {}
     by_patient: dict[int, list[tuple[Pathway, Patient]]] = defaultdict(list)
     for pathway, patient in rows:
         block = block_for_pathway(session, pathway=pathway, patient=patient)
         if block is not None:
             skipped[block.value] += 1
+            if block == Block.EXCLUDED:
+                _count_follow_ups(session, pathway=pathway, counts=routed)
+            continue
+        script = languages.get((patient.preferred_language or "en").lower())
+        if script is None:
+            # No approved script in the patient's language: a person validates them.
+            open_task(
+                session,
+                pathway=pathway,
+                reason=TaskReason.LANGUAGE,
+                detail=f"No approved script in the language {patient.preferred_language}",
+                campaign_id=campaign.id,
+                now=now,
+            )
+            routed[f"worklist:{TaskReason.LANGUAGE.value}"] += 1
         elif contact_number(patient, sms=False) is None:
             mark_unreachable(
                 session, campaign=campaign, pathway=pathway, note="no telephone number", now=now
             )
             unreachable += 1
         else:
+            script_of[pathway.id] = None if script.id == campaign_script.id else script.id
+            routed[script.flow_id] += 1
             by_patient[patient.id].append((pathway, patient))
     # A patient with several pathways gets them on successive days, never two on one day.
     waves: list[list[tuple[Pathway, Patient]]] = []
@@ -139,7 +178,11 @@ def plan_campaign(
         )
         rng.shuffle(due_times)
         for (pathway, patient), due_at in zip(wave, due_times, strict=True):
-            values.append(_attempt_values(campaign, pathway, patient, 1, Channel.VOICE, due_at))
+            values.append(
+                _attempt_values(
+                    campaign, pathway, patient, 1, Channel.VOICE, due_at, script_of[pathway.id]
+                )
+            )
         start = windows.next_open(
             dt.datetime.combine(
                 windows.local_date(max(due_times)) + dt.timedelta(days=1),
@@ -149,7 +192,23 @@ def plan_campaign(
         )
     if values:
         session.execute(insert(ContactAttempt), values)
-    return PlanReport(planned=len(values), skipped=dict(skipped), unreachable=unreachable)
+    return PlanReport(
+        planned=len(values), skipped=dict(skipped), unreachable=unreachable, routed=dict(routed)
+    )
+
+
+def _count_follow_ups(session: Session, *, pathway: Pathway, counts: dict[str, int]) -> None:
+    """Count an excluded pathway that a rule handed to the worklist (language, access)."""
+    reasons = session.scalars(
+        select(WorklistTask.reason).where(
+            WorklistTask.pathway_id == pathway.id,
+            WorklistTask.reason.in_((TaskReason.LANGUAGE, TaskReason.ACCESS)),
+            WorklistTask.state == TaskState.OPEN,
+        )
+    ).all()
+    for reason in set(reasons):
+        key = f"worklist:{reason.value}"
+        counts[key] = counts.get(key, 0) + 1
 
 
 def _attempt_values(

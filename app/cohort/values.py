@@ -31,6 +31,7 @@ FLAGS = frozenset(
         "cancer_pathway",
         "lacks_capacity",
         "no_automated_contact",
+        "reasonable_adjustment",
     }
 )
 _UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")

@@ -106,6 +106,8 @@ def answer_for(prompt: str, person: SimulatedPerson, intent: Intent) -> tuple[st
     text = prompt.lower()
     if "is right" in text or "answer again" in text:
         return "1", "yes that's right"
+    if "ateb eto" in text or "dyddiad geni" in text or "pwyswch" in text:
+        return _answer_in_welsh(text, person, intent)
     if "date of birth" in text or "birth" in text:
         born = dt.date(1900, 1, 1) if intent.fail_identity else person.date_of_birth
         return born.strftime("%d%m%Y"), born.strftime("%d %B %Y")
@@ -114,3 +116,17 @@ def answer_for(prompt: str, person: SimulatedPerson, intent: Intent) -> tuple[st
     if "still need" in text or "still want" in text or "waiting" in text:
         return ("2", "no I had it done") if intent.leave else ("1", "yes I still need it")
     return "1", "yes"
+
+
+def _answer_in_welsh(text: str, person: SimulatedPerson, intent: Intent) -> tuple[str, str]:
+    """The same patient answering the Welsh script (routed to it by their preferred language)."""
+    if "ateb eto" in text:
+        return "1", "ie"
+    if "dyddiad geni" in text or "eich geni" in text:
+        born = dt.date(1900, 1, 1) if intent.fail_identity else person.date_of_birth
+        return born.strftime("%d%m%Y"), born.strftime("%d%m%Y")
+    if "gwaethygu" in text:
+        return ("1", "gwaeth") if intent.worsened else ("2", "yr un fath")
+    if "angen y driniaeth" in text:
+        return ("2", "nac ydw") if intent.leave else ("1", "ydw")
+    return "1", "byddwn"

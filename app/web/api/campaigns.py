@@ -81,6 +81,10 @@ class CampaignStatusOut(BaseModel):
     unreachable: int
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    routed: dict[str, int] = Field(
+        default_factory=dict,
+        description="Script id -> first calls with it; worklist:<reason> -> handed to staff.",
+    )
 
     @classmethod
     def of(cls, report: CampaignStatusReport) -> CampaignStatusOut:

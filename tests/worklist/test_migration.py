@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import text
@@ -14,7 +13,7 @@ from tests.support.databases import fresh_database
 from tests.support.factories import synthetic_nhs_number
 
 BEFORE = "b044c54d70b3"
-NOW = dt.datetime(2026, 11, 23, 12, 0)
+NOW = "2026-11-23 12:00:00"  # as the raw rows of an older version held it
 
 
 def test_existing_dead_ends_get_a_task_each_on_upgrade(tmp_path: Path) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.config import Settings
 from app.errors import ConflictError, InvalidInputError, NotFoundError
-from app.models import TaskReason, TaskState, User
+from app.models import Role, TaskReason, TaskState, User
 from app.web.api.campaigns import script_registry
-from app.web.auth import CsrfProtected, StaffUser
+from app.web.auth import CsrfProtected, StaffUser, require_roles
 from app.web.deps import SessionDep, SettingsDep
 from app.web.ids import RowId, row_id_or_none
 from app.web.pages.rendering import render
@@ -29,6 +29,8 @@ from app.worklist.validation import (
 )
 
 router = APIRouter()
+# Clinicians and coordinators work the list; everyone on the staff reads it.
+WorkerUser = Annotated[User, Depends(require_roles(Role.CLINICIAN, Role.COORDINATOR))]
 DONE_MESSAGES = {
     "assigned": "Task taken",
     "released": "Task given back to the list",
@@ -270,23 +272,17 @@ def _failed(
     )
 
 
-def _require_worker(user: User) -> None:
-    if user.role not in WORKERS:
-        raise HTTPException(status_code=403)
-
-
 @router.post("/worklist/{task_id}/assign", response_model=None)
 def assign_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: StaffUser,
+    user: WorkerUser,
     _csrf: CsrfProtected,
     task_id: RowId,
     owner: Annotated[str, Form(max_length=8)] = "me",
 ) -> HTMLResponse | RedirectResponse:
     """Take the task, or give it back to the list."""
-    _require_worker(user)
     try:
         assign_task(
             session, task_id=task_id, owner=user.username if owner == "me" else None, actor=user
@@ -304,13 +300,12 @@ def attempt_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: StaffUser,
+    user: WorkerUser,
     _csrf: CsrfProtected,
     task_id: RowId,
     attempt_note: Annotated[str, Form(max_length=4000)] = "",
 ) -> HTMLResponse | RedirectResponse:
     """Note a try that reached nobody (the task stays open and comes due again)."""
-    _require_worker(user)
     try:
         note_attempt(session, task_id=task_id, note=attempt_note, actor=user)
     except (InvalidInputError, ConflictError) as exc:
@@ -335,14 +330,13 @@ def complete_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: StaffUser,
+    user: WorkerUser,
     _csrf: CsrfProtected,
     task_id: RowId,
     outcome: Annotated[str, Form(max_length=32)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
 ) -> HTMLResponse | RedirectResponse:
     """Close the task with an outcome and a note."""
-    _require_worker(user)
     try:
         complete_task(session, task_id=task_id, outcome=outcome, note=note, actor=user)
     except (InvalidInputError, ConflictError) as exc:
@@ -365,12 +359,11 @@ async def validation_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: StaffUser,
+    user: WorkerUser,
     _csrf: CsrfProtected,
     task_id: RowId,
 ) -> HTMLResponse | RedirectResponse:
     """Record the answers the patient gave staff on the phone, to the script's questions."""
-    _require_worker(user)
     submitted = await request.form()
     form = {key: str(value)[:100] for key, value in submitted.items() if isinstance(value, str)}
     answers = {
@@ -407,13 +400,12 @@ def letter_sent_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: StaffUser,
+    user: WorkerUser,
     _csrf: CsrfProtected,
     task_id: RowId,
     letter_id: Annotated[RowId, Form()],
 ) -> HTMLResponse | RedirectResponse:
     """Record that the task's letter was posted."""
-    _require_worker(user)
     try:
         mark_letter_sent(session, letter_id=letter_id, actor=user)
     except ConflictError as exc:

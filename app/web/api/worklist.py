@@ -21,6 +21,8 @@ from app.worklist.validation import facts_for_task, record_phone_validation, scr
 
 router = APIRouter(tags=["worklist"])
 ACT = errors(403, 404, 409)
+# A route with a JSON body can also meet one it cannot read.
+ACT_WITH_BODY = errors(400, 403, 404, 409)
 
 
 class TaskOut(BaseModel):
@@ -138,7 +140,7 @@ def read_task(
     return TaskOut.of(get_task(session, task_id=task_id, actor=user, today=_today(settings)))
 
 
-@router.post("/worklist/{task_id}/assign", responses=ACT)
+@router.post("/worklist/{task_id}/assign", responses=ACT_WITH_BODY)
 def assign(
     session: SessionDep, settings: SettingsDep, user: StaffUser, task_id: RowId, body: AssignIn
 ) -> TaskOut:
@@ -147,7 +149,7 @@ def assign(
     return TaskOut.of(get_task(session, task_id=task_id, actor=user, today=_today(settings)))
 
 
-@router.post("/worklist/{task_id}/complete", responses=ACT)
+@router.post("/worklist/{task_id}/complete", responses=ACT_WITH_BODY)
 def complete(
     session: SessionDep, settings: SettingsDep, user: StaffUser, task_id: RowId, body: CompleteIn
 ) -> TaskOut:
@@ -156,7 +158,7 @@ def complete(
     return TaskOut.of(get_task(session, task_id=task_id, actor=user, today=_today(settings)))
 
 
-@router.post("/worklist/{task_id}/validation", responses=ACT)
+@router.post("/worklist/{task_id}/validation", responses=ACT_WITH_BODY)
 def validation(
     request: Request,
     session: SessionDep,

@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from app.web.pages import audit, campaigns, cohorts, home, reports, review, session, worklist
+from app.web.pages import (
+    audit,
+    campaigns,
+    cohorts,
+    home,
+    reports,
+    review,
+    session,
+    worklist,
+    worklist_letters,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(session.router)
@@ -12,4 +22,6 @@ router.include_router(cohorts.router)
 router.include_router(review.router)
 router.include_router(reports.router)
 router.include_router(campaigns.router)
+# Before the worklist's own pages: /worklist/letters.pdf is not a task id.
+router.include_router(worklist_letters.router)
 router.include_router(worklist.router)

@@ -18,7 +18,6 @@ from app.web.ids import RowId, row_id_or_none
 from app.web.pages.rendering import render
 from app.worklist.letters import LETTER_TITLES, mark_letter_sent
 from app.worklist.listing import TaskFilter, get_task, list_tasks, tasks_csv
-from app.worklist.printing import letters_pdf, letters_to_print
 from app.worklist.service import CLOSING_OUTCOMES, WORKERS, assign_task, complete_task, note_attempt
 from app.worklist.tasks import REASON_TITLES
 from app.worklist.validation import (
@@ -109,7 +108,8 @@ def list_page(
     )
 
 
-# Declared before the task page so that "worklist.csv" and "letters.pdf" are not task ids.
+# Declared before the task page so that "worklist.csv" is not read as a task id (the letters
+# PDFs are in worklist_letters, whose router is included first for the same reason).
 @router.get("/worklist.csv")
 def csv_download(
     session: SessionDep,
@@ -129,43 +129,6 @@ def csv_download(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="worklist.csv"'},
     )
-
-
-def _pdf(body: bytes, filename: str) -> Response:
-    return Response(
-        body,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
-
-
-@router.get("/worklist/letters.pdf")
-def letters_batch(session: SessionDep, settings: SettingsDep, user: StaffUser) -> Response:
-    """Every letter waiting to be sent, one page each, in one PDF to print (audited)."""
-    letters = letters_to_print(session, actor=user)
-    body = letters_pdf(
-        letters,
-        organisation_name=settings.organisation_name,
-        callback_number=settings.callback_number,
-    )
-    return _pdf(body, f"letters-{_today(settings).isoformat()}.pdf")
-
-
-@router.get("/worklist/letters/{letter_id}.pdf")
-def letter_pdf(
-    session: SessionDep, settings: SettingsDep, user: StaffUser, letter_id: RowId
-) -> Response:
-    """One letter as PDF (audited)."""
-    try:
-        letters = letters_to_print(session, actor=user, letter_id=letter_id)
-    except NotFoundError as exc:
-        raise HTTPException(status_code=404) from exc
-    body = letters_pdf(
-        letters,
-        organisation_name=settings.organisation_name,
-        callback_number=settings.callback_number,
-    )
-    return _pdf(body, f"letter-{letter_id}.pdf")
 
 
 def _task_page(

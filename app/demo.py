@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import schema
 from app.attempts import IN_FLIGHT
+from app.campaigns.languages import store_translations
 from app.campaigns.runtime import build_worker, provider_for
 from app.campaigns.schedules import create_schedule, view_schedule
-from app.campaigns.service import create_campaign, start_campaign
+from app.campaigns.service import campaign_status, create_campaign, start_campaign
 from app.campaigns.worker import single_worker_lock
 from app.cohort.service import import_cohort
 from app.cohort.synth import synthesise
@@ -43,14 +44,19 @@ from app.models import (
     AttemptStatus,
     Cohort,
     ContactAttempt,
+    Decision,
     Pathway,
     ReviewItem,
     ReviewStatus,
     Role,
+    TaskState,
     User,
+    WorklistTask,
 )
+from app.review.decisions import decide
 from app.telephony.simulator import SimulatorProvider
 from app.users.service import create_user, set_password
+from app.worklist.letters import prepare_removal_letters
 
 DEMO_SCRIPT = "standard-validation"
 DEMO_COHORT_PREFIX = "Demo cohort "
@@ -80,6 +86,9 @@ class DemoResult:
     attempts: dict[str, int]
     outcomes: dict[str, int]
     review_queue: dict[str, int]
+    worklist: dict[str, int] = field(default_factory=dict)
+    routed: dict[str, int] = field(default_factory=dict)
+    decided: dict[str, int] = field(default_factory=dict)
     sign_in: dict[str, str] = field(default_factory=dict)
     # The rolling schedule left running over the cohort, with what falls due next week.
     schedule: dict[str, Any] = field(default_factory=dict)
@@ -97,6 +106,9 @@ class DemoResult:
             "attempts": self.attempts,
             "outcomes": self.outcomes,
             "review_queue": self.review_queue,
+            "worklist": self.worklist,
+            "routed": self.routed,
+            "decided": self.decided,
             "settled": self.settled,
             "schedule": self.schedule,
             "seconds": round(self.seconds, 1),
@@ -290,6 +302,8 @@ def _run(
     with session_scope(factory) as session:
         passwords = ensure_demo_users(session)
         call_script = ensure_call_script(session, registry.get(DEMO_SCRIPT))
+        # Welsh speakers hear the Welsh script, as in a real campaign.
+        store_translations(session, registry=registry, flow_id=DEMO_SCRIPT)
         cohort_id = session.scalar(
             select(Pathway.cohort_id).where(Pathway.last_import_job_id == imported.import_job_id)
         )
@@ -314,6 +328,8 @@ def _run(
     settled = _dispatch_until_settled(
         settings, factory, campaign_id=campaign_id, report=report, timeout_seconds=timeout_seconds
     )
+    with session_scope(factory) as session:
+        decided = demonstrate_decisions(session, campaign_id=campaign_id)
     with session_scope(factory) as session:
         attempts = _counts(
             session, ContactAttempt.status, ContactAttempt.campaign_id == campaign_id
@@ -342,6 +358,13 @@ def _run(
             created_by=DEMO_ACTOR,
         )
         schedule_view = view_schedule(session, schedule_id=schedule.id, today=today).as_json()
+        worklist = _counts(
+            session,
+            WorklistTask.reason,
+            WorklistTask.state == TaskState.OPEN,
+            WorklistTask.pathway_id.in_(select(Pathway.id).where(Pathway.cohort_id == cohort_id)),
+        )
+        routed = campaign_status(session, campaign_id=campaign_id).routed
     return DemoResult(
         campaign_id=campaign_id,
         cohort=cohort_name,
@@ -351,10 +374,51 @@ def _run(
         attempts=attempts,
         outcomes=outcomes,
         review_queue=queue,
+        worklist=worklist,
+        routed=routed,
+        decided=decided,
         sign_in=passwords,
         settled=settled,
         schedule=schedule_view,
     )
+
+
+def demonstrate_decisions(session: Session, *, campaign_id: int) -> dict[str, int]:
+    """The demo clinician decides two items so the worklist shows what decisions lead to: a
+    "call the patient back" task, and a removal's letters to the patient and the GP.
+
+    Demo only: the removal is given no change-of-mind window, so its letters are prepared at
+    once (a real removal waits ``WAITLIST_REVIEW_UNDO_DAYS`` before anything is sent).
+    Returns the reasons of the items decided.
+    """
+    decided: dict[str, int] = {}
+    clinician = session.scalar(select(User).where(User.username == DEMO_USERS[0][0]))
+    assert clinician is not None
+    open_items = select(ReviewItem).where(
+        ReviewItem.campaign_id == campaign_id, ReviewItem.status == ReviewStatus.OPEN
+    )
+    for reason, decision, code in (
+        ("unclear", Decision.CALL_BACK, None),
+        ("leave", Decision.REMOVE, "35"),
+    ):
+        item = session.scalars(
+            open_items.where(ReviewItem.reason == reason).order_by(ReviewItem.id).limit(1)
+        ).first()
+        if item is None:
+            continue
+        decide(
+            session,
+            item_id=item.id,
+            seen_version=item.version,
+            decision=decision,
+            by=clinician,
+            note=f"Demo decision ({DEMO_ACTOR})",
+            rtt_status_code=code,
+            undo_days=0,
+        )
+        decided[reason] = decided.get(reason, 0) + 1
+    prepare_removal_letters(session)
+    return decided
 
 
 def _dispatch_until_settled(

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from app.cohort.phones import national_format
 from app.csvcells import FORMULA_TRIGGERS, SafeWriter, safe_cell
+from app.phones import national_format
 
 
 @pytest.mark.parametrize("trigger", FORMULA_TRIGGERS)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db import make_engine, make_session_factory
-from app.models import Outcome, Pathway, ReviewItem, ReviewStatus
+from app.models import ClinicalDecision, Outcome, Pathway, ReviewItem, ReviewStatus
 from tests.support.databases import TEST_DATABASE_ENV, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +39,23 @@ def test_the_demo_runs_the_whole_job_and_queues_every_leave_and_worsened(tmp_pat
         assert summary["outcomes"].get("stay", 0) > 0
         answered = sum(summary["outcomes"].get(k, 0) for k in ("stay", "leave", "worsened"))
         assert answered > 0
+        decided = summary["decided"]  # the demo clinician decides one leave and one unclear
         for reason in ("leave", "worsened", "unclear"):
-            assert summary["review_queue"].get(reason, 0) == summary["outcomes"].get(reason, 0)
+            assert summary["review_queue"].get(reason, 0) + decided.get(reason, 0) == summary[
+                "outcomes"
+            ].get(reason, 0)
+        worklist = summary["worklist"]
+        # Nobody in a dead end: every patient the service could not validate has a task.
+        for reason in ("unverified", "unreachable", "unclear"):
+            assert worklist.get(reason, 0) >= summary["outcomes"].get(reason, 0)
+        asked_for_a_person = worklist.get("callback_requested", 0) + worklist.get(
+            "reported_deceased", 0
+        )
+        assert asked_for_a_person >= summary["outcomes"].get("callback_requested", 0)
+        assert worklist.get("unreachable", 0) > 0
+        assert worklist.get("letter", 0) >= worklist["unreachable"]
+        if decided.get("leave"):
+            assert worklist["letter"] >= worklist["unreachable"] + 2  # patient and GP letters
         # A schedule is left running, and every pathway not under review has its due date.
         assert summary["schedule"]["status"] == "active"
         assert summary["schedule"]["due"]["not_scheduled"] == 0
@@ -61,6 +76,7 @@ def test_the_demo_runs_the_whole_job_and_queues_every_leave_and_worsened(tmp_pat
                         select(ReviewItem.pathway_id).where(ReviewItem.status == ReviewStatus.OPEN)
                     )
                 )
+                queued |= set(session.scalars(select(ClinicalDecision.pathway_id)))
         finally:
             engine.dispose()
         assert needing_review <= queued

@@ -59,7 +59,13 @@ def _pathway_block(pathway: Pathway, patient: Patient, *, new_round: bool = Fals
         return Block.PATHWAY_CLOSED
     if pathway.outcome == Outcome.REPORTED_DECEASED:
         return Block.REPORTED_DECEASED
-    if not new_round and pathway.outcome not in (Outcome.PENDING, Outcome.UNREACHABLE):
+    # Unverified: nobody confirmed who answered, so the patient may still be called (another
+    # time of day, a later campaign); their worklist task stays open until someone answers.
+    if not new_round and pathway.outcome not in (
+        Outcome.PENDING,
+        Outcome.UNREACHABLE,
+        Outcome.UNVERIFIED,
+    ):
         return Block.ANSWERED_THIS_ROUND
     if patient.opted_out_at is not None:
         return Block.OPTED_OUT

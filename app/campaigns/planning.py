@@ -11,17 +11,30 @@ import datetime as dt
 import random
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.campaigns.eligibility import Block, block_for_pathway, contact_number
+from app.campaigns.languages import scripts_by_language
 from app.campaigns.policy import AttemptPolicy, parse_policy
 from app.campaigns.windows import CLOSING_MARGIN, CallingWindows, parse_windows
-from app.models import Campaign, Channel, ContactAttempt, Outcome, Pathway, Patient
+from app.models import (
+    CallScript,
+    Campaign,
+    Channel,
+    ContactAttempt,
+    Outcome,
+    Pathway,
+    Patient,
+    TaskReason,
+    TaskState,
+    WorklistTask,
+)
 from app.outcomes.service import record_outcome
 from app.validation import rounds
+from app.worklist.tasks import open_task
 
 # Plan first calls at this share of the rate so retries and follow-ups still fit in the day.
 PLANNING_HEADROOM = 0.8
@@ -36,11 +49,13 @@ def new_token() -> str:
 
 @dataclass(frozen=True)
 class PlanReport:
-    """What planning did for a campaign."""
+    """What planning did for a campaign, and where each eligible patient was routed."""
 
     planned: int
     skipped: dict[str, int]
     unreachable: int
+    # Script id -> pathways planned with it; ``worklist:<reason>`` -> pathways handed to staff.
+    routed: dict[str, int] = field(default_factory=dict)
 
 
 def _open_slots(
@@ -121,7 +136,14 @@ def plan_campaign(
         .order_by(Pathway.id)
     ).all()
     skipped: dict[str, int] = defaultdict(int)
+    routed: dict[str, int] = defaultdict(int)
     unreachable = 0
+    campaign_script = session.get(CallScript, campaign.call_script_id)
+    assert campaign_script is not None
+    languages = scripts_by_language(
+        session, campaign_script=campaign_script, simulated=campaign.simulated
+    )
+    script_of: dict[int, int | None] = {}
     by_patient: dict[int, list[tuple[Pathway, Patient]]] = defaultdict(list)
     ids = [pathway.id for pathway, _ in rows]
     current, validated = rounds.current_rounds(session, ids), rounds.validated_dates(session, ids)
@@ -140,6 +162,21 @@ def plan_campaign(
         )
         if block is not None:
             skipped[block.value] += 1
+            if block == Block.EXCLUDED:
+                _count_follow_ups(session, pathway=pathway, counts=routed)
+            continue
+        script = languages.get((patient.preferred_language or "en").lower())
+        if script is None:
+            # No approved script in the patient's language: a person validates them.
+            open_task(
+                session,
+                pathway=pathway,
+                reason=TaskReason.LANGUAGE,
+                detail=f"No approved script in the language {patient.preferred_language}",
+                campaign_id=campaign.id,
+                now=now,
+            )
+            routed[f"worklist:{TaskReason.LANGUAGE.value}"] += 1
             continue
         if new_round or latest is None:
             latest = rounds.open_round(
@@ -152,6 +189,8 @@ def plan_campaign(
             )
             unreachable += 1
         else:
+            script_of[pathway.id] = None if script.id == campaign_script.id else script.id
+            routed[script.flow_id] += 1
             by_patient[patient.id].append((pathway, patient))
     # A patient with several pathways gets them on successive days, never two on one day.
     waves: list[list[tuple[Pathway, Patient]]] = []
@@ -170,7 +209,14 @@ def plan_campaign(
         for (pathway, patient), due_at in zip(wave, due_times, strict=True):
             values.append(
                 attempt_values(
-                    campaign, pathway, patient, 1, Channel.VOICE, due_at, round_ids[pathway.id]
+                    campaign,
+                    pathway,
+                    patient,
+                    1,
+                    Channel.VOICE,
+                    due_at,
+                    round_ids[pathway.id],
+                    script_of[pathway.id],
                 )
             )
         start = windows.next_open(
@@ -182,7 +228,23 @@ def plan_campaign(
         )
     if values:
         session.execute(insert(ContactAttempt), values)
-    return PlanReport(planned=len(values), skipped=dict(skipped), unreachable=unreachable)
+    return PlanReport(
+        planned=len(values), skipped=dict(skipped), unreachable=unreachable, routed=dict(routed)
+    )
+
+
+def _count_follow_ups(session: Session, *, pathway: Pathway, counts: dict[str, int]) -> None:
+    """Count an excluded pathway that a rule handed to the worklist (language, access)."""
+    reasons = session.scalars(
+        select(WorklistTask.reason).where(
+            WorklistTask.pathway_id == pathway.id,
+            WorklistTask.reason.in_((TaskReason.LANGUAGE, TaskReason.ACCESS)),
+            WorklistTask.state == TaskState.OPEN,
+        )
+    ).all()
+    for reason in set(reasons):
+        key = f"worklist:{reason.value}"
+        counts[key] = counts.get(key, 0) + 1
 
 
 def attempt_values(
@@ -193,8 +255,10 @@ def attempt_values(
     channel: Channel,
     due_at: dt.datetime,
     round_id: int | None,
+    call_script_id: int | None = None,
 ) -> dict[str, object]:
     return {
+        "call_script_id": call_script_id,
         "campaign_id": campaign.id,
         "pathway_id": pathway.id,
         "validation_round_id": round_id,
@@ -288,7 +352,50 @@ def plan_follow_up(
         windows=windows, policy=policy, previous=previous, after=now, rng=rng
     )
     attempt = ContactAttempt(
-        **attempt_values(campaign, pathway, patient, number, channel, due_at, round_id)
+        **attempt_values(
+            campaign, pathway, patient, number, channel, due_at, round_id, latest.call_script_id
+        )
+    )
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def plan_identity_retry(
+    session: Session,
+    *,
+    campaign: Campaign,
+    pathway: Pathway,
+    patient: Patient,
+    attempts: list[ContactAttempt],
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> ContactAttempt | None:
+    """After a call where nobody could confirm the patient's identity: one more call at another
+    time of day (within the policy's ``identity_retries``), or None: the worklist has it."""
+    rng = rng or random.Random()  # noqa: S311 - spreading times, not secrets
+    policy = parse_policy(campaign.attempt_policy)
+    unverified = [a for a in attempts if (a.conversation or {}).get("outcome") == "unverified"]
+    if len(unverified) > policy.identity_retries or contact_number(patient, sms=False) is None:
+        return None
+    windows = parse_windows(campaign.calling_windows)
+    previous = [a.dispatched_at or a.due_at for a in unverified]
+    due_at = next_attempt_time(
+        windows=windows, policy=policy, previous=previous, after=now, rng=rng
+    )
+    number = max(a.attempt_number for a in attempts) + 1
+    latest = max(attempts, key=lambda a: a.attempt_number)
+    attempt = ContactAttempt(
+        **attempt_values(
+            campaign,
+            pathway,
+            patient,
+            number,
+            Channel.VOICE,
+            due_at,
+            latest.validation_round_id,
+            latest.call_script_id,
+        )
     )
     session.add(attempt)
     session.flush()

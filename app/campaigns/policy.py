@@ -13,7 +13,12 @@ FIELD = "attempt_policy"
 
 @dataclass(frozen=True)
 class AttemptPolicy:
-    """Up to ``calls`` calls at different times of day, then one SMS, then unreachable."""
+    """Up to ``calls`` calls at different times of day, then one SMS, then unreachable.
+
+    A call that reaches someone who cannot confirm the patient's identity is followed by up to
+    ``identity_retries`` more, at another time of day (the patient may be the one at home then);
+    the worklist task opened by the first stays open until one of them gets an answer.
+    """
 
     calls: int = 3
     min_gap_hours: float = 4.0
@@ -21,6 +26,7 @@ class AttemptPolicy:
     sms_reply_hours: float = 48.0
     max_retries: int = 6
     one_contact_per_day: bool = True
+    identity_retries: int = 1
 
     @property
     def sms_attempt_number(self) -> int | None:
@@ -53,6 +59,8 @@ def parse_policy(document: dict[str, Any] | None) -> AttemptPolicy:
         raise InvalidInputError(
             "the wait for an SMS reply must be between 1 hour and 14 days", field=FIELD
         )
+    if not 0 <= policy.identity_retries <= 3:
+        raise InvalidInputError("identity_retries must be between 0 and 3", field=FIELD)
     if not 0 <= policy.max_retries <= 20:
         raise InvalidInputError("max_retries must be between 0 and 20", field=FIELD)
     return policy

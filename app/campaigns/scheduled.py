@@ -28,7 +28,7 @@ from app.attempts import (
     advance_many,
 )
 from app.campaigns.dispatcher import Claim, DispatchConfig
-from app.campaigns.planning import mark_unreachable, plan_follow_up
+from app.campaigns.planning import mark_unreachable, plan_follow_up, plan_identity_retry
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
 from app.models import (
@@ -373,6 +373,58 @@ def plan_follow_ups(
                     planned += 1
         except IntegrityError:
             log.info("attempt %s: another worker planned its follow-up", attempt.id)
+    return planned
+
+
+def plan_identity_retries(
+    session: Session, *, now: dt.datetime, limit: int = 200, rng: random.Random | None = None
+) -> int:
+    """Plan another call, at another time of day, after each call that ended unverified."""
+    later = aliased(ContactAttempt)
+    rows = session.execute(
+        select(ContactAttempt, Campaign, Pathway, Patient)
+        .join(Campaign, Campaign.id == ContactAttempt.campaign_id)
+        .join(Pathway, Pathway.id == ContactAttempt.pathway_id)
+        .join(Patient, Patient.id == ContactAttempt.patient_id)
+        .where(
+            ContactAttempt.status == A.COMPLETED,
+            ContactAttempt.channel == Channel.VOICE,
+            Pathway.outcome == Outcome.UNVERIFIED,
+            Campaign.status.in_((CampaignStatus.RUNNING, CampaignStatus.PAUSED)),
+            ~exists().where(
+                later.campaign_id == ContactAttempt.campaign_id,
+                later.pathway_id == ContactAttempt.pathway_id,
+                later.attempt_number > ContactAttempt.attempt_number,
+            ),
+        )
+        .limit(limit)
+    ).all()
+    planned = 0
+    for attempt, campaign, pathway, patient in rows:
+        if (attempt.conversation or {}).get("outcome") != Outcome.UNVERIFIED.value:
+            continue
+        history = list(
+            session.scalars(
+                select(ContactAttempt).where(
+                    ContactAttempt.campaign_id == campaign.id,
+                    ContactAttempt.pathway_id == pathway.id,
+                )
+            )
+        )
+        try:
+            with session.begin_nested():
+                if plan_identity_retry(
+                    session,
+                    campaign=campaign,
+                    pathway=pathway,
+                    patient=patient,
+                    attempts=history,
+                    now=now,
+                    rng=rng,
+                ):
+                    planned += 1
+        except IntegrityError:
+            log.info("attempt %s: another worker planned its identity retry", attempt.id)
     return planned
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.attempts import advance_many
+from app.campaigns.languages import routing_counts, store_translations
 from app.campaigns.planning import plan_campaign
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
@@ -169,6 +170,8 @@ def create_campaign_from_flow(
     except NotFoundError as exc:
         raise NotFoundError(str(exc), field="flow_id") from exc
     script = ensure_call_script(session, loaded)
+    # Its translations are stored too, so planning can give each patient their own language.
+    store_translations(session, registry=registry, flow_id=flow_id)
     return create_campaign(
         session,
         name=name,
@@ -275,6 +278,8 @@ class CampaignStatusReport:
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     sms_provider: str = "telephony"
+    # Script id -> first calls with it; ``worklist:<reason>`` -> patients handed to staff.
+    routed: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -314,6 +319,7 @@ def campaign_status(session: Session, *, campaign_id: int) -> CampaignStatusRepo
         unreachable=len(unreachable_pathways(session, campaign_id=campaign_id)),
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,
+        routed=routing_counts(session, campaign=campaign),
     )
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.campaigns.service import UnreachablePathway, get_campaign, unreachable_pathways
-from app.cohort.phones import national_format
 from app.csvcells import SafeWriter
 from app.models import ContactAttempt, Pathway, Patient, User
+from app.phones import national_format
 
 AUDIT_ACTION = "pathway.list_unreachable"
 CSV_COLUMNS = (

@@ -31,6 +31,7 @@ from app.campaigns.schedules import run_due_schedules
 from app.db import utcnow
 from app.telephony.provider import Provider
 from app.users.signin import ATTEMPTS_KEPT, prune_login_attempts
+from app.worklist.letters import prepare_removal_letters
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,8 @@ class Worker:
 
     def housekeeping(self) -> None:
         """Start due campaigns, recover leases, reconcile doubts, run the day's schedules, plan
-        follow-ups, complete; now and then, delete sign-in attempts too old to count."""
+        follow-ups, complete, prepare the letters of confirmed removals; now and then, delete
+        sign-in attempts too old to count."""
         with self.session_factory() as session:
             now = self.clock()
             scheduled.start_due_campaigns(session, now=now)
@@ -127,8 +129,11 @@ class Worker:
             now = self.clock()
             run_due_schedules(session, now=now, rng=self.rng)  # once a day per schedule
             scheduled.plan_follow_ups(session, now=now, rng=self.rng)
+            scheduled.plan_identity_retries(session, now=now, rng=self.rng)
             scheduled.expire_sms_replies(session, now=now)
             scheduled.complete_finished_campaigns(session, now=now)
+            # A removal past its change-of-mind window is told to the patient and the GP.
+            prepare_removal_letters(session, now=now)
             session.commit()
         if self._next_prune is None or now >= self._next_prune:
             with self.session_factory() as session:

@@ -16,6 +16,7 @@ from app.cli import (
     schedule,
     serve,
     user,
+    worklist,
 )
 
 cli = typer.Typer(
@@ -34,6 +35,7 @@ cohort.register(cli)
 cli.command()(report.report)
 cli.add_typer(campaign.app, name="campaign")
 cli.add_typer(schedule.app, name="schedule")
+cli.add_typer(worklist.app, name="worklist")
 cli.command()(campaign.worker)
 cli.command()(demo.demo)
 

@@ -91,7 +91,7 @@ def _show(document: dict[str, Any], as_json: bool) -> None:
         emit_json(document)
         return
     console.print(f"Campaign {document['id']} ({document['name']}): {document['status']}")
-    for key in ("attempts", "outcomes"):
+    for key in ("attempts", "outcomes", "routed"):
         if document.get(key):
             console.print(f"  {key}: " + ", ".join(f"{k} {v}" for k, v in document[key].items()))
     if "unreachable" in document:

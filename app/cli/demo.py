@@ -98,6 +98,8 @@ def print_summary(result: DemoResult) -> None:
         ("Contact attempts", result.attempts),
         ("Pathway outcomes", result.outcomes),
         ("Open review items", result.review_queue),
+        ("Routed to", result.routed),
+        ("Open worklist tasks", result.worklist),
     ):
         table = Table(title=title, show_header=False, title_justify="left")
         for key, value in counts.items():

@@ -11,7 +11,7 @@ from typing import Any
 
 from app.cohort import values
 from app.cohort.columns import DATE_COLUMNS, REQUIRED, Header
-from app.cohort.phones import PhoneError, PhoneKind, normalise_phone
+from app.phones import PhoneError, PhoneKind, normalise_phone
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,6 +106,7 @@ OTHER_FLAGS = (
     ("no_automated_contact", 0.003),
     ("learning_disability", 0.01),
     ("cancer_pathway", 0.02),
+    ("reasonable_adjustment", 0.01),
 )
 LANDLINE_AREAS = (
     "0113 496",

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Executable, bindparam, select
+from sqlalchemy import Executable, Integer, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,6 +49,7 @@ _SUBJECT = (
     select(
         Pathway,
         Patient.given_name,
+        Patient.family_name,
         Patient.date_of_birth,
         Patient.opted_out_at,
         CallScript.flow_id,
@@ -56,7 +57,12 @@ _SUBJECT = (
     )
     .join(Patient, Patient.id == Pathway.patient_id)
     .join(Campaign, Campaign.id == bindparam("campaign_id"))
-    .join(CallScript, CallScript.id == Campaign.call_script_id)
+    # The attempt's own script (the patient's language) where it has one, else the campaign's.
+    .join(
+        CallScript,
+        CallScript.id
+        == func.coalesce(bindparam("call_script_id", type_=Integer), Campaign.call_script_id),
+    )
     .where(Pathway.id == bindparam("pathway_id"))
 )
 # A duplicate (same attempt, step, turn) changes nothing.
@@ -98,9 +104,14 @@ def load_subject(
     has changed since, the subject cannot run and nothing of the script is said.
     """
     row = session.execute(
-        _SUBJECT, {"campaign_id": attempt.campaign_id, "pathway_id": attempt.pathway_id}
+        _SUBJECT,
+        {
+            "campaign_id": attempt.campaign_id,
+            "pathway_id": attempt.pathway_id,
+            "call_script_id": attempt.call_script_id,
+        },
     ).one()
-    pathway, given_name, date_of_birth, opted_out_at, flow_id, content_hash = row
+    pathway, given_name, family_name, date_of_birth, opted_out_at, flow_id, content_hash = row
     try:
         script = context.registry.get(flow_id)
     except NotFoundError:
@@ -115,6 +126,7 @@ def load_subject(
         specialty_name=pathway.specialty_name or "hospital",
         organisation_name=context.organisation_name,
         callback_number=context.callback_number,
+        called_for=_called_for(session, attempt, f"{given_name} {family_name}"),
     )
     return Subject(
         attempt=attempt,
@@ -193,6 +205,17 @@ def take_turn(
     # The answer to the question asked, even if the call's final status overtook it (Twilio
     # does not order callbacks): what the patient said is recorded whatever the attempt's state.
     return Spoken(_answer(session, subject=subject, channel=channel, heard=heard), subject.script)
+
+
+def _called_for(session: Session, attempt: ContactAttempt, name: str) -> str | None:
+    """The patient's name when their number is shared with another patient (a household
+    phone), so whoever answers knows whom the call is for; asked only as a conversation opens."""
+    if "state" in (attempt.conversation or {}) or not attempt.to_number:
+        return None
+    others = [
+        p for p in patients_with_number(session, attempt.to_number) if p.id != attempt.patient_id
+    ]
+    return name if others else None
 
 
 def _nothing_of_the_script(channel: Channel, context: ConversationContext) -> list[str]:

@@ -13,6 +13,7 @@ from app.eligibility.rules import (
     ContactedWithin,
     DiagnosisCode,
     FieldPresent,
+    InterpreterRequired,
     OptedOut,
     PhoneMissing,
     Rule,
@@ -32,6 +33,7 @@ class PathwayFacts:
     landline_phone: str | None
     opted_out_at: dt.datetime | None
     last_contact_at: dt.datetime | None
+    interpreter_required: bool = False
 
 
 def birthday(born: dt.date, years: int) -> dt.date:
@@ -125,6 +127,10 @@ def compile_condition(condition: object) -> Check:
             return lambda facts, _on_date: _field_present(condition, facts)
         case PhoneMissing():
             return lambda facts, _on_date: _phone_missing(condition, facts)
+        case InterpreterRequired():
+            return lambda facts, _on_date: (
+                "recorded on the extract" if facts.interpreter_required else None
+            )
         case OptedOut():
             return lambda facts, _on_date: (
                 "opted out of automated contact" if facts.opted_out_at else None

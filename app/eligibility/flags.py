@@ -16,5 +16,6 @@ FLAGS = frozenset(
         "cancer_pathway",
         "lacks_capacity",
         "no_automated_contact",
+        "reasonable_adjustment",
     }
 )

@@ -111,8 +111,21 @@ class ContactedWithin(_Strict):
     days: int = Field(ge=1, le=365)
 
 
+class InterpreterRequired(_Strict):
+    """The patient needs an interpreter (``patient.interpreter_required``)."""
+
+    kind: Literal["interpreter_required"]
+
+
 Leaf = Annotated[
-    AgeUnder | AnyFlag | DiagnosisCode | FieldPresent | PhoneMissing | OptedOut | ContactedWithin,
+    AgeUnder
+    | AnyFlag
+    | DiagnosisCode
+    | FieldPresent
+    | PhoneMissing
+    | OptedOut
+    | ContactedWithin
+    | InterpreterRequired,
     Field(discriminator="kind"),
 ]
 
@@ -135,6 +148,9 @@ class Rule(_Strict):
     clinical_owner: str = Field(min_length=1)
     reason: str = Field(min_length=1, description="Shown to staff; may use {detail}.")
     condition: Condition
+    # A patient this rule keeps from automated contact still needs validating by a person: the
+    # worklist gets a task with this reason (``language``: interpreter; ``access``: adjustments).
+    follow_up: Literal["language", "access"] | None = None
 
 
 class RuleSet(_Strict):

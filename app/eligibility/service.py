@@ -20,10 +20,14 @@ from app.models import (
     AttemptStatus,
     ContactAttempt,
     Exclusion,
+    Outcome,
     Pathway,
     PathwayStatus,
     Patient,
+    TaskReason,
+    WorklistTask,
 )
+from app.worklist.tasks import open_task
 
 __all__ = [
     "ExclusionReason",
@@ -70,6 +74,7 @@ def _facts_query() -> Select[Any]:
             Patient.landline_phone,
             Patient.opted_out_at,
             last_contact.c.last_contact_at,
+            Patient.interpreter_required,
         )
         .join(Patient, Patient.id == Pathway.patient_id)
         .outerjoin(last_contact, last_contact.c.patient_id == Pathway.patient_id)
@@ -92,10 +97,48 @@ def _facts(record: Any) -> PathwayFacts:
         landline_phone=record[6],
         opted_out_at=record[7],
         last_contact_at=last,
+        interpreter_required=bool(record[9]),
     )
 
 
 Compiled = list[tuple[str, Callable[[PathwayFacts, dt.date], str | None]]]
+
+
+def _follow_ups(rules: RuleSet) -> dict[str, TaskReason]:
+    return {rule.id: TaskReason(rule.follow_up) for rule in rules.rules if rule.follow_up}
+
+
+def open_follow_ups(
+    session: Session, *, wanted: dict[int, list[tuple[TaskReason, str]]], now: dt.datetime
+) -> int:
+    """A worklist task for each pathway a follow-up rule keeps from automated contact.
+
+    Once per pathway and reason, and only while no conversation (or member of staff) has
+    reached an outcome for it: a re-import does not reopen what a person has already done.
+    """
+    if not wanted:
+        return 0
+    done = {
+        (pathway_id, reason)
+        for pathway_id, reason in session.execute(
+            select(WorklistTask.pathway_id, WorklistTask.reason).where(
+                WorklistTask.pathway_id.in_(list(wanted))
+            )
+        )
+    }
+    opened = 0
+    for pathway_id, needs in wanted.items():
+        pathway = session.get(Pathway, pathway_id)
+        assert pathway is not None
+        if pathway.outcome not in (Outcome.PENDING, Outcome.EXCLUDED):
+            continue
+        for reason, detail in needs:
+            if (pathway_id, reason) in done:
+                continue
+            done.add((pathway_id, reason))
+            open_task(session, pathway=pathway, reason=reason, detail=detail, now=now)
+            opened += 1
+    return opened
 
 
 def _compile(rules: RuleSet) -> Compiled:
@@ -133,6 +176,7 @@ def evaluate_cohort(
     """
     counts: Counter[str] = Counter({rule.id: 0 for rule in rules.rules})
     compiled = _compile(rules)
+    follow_ups = _follow_ups(rules)
     sql = dialect(session.connection())
     stamp = sql.timestamp(utcnow())
     query = _facts_query().where(
@@ -148,6 +192,7 @@ def evaluate_cohort(
         ids = [f.pathway_id for f in facts]
         rows: list[tuple[Any, ...]] = []
         excluded: list[int] = []
+        wanted: dict[int, list[tuple[TaskReason, str]]] = {}
         for fact in facts:
             reasons = _reasons(fact, compiled, on_date)
             if reasons:
@@ -155,7 +200,12 @@ def evaluate_cohort(
             for item in reasons:
                 counts[item.rule_id] += 1
                 rows.append((fact.pathway_id, item.rule_id, item.reason, rules.hash, stamp))
+                if item.rule_id in follow_ups:
+                    wanted.setdefault(fact.pathway_id, []).append(
+                        (follow_ups[item.rule_id], item.reason)
+                    )
         _replace_batch(session.connection(), sql, ids=ids, excluded=excluded, rows=rows, now=stamp)
+        open_follow_ups(session, wanted=wanted, now=utcnow())
     return dict(counts)
 
 

@@ -48,6 +48,8 @@ class _Turn:
     state: dict[str, Any]
     messages: list[str] = field(default_factory=list)
     answers: list[RecordedAnswer] = field(default_factory=list)
+    # On a shared phone, the opening names who the call is for, once, before the first question.
+    announce: bool = False
 
     @property
     def flow(self) -> FlowFile:
@@ -94,7 +96,7 @@ def start_conversation(script: LoadedScript, facts: PatientFacts, *, channel: Ch
         "recorded": {},
         "outcome": None,
     }
-    turn = _Turn(script, facts, channel, state)
+    turn = _Turn(script, facts, channel, state, announce=facts.called_for is not None)
     return _enter(turn, script.flow.start)
 
 
@@ -200,6 +202,9 @@ def _enter(turn: _Turn, target: str) -> Reply:
             turn.say(wording(flow, step, turn.channel) or "")
             target = step.next
             continue
+        if turn.announce and turn.facts.called_for:
+            turn.say(phrase(flow, "shared_phone"), called_for=turn.facts.called_for)
+            turn.announce = False
         if isinstance(step, EndStep):
             closing = wording(flow, step, turn.channel)
             if closing:

@@ -20,6 +20,7 @@ from app.flows.templates import (
     CONFIRM_VARIABLES,
     PATIENT_VARIABLES,
     PUBLIC_VARIABLES,
+    SHARED_PHONE_VARIABLES,
     TEMPLATE_VARIABLES,
     phrase,
     template_problem,
@@ -170,6 +171,8 @@ def _check_templates(flow: FlowFile, problem: _Report) -> None:
         allowed = PUBLIC_VARIABLES | (
             CONFIRM_VARIABLES if field in ("confirm", "confirm_sms") else frozenset()
         )
+        if field == "shared_phone":
+            allowed |= SHARED_PHONE_VARIABLES
         reason = template_problem(value, allowed)
         if reason:
             problem(

@@ -162,6 +162,7 @@ class Phrases(_Strict):
     yob_prompt_sms: str | None = None
     dob_not_matched: str | None = None
     use_keypad: str | None = None
+    shared_phone: str | None = None
     voicemail: str | None = None
     yes_words: list[str] | None = None
     no_words: list[str] | None = None

@@ -22,6 +22,8 @@ PUBLIC_VARIABLES = frozenset({"organisation_name", "callback_number", "safety_ne
 PATIENT_VARIABLES = frozenset({"given_name", "specialty_name"})
 # Said only inside the confirmation phrase: what the caller was heard to say.
 CONFIRM_VARIABLES = frozenset({"heard"})
+# Said only on a phone shared by several patients, before the identity check: whom it is for.
+SHARED_PHONE_VARIABLES = frozenset({"called_for"})
 TEMPLATE_VARIABLES = PUBLIC_VARIABLES | PATIENT_VARIABLES
 
 ENGLISH_PHRASES = Phrases(
@@ -43,6 +45,10 @@ ENGLISH_PHRASES = Phrases(
     yob_prompt_sms="To check we are texting the right person, please reply with your birth year.",
     dob_not_matched="That does not match our records.",
     use_keypad="Please use your telephone keypad for this.",
+    shared_phone=(
+        "This call is for {{ called_for }}. If {{ called_for }} is not with you, please ask "
+        "them to call us on {{ callback_number }}."
+    ),
     voicemail=(
         "Hello, this is an automated message from {{ organisation_name }}. "
         "Please call us back on {{ callback_number }}. Thank you."
@@ -61,6 +67,8 @@ class PatientFacts:
     specialty_name: str
     organisation_name: str
     callback_number: str
+    # Set only when the number is shared by several patients: the greeting names who it is for.
+    called_for: str | None = None
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ from app.models.validation import (
     ValidationSchedule,
 )
 from app.models.webhook import WebhookEvent
+from app.models.worklist import Letter, LetterKind, TaskReason, TaskState, WorklistTask
 
 __all__ = [
     "Answer",
@@ -41,6 +42,8 @@ __all__ = [
     "ImportJob",
     "ImportRowError",
     "ImportStatus",
+    "Letter",
+    "LetterKind",
     "LoginAttempt",
     "Outcome",
     "Pathway",
@@ -53,9 +56,12 @@ __all__ = [
     "Role",
     "RoundStatus",
     "ScheduleStatus",
+    "TaskReason",
+    "TaskState",
     "User",
     "UserSession",
     "ValidationRound",
     "ValidationSchedule",
     "WebhookEvent",
+    "WorklistTask",
 ]

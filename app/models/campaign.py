@@ -101,6 +101,8 @@ class ContactAttempt(Base):
     validation_round_id: Mapped[int | None] = mapped_column(
         ForeignKey("validation_round.id"), index=True
     )
+    # The script in the patient's preferred language, where it differs from the campaign's.
+    call_script_id: Mapped[int | None] = mapped_column(ForeignKey("call_script.id"))
     channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     status: Mapped[AttemptStatus] = mapped_column(
         str_enum(AttemptStatus), default=AttemptStatus.PLANNED

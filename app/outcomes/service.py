@@ -11,6 +11,7 @@ from app.db import utcnow
 from app.models import Outcome, Pathway, PathwayOutcome
 from app.review.intake import open_review_item
 from app.validation.rounds import on_outcome
+from app.worklist.intake import follow_up_outcome
 
 
 def record_outcome(
@@ -24,7 +25,8 @@ def record_outcome(
     note: str | None = None,
     now: dt.datetime | None = None,
 ) -> PathwayOutcome:
-    """Append an outcome to the pathway's history, make it current, and queue it for review.
+    """Append an outcome to the pathway's history, make it current, queue it for review, and
+    give a person the follow-up it needs (a worklist task).
 
     The newest outcome decides what the pathway's status is; nothing is overwritten, so the
     review page can show every conversation that led here. The outcome is also the answer of
@@ -47,4 +49,5 @@ def record_outcome(
     item = open_review_item(session, pathway=pathway, pathway_outcome=entry, now=now)
     # The outcome belongs to the pathway's current round; a clinician's item keeps it open.
     on_outcome(session, pathway=pathway, entry=entry, awaits_clinician=item is not None, now=now)
+    follow_up_outcome(session, pathway=pathway, entry=entry, now=now)
     return entry

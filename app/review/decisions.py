@@ -23,9 +23,11 @@ from app.models import (
     ReviewItem,
     ReviewStatus,
     Role,
+    TaskReason,
     User,
 )
 from app.validation import rounds
+from app.worklist.tasks import open_task
 
 RTT_STATUS_CODES: dict[str, str] = {
     "34": "Decision not to treat",
@@ -157,6 +159,17 @@ def decide(
             "version": seen_version,
         },
     )
+    if decision == Decision.CALL_BACK:
+        # The clinician wants a person to phone the patient: that is a worklist task, not a hope.
+        open_task(
+            session,
+            pathway=pathway,
+            reason=TaskReason.CLINICIAN_CALL_BACK,
+            detail=record.note,
+            campaign_id=item.campaign_id,
+            actor=by,
+            now=now,
+        )
     return record
 
 

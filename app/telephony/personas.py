@@ -31,6 +31,11 @@ class Persona:
     silence_rate: float = 0.03
     sms_reply_rate: float = 0.7
     stop_rate: float = 0.02
+    # Asks for a person ("call me"); a relative answers and says the patient has died.
+    callback_rate: float = 0.02
+    bereaved_rate: float = 0.003
+    # Says "stop calling me" on a call (an opt-out by voice, as STOP is by text).
+    voice_opt_out_rate: float = 0.003
 
 
 PERSONAS: dict[str, Persona] = {
@@ -87,6 +92,14 @@ class Intent:
     worsened: bool
     fail_identity: bool
     speech: bool
+    callback: bool = False
+    bereaved: bool = False
+    opt_out: bool = False
+
+    @property
+    def spoken_only(self) -> bool:
+        """What this patient means has no key: it can only be said."""
+        return self.bereaved or self.opt_out
 
 
 def choose_intent(persona: Persona, rng: random.Random) -> Intent:
@@ -98,6 +111,9 @@ def choose_intent(persona: Persona, rng: random.Random) -> Intent:
         and rng.random() < persona.worsened_rate / max(1e-9, 1 - persona.leave_rate),
         fail_identity=rng.random() < persona.identity_failure_rate,
         speech=rng.random() < persona.speech_rate,
+        callback=rng.random() < persona.callback_rate,
+        bereaved=rng.random() < persona.bereaved_rate,
+        opt_out=rng.random() < persona.voice_opt_out_rate,
     )
 
 
@@ -106,11 +122,33 @@ def answer_for(prompt: str, person: SimulatedPerson, intent: Intent) -> tuple[st
     text = prompt.lower()
     if "is right" in text or "answer again" in text:
         return "1", "yes that's right"
+    if intent.bereaved:
+        return "0", "I'm sorry, she passed away last month"
+    if "ateb eto" in text or "dyddiad geni" in text or "pwyswch" in text:
+        return _answer_in_welsh(text, person, intent)
     if "date of birth" in text or "birth" in text:
         born = dt.date(1900, 1, 1) if intent.fail_identity else person.date_of_birth
         return born.strftime("%d%m%Y"), born.strftime("%d %B %Y")
     if "worse" in text:
         return ("1", "it has got worse") if intent.worsened else ("2", "about the same")
     if "still need" in text or "still want" in text or "waiting" in text:
+        if intent.opt_out:
+            return "0", "please stop calling me"
+        if intent.callback:
+            return "3", "call me back"
         return ("2", "no I had it done") if intent.leave else ("1", "yes I still need it")
     return "1", "yes"
+
+
+def _answer_in_welsh(text: str, person: SimulatedPerson, intent: Intent) -> tuple[str, str]:
+    """The same patient answering the Welsh script (routed to it by their preferred language)."""
+    if "ateb eto" in text:
+        return "1", "ie"
+    if "dyddiad geni" in text or "eich geni" in text:
+        born = dt.date(1900, 1, 1) if intent.fail_identity else person.date_of_birth
+        return born.strftime("%d%m%Y"), born.strftime("%d%m%Y")
+    if "gwaethygu" in text:
+        return ("1", "gwaeth") if intent.worsened else ("2", "yr un fath")
+    if "angen y driniaeth" in text:
+        return ("2", "nac ydw") if intent.leave else ("1", "ydw")
+    return "1", "byddwn"

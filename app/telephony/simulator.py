@@ -344,7 +344,7 @@ class SimulatorProvider:
         if call.rng.random() < person.persona.silence_rate:
             return {}
         digits, words = answer_for(prompt, person, intent)
-        if intent.speech and len(digits) == 1:
+        if (intent.speech or intent.spoken_only) and len(digits) == 1:
             heard = {"SpeechResult": words.capitalize() + "."}
             if call.rng.random() >= person.persona.speech_without_confidence_rate:
                 heard["Confidence"] = f"{call.rng.uniform(0.55, 0.98):.4f}"
@@ -389,7 +389,7 @@ class SimulatorProvider:
                 self._inbound(request.to, rng.choice(STOP_REPLIES))
                 return
             digits, words = answer_for(text, person, intent)
-            reply = words if intent.speech and len(digits) == 1 else digits
+            reply = words if (intent.speech or intent.spoken_only) and len(digits) == 1 else digits
             text = _message_text(self._inbound(request.to, reply))
             if not text or ("?" not in text and "reply" not in text.lower()):
                 return

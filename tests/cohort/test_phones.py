@@ -3,8 +3,8 @@ from __future__ import annotations
 import phonenumbers
 import pytest
 
-from app.cohort import phones
-from app.cohort.phones import PhoneError, PhoneKind, normalise_phone
+from app import phones
+from app.phones import PhoneError, PhoneKind, normalise_phone
 
 # Awkward forms a PAS or a spreadsheet produces: prefixes, brackets, trunk zeros, extensions,
 # short, long, foreign, premium, pager, drama ranges, junk.

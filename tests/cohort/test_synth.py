@@ -8,8 +8,8 @@ from pathlib import Path
 
 from nhs_number.validate import is_valid
 
-from app.cohort.phones import normalise_phone
 from app.cohort.synth import write_synthetic_cohort
+from app.phones import normalise_phone
 from tests.test_cli import run_waitlist
 
 AS_OF = dt.date(2026, 11, 22)

@@ -87,6 +87,9 @@ def test_near_miss_codes_do_not_exclude(db_session: Session, codes: list[str]) -
         ("safeguarding", "safeguarding"),
         ("lacks_capacity", "lacks_capacity"),
         ("no_automated_contact", "no_automated_contact"),
+        ("learning_disability", "learning_disability"),
+        ("reasonable_adjustment", "reasonable_adjustment"),
+        ("cancer_pathway", "cancer_pathway"),
     ],
 )
 def test_each_protective_flag_excludes(db_session: Session, flag: str, rule_id: str) -> None:
@@ -95,8 +98,12 @@ def test_each_protective_flag_excludes(db_session: Session, flag: str, rule_id: 
     assert flag in reasons[rule_id]
 
 
-def test_flags_that_are_not_exclusions_do_not_exclude(db_session: Session) -> None:
-    assert excluded_by(db_session, flags=["cancer_pathway", "learning_disability"]) == {}
+def test_a_patient_who_needs_an_interpreter_is_not_called_automatically(
+    db_session: Session,
+) -> None:
+    assert excluded_by(db_session, interpreter_required=True) == {
+        "interpreter_required": "Interpreter needed: recorded on the extract"
+    }
 
 
 def test_a_date_of_death_excludes_without_the_flag(db_session: Session) -> None:

@@ -28,6 +28,10 @@ def test_the_shipped_rules_load_and_cover_every_default_exclusion() -> None:
         "no_phone",
         "opted_out",
         "recently_contacted",
+        "interpreter_required",
+        "learning_disability",
+        "reasonable_adjustment",
+        "cancer_pathway",
     }
     assert all(rule.clinical_owner for rule in rules.rules)
 

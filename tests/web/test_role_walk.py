@@ -18,10 +18,12 @@ import httpx
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
+from sqlalchemy import select
 
 from app.db import make_engine, make_session_factory, session_scope
 from app.main import create_app
-from app.models import Role, ValidationSchedule
+from app.models import Letter, Outcome, Role, ValidationSchedule, WorklistTask
+from app.outcomes.service import record_outcome
 from app.schema import upgrade
 from app.web.auth import PUBLIC_PREFIXES, PUBLIC_ROUTES, RoleCheck
 from app.web.ids import MAX_ROW_ID
@@ -81,12 +83,22 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             )
             session.add(schedule)
             session.flush()
+            unreachable = make_pathway(session, cohort=cohort)
+            record_outcome(session, pathway=unreachable, outcome=Outcome.UNREACHABLE)
+            task, letter = session.execute(
+                select(WorklistTask.id, Letter.id).where(
+                    WorklistTask.pathway_id == unreachable.id,
+                    WorklistTask.letter_id == Letter.id,
+                )
+            ).one()
             existing = {
                 "campaign_id": campaign.id,
                 "item_id": item.id,
                 "import_job_id": 1,
                 "user_id": personas["alice"].id,
                 "schedule_id": schedule.id,
+                "task_id": task,
+                "letter_id": letter,
             }
         engine.dispose()
         values = {name: [str(row_id), "987654", TOO_BIG] for name, row_id in existing.items()}

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cohort.phones import national_format
 from app.models import AuditEvent, Campaign, Pathway, Patient
+from app.phones import national_format
 from tests.support.campaign_factories import make_campaign
 from tests.support.users import Personas
 from tests.support.web import sign_in

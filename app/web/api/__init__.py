@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.web.api import campaigns, cohorts, fhir, me, reports, review, schedules
+from app.web.api import campaigns, cohorts, fhir, me, reports, review, schedules, worklist
 from app.web.api.responses import EVERY_ROUTE
 
 router = APIRouter(prefix="/api/v1", responses=EVERY_ROUTE)
@@ -13,3 +13,4 @@ router.include_router(reports.router)
 router.include_router(campaigns.router)
 router.include_router(schedules.router)
 router.include_router(fhir.router)
+router.include_router(worklist.router)

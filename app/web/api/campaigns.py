@@ -87,6 +87,10 @@ class CampaignStatusOut(BaseModel):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     sms_provider: str = Field(description="How the texts go: 'telephony' or 'notify'.")
+    routed: dict[str, int] = Field(
+        default_factory=dict,
+        description="Script id -> first calls with it; worklist:<reason> -> handed to staff.",
+    )
 
     @classmethod
     def of(cls, report: CampaignStatusReport) -> CampaignStatusOut:

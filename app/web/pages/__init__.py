@@ -14,6 +14,8 @@ from app.web.pages import (
     schedules,
     session,
     users,
+    worklist,
+    worklist_letters,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -28,3 +30,6 @@ router.include_router(review.router)
 router.include_router(reports.router)
 router.include_router(campaigns.router)
 router.include_router(schedules.router)
+# Before the worklist's own pages: /worklist/letters.pdf is not a task id.
+router.include_router(worklist_letters.router)
+router.include_router(worklist.router)

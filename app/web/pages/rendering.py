@@ -60,6 +60,7 @@ class NavItem:
 # Each area owns its line; an item appears only once a route answers GET at its href.
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Review queue", "/review", frozenset({Role.CLINICIAN, Role.COORDINATOR})),
+    NavItem("Worklist", "/worklist", frozenset(Role)),
     NavItem("Campaigns", "/campaigns", frozenset(Role)),
     NavItem("Cohorts", "/cohorts", frozenset({Role.COORDINATOR})),
     NavItem("Call scripts", "/call-scripts", frozenset({Role.CLINICIAN, Role.COORDINATOR})),

@@ -36,7 +36,7 @@ DECISION_OPTIONS = [
     ("remove", "Remove from the waiting list", "Needs a confirmed RTT status code."),
     ("keep", "Keep on the waiting list"),
     ("expedite", "Expedite (raise the surgical priority)", "Choose the new priority below."),
-    ("call_back", "Call the patient back", "A member of staff phones the patient."),
+    ("call_back", "Call the patient back", "Opens a worklist task for staff to phone them."),
 ]
 
 

@@ -1,0 +1,68 @@
+"""On a phone shared by several patients, the opening names whom the call is for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.conversations.context import ConversationContext
+from app.conversations.dialogue import Spoken, take_turn
+from app.flows import load_registry
+from app.models import CallScript
+from tests.support.campaign_factories import make_attempt, make_campaign
+from tests.support.factories import make_cohort, make_pathway
+
+SHIPPED = Path(__file__).resolve().parents[2] / "call_flows"
+SHARED = "+441134960123"
+
+
+def _context() -> ConversationContext:
+    return ConversationContext(
+        registry=load_registry(SHIPPED),
+        public_base_url="https://waitlist.example.nhs.uk",
+        organisation_name="Example NHS",
+        callback_number="0113 496 0000",
+    )
+
+
+def _opening(session: Session, *, shared: bool) -> list[str]:
+    cohort = make_cohort(session)
+    campaign = make_campaign(session, cohort=cohort)
+    context = _context()
+    script = context.registry.get("standard-validation")
+    row = session.get(CallScript, campaign.call_script_id)
+    assert row is not None
+    row.content_hash = script.content_hash
+    pathway = make_pathway(
+        session, cohort=cohort, given_name="Ada", mobile_phone=None, landline_phone=SHARED
+    )
+    if shared:
+        make_pathway(
+            session, cohort=cohort, given_name="Bea", mobile_phone=None, landline_phone=SHARED
+        )
+    attempt = make_attempt(session, campaign=campaign, pathway=pathway)
+    attempt.to_number, attempt.conversation = SHARED, {}
+    session.flush()
+    turn = take_turn(session, attempt=attempt, context=context, channel="voice")
+    assert isinstance(turn, Spoken)
+    return list(turn.reply.messages)
+
+
+def test_a_shared_phone_hears_whom_the_call_is_for_before_the_identity_check(
+    db_session: Session,
+) -> None:
+    messages = _opening(db_session, shared=True)
+    assert messages[0].startswith("Hello, this is an automated call from Example NHS")
+    assert messages[1] == (
+        "This call is for Ada Testpatient. If Ada Testpatient is not with you, please ask them "
+        "to call us on 0113 496 0000."
+    )
+    assert "date of birth" in messages[2]
+
+
+def test_a_phone_of_ones_own_hears_no_name_before_the_identity_check(
+    db_session: Session,
+) -> None:
+    messages = _opening(db_session, shared=False)
+    assert not any("Ada" in message for message in messages)

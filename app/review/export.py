@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import IO
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app import audit
@@ -51,6 +51,18 @@ class ExportReport:
 def can_export(user: User) -> bool:
     """Coordinators export outcomes to the PAS; clinicians may too."""
     return user.is_active and user.role in EXPORT_ROLES
+
+
+def count_waiting_for_export(session: Session) -> int:
+    """Decisions the next export would write (not undone, not exported yet)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ClinicalDecision)
+            .where(ClinicalDecision.undone_at.is_(None), ClinicalDecision.exported_at.is_(None))
+        )
+        or 0
+    )
 
 
 def export_outcomes(

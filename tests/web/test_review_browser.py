@@ -169,7 +169,9 @@ def test_a_clinician_works_the_queue_decides_and_finds_it_in_the_export(
     page.screenshot(path=str(screenshots / "review-item.png"), full_page=True)
     page.get_by_role("button", name="Record decision").click()
 
-    expect(page.get_by_text("Ada Lovelace: Removed from the waiting list (RTT 35).")).to_be_visible()
+    expect(
+        page.get_by_text("Ada Lovelace: Removed from the waiting list (RTT 35).")
+    ).to_be_visible()
     page.get_by_role("link", name="Back to the review queue").click()
     expect(page.get_by_role("link", name="Ada Lovelace")).to_have_count(0)
     expect(page.get_by_text("1 decision waiting for export to the PAS")).to_be_visible()

@@ -161,7 +161,9 @@ def test_a_clinician_works_the_queue_decides_and_finds_it_in_the_export(
 
     page.get_by_role("link", name="Ada Lovelace").click()
     expect(page.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
-    expect(page.get_by_text("no, I had it done privately last month")).to_be_visible()
+    said = page.locator(".app-said")
+    expect(said.get_by_text("no, I had it done privately last month")).to_be_visible()
+    expect(said).to_contain_text("Taken to mean: Wants to leave the list")
     expect(page.get_by_text("rtt-validation v3").first).to_be_visible()
     page.get_by_label("Remove from the waiting list").check()
     page.get_by_label("35: Patient declined treatment (suggested)").check()

@@ -50,7 +50,7 @@ OUTCOMES: dict[str, str] = {
     "worsened": "Condition worse",
     "unverified": "Identity not confirmed",
     "unclear": "Answer unclear",
-    "unreachable": "Not reached",
+    "unreachable": "Unreachable",
     "opted_out": "Asked not to be contacted",
     "excluded": "Not contacted (excluded)",
     "callback_requested": "Asked for a call back",
@@ -129,7 +129,7 @@ def meaning(label: str | None) -> str:
     if label.startswith("unconfirmed:"):
         heard = _from(MEANINGS, label.removeprefix("unconfirmed:"))
         return f"Heard as “{heard}”: read back to the patient to confirm"
-    return _from(MEANINGS, label)
+    return _from(OUTCOMES | MEANINGS, label)
 
 
 def input_kind(kind: str | None) -> str:

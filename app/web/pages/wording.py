@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.reports.equity import LANGUAGE_LABELS
+
 # What an answer was taken to mean (the option labels of call_flows/*.yaml and the engine's own).
 MEANINGS: dict[str, str] = {
     "still_needed": "Still needs the treatment",
@@ -78,24 +80,7 @@ ATTEMPT_STATES: dict[str, str] = {
     "in_doubt": "Being checked with the provider",
     "skipped": "Skipped",
 }
-LANGUAGES: dict[str, str] = {
-    "en": "English",
-    "cy": "Welsh",
-    "pl": "Polish",
-    "ur": "Urdu",
-    "pa": "Punjabi",
-    "bn": "Bengali",
-    "gu": "Gujarati",
-    "ar": "Arabic",
-    "so": "Somali",
-    "pt": "Portuguese",
-    "ro": "Romanian",
-    "tr": "Turkish",
-    "zh": "Chinese",
-    "fr": "French",
-    "es": "Spanish",
-    "unknown": "Not recorded",
-}
+LANGUAGES = LANGUAGE_LABELS | {"unknown": "Not recorded"}
 EXCLUSION_RULES: dict[str, str] = {
     "under_18": "Under 18",
     "deceased": "Deceased",

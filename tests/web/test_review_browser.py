@@ -226,6 +226,7 @@ def test_a_clinician_works_three_items_in_a_row_by_keyboard_and_undoes_one(
     sign_in(page, live_server.base_url, "alice", live_server.passwords["alice"])
     page.goto(live_server.url("/review"))
     page.get_by_role("link", name="Grace Hopper").click()
+    page.wait_for_load_state()
 
     # Only the chosen decision's own fields show (NHS.UK conditional radios).
     expect(page.get_by_label("P1")).to_be_hidden()
@@ -236,6 +237,7 @@ def test_a_clinician_works_three_items_in_a_row_by_keyboard_and_undoes_one(
     page.keyboard.press("Control+Enter")
 
     expect(page.get_by_role("heading", name="Ada Lovelace", level=1)).to_be_visible()
+    page.wait_for_load_state()  # the shortcut script is a module: it runs before "load"
     expect(page.get_by_text("Grace Hopper: Expedited to P1.")).to_be_visible()
     expect(page.get_by_label("35: Patient declined treatment (suggested)")).to_be_hidden()
     page.keyboard.press("r")
@@ -244,6 +246,7 @@ def test_a_clinician_works_three_items_in_a_row_by_keyboard_and_undoes_one(
     page.keyboard.press("Control+Enter")
 
     expect(page.get_by_role("heading", name="Alan Turing", level=1)).to_be_visible()
+    page.wait_for_load_state()  # the shortcut script is a module: it runs before "load"
     page.keyboard.press("k")
     expect(page.get_by_label("Note (required)")).to_be_focused()
     page.keyboard.type("Still wants the operation.")

@@ -91,7 +91,7 @@ async def test_a_removal_code_is_suggested_only_where_the_answer_grounds_it(
     assert "(suggested)" not in worse_page
     assert "Red flags" in worse_page
     # The code and priority fields sit inside the decisions that need them (NHS.UK conditionals).
-    assert 'data-aria-controls="conditional-decision-remove"' in worse_page
+    assert 'data-reveals="conditional-decision-remove"' in worse_page
     remove_part = worse_page.split('id="conditional-decision-remove"')[1]
     assert 'name="rtt_status_code"' in remove_part.split("</fieldset>")[0]
     expedite_part = worse_page.split('id="conditional-decision-expedite"')[1]

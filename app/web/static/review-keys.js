@@ -18,8 +18,8 @@ document.addEventListener("keydown", (event) => {
   if (!target) return;
   event.preventDefault();
   if (target instanceof HTMLInputElement && target.type === "radio") {
-    target.click(); // a click, so the NHS.UK radios reveal the decision's own fields
-    const reveal = target.dataset.ariaControls || target.getAttribute("aria-controls");
+    target.click(); // a click, so the decision's own fields are revealed (reveal.js)
+    const reveal = target.dataset.reveals;
     const first = reveal && document.getElementById(reveal)?.querySelector("input");
     (first || document.getElementById("note"))?.focus();
   } else {

@@ -9,10 +9,18 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 from sqlalchemy.orm import Session
 
-from app.cli.common import console, emit_json, load_settings, unit_of_work
-from app.cohort.service import ImportReport, import_cohort
+from app.cli.common import (
+    console,
+    emit_json,
+    errors,
+    load_settings,
+    require_schema,
+    unit_of_work,
+)
+from app.cohort.service import ImportReport, import_cohort, list_cohorts
 from app.cohort.synth import synthesise
 from app.eligibility.rules import RuleSet, load_rules
 from app.errors import DomainError
@@ -23,7 +31,7 @@ def load_rule_set(path: Path) -> RuleSet:
     try:
         return load_rules(path)
     except DomainError as exc:
-        console.print(f"[red]Invalid exclusion rules[/red]: {exc}")
+        errors.print(f"[red]Invalid exclusion rules[/red]: {exc}")
         raise typer.Exit(2) from exc
 
 
@@ -36,8 +44,9 @@ def import_file(
 ) -> None:
     """Import a cohort CSV: counts, exclusions per rule and every rejected row."""
     settings = load_settings()
+    require_schema()
     rules = load_rule_set(settings.exclusions_path)
-    show_progress = not json and console.is_terminal
+    show_progress = not json and errors.is_terminal
     try:
         with unit_of_work() as session:
             if show_progress:
@@ -46,7 +55,7 @@ def import_file(
                     BarColumn(),
                     MofNCompleteColumn(),
                     TimeElapsedColumn(),
-                    console=console,
+                    console=errors,
                 ) as bar:
                     task = bar.add_task("import", total=None)
 
@@ -61,7 +70,7 @@ def import_file(
     except DomainError as exc:
         if json:
             emit_json({"status": "failed", "error": str(exc)})
-        console.print(f"[red]File refused[/red]: {exc}")
+        errors.print(f"[red]File refused[/red]: {exc}")
         raise typer.Exit(1) from exc
     if json:
         emit_json(report.as_dict())
@@ -116,7 +125,37 @@ def synth(
     console.print(f"Wrote {rows} rows to {out}.")
 
 
+cohort_app = typer.Typer(
+    help="Cohorts: list them with their ids (campaign create --cohort takes one).",
+    no_args_is_help=True,
+)
+
+
+@cohort_app.command("list")
+def list_command(
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Every imported cohort, newest first: id, name and open pathways."""
+    require_schema()
+    with unit_of_work() as session:
+        cohorts = list_cohorts(session)
+    if json:
+        emit_json([{"id": c.id, "name": c.name, "open_pathways": c.open_pathways} for c in cohorts])
+        return
+    if not cohorts:
+        console.print("No cohorts yet: import one with `waitlist import FILE`.")
+        return
+    table = Table(show_edge=False, box=None)
+    table.add_column("ID", justify="right")
+    table.add_column("Name")
+    table.add_column("Open pathways", justify="right")
+    for c in cohorts:
+        table.add_row(str(c.id), c.name, f"{c.open_pathways:,}")
+    console.print(table)
+
+
 def register(cli: typer.Typer) -> None:
     """Add the cohort commands to the top-level CLI."""
     cli.command("import")(import_file)
     cli.command()(synth)
+    cli.add_typer(cohort_app, name="cohort")

@@ -7,6 +7,7 @@ axe-core comes from the ``axe-playwright-python`` package (its bundled ``axe.min
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from app.main import create_app
 from app.web.auth import PUBLIC_PREFIXES
 from tests.support.browser import CHROMIUM_ARGS, LiveServer, chromium_or_skip, run_live_server
 from tests.support.settings import make_settings
-from tests.web.test_review_browser import seed_queue
+from tests.web.test_review_browser import DOCS_SCREENSHOTS, seed_queue
 
 pytestmark = pytest.mark.browser
 PEOPLE = ("alice", "bob", "charlie")
@@ -30,6 +31,8 @@ WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21
 DESIGNED = {403: "You cannot see this page", 404: "Page not found"}
 # Not pages: probes, metrics, downloads, and the fragment the campaign page polls.
 NOT_PAGES = re.compile(r"^/(healthz|readyz|metrics)$|\.csv$|/progress$")
+# With WAITLIST_UPDATE_SCREENSHOTS=1, these pages are kept at phone width for docs/screenshots.
+PHONE_SHOTS = {"/review": "review-queue", "/campaigns": "campaigns", "/dashboard": "dashboard"}
 
 
 def page_paths(values: dict[str, str]) -> list[str]:
@@ -95,6 +98,19 @@ def too_wide(page: Page) -> int:
     )
 
 
+def keep_phone_shot(page: Page, path: str) -> None:
+    """A phone-width screenshot for the docs, when refreshing them."""
+    if not os.environ.get("WAITLIST_UPDATE_SCREENSHOTS"):
+        return
+    name = PHONE_SHOTS.get(path) or (
+        "review-item" if path.startswith("/review/") else
+        "campaign" if re.fullmatch(r"/campaigns/\d+", path) else
+        "report" if path.startswith("/reports/campaigns/") else None
+    )  # fmt: skip
+    if name:
+        page.screenshot(path=str(DOCS_SCREENSHOTS / f"phone-{name}.png"), full_page=True)
+
+
 @pytest.mark.parametrize("username", PEOPLE)
 def test_every_page_answers_as_designed_passes_axe_and_fits_a_phone(
     served: tuple[LiveServer, list[str]], browser: Browser, username: str
@@ -118,6 +134,8 @@ def test_every_page_answers_as_designed_passes_axe_and_fits_a_phone(
                 problems += [f"{where}: {v}" for v in violations(page)]
                 if width < 400 and (overflow := too_wide(page)) > 0:
                     problems.append(f"{where}: {overflow} px wider than the screen")
+                if width < 400 and username == "bob":
+                    keep_phone_shot(page, path)
         finally:
             context.close()
     assert problems == [], "\n".join(problems)

@@ -134,7 +134,7 @@ def test_every_page_answers_as_designed_passes_axe_and_fits_a_phone(
                 problems += [f"{where}: {v}" for v in violations(page)]
                 if width < 400 and (overflow := too_wide(page)) > 0:
                     problems.append(f"{where}: {overflow} px wider than the screen")
-                if width < 400 and username == "bob":
+                if width < 400 and username == "alice":
                     keep_phone_shot(page, path)
         finally:
             context.close()

@@ -44,8 +44,8 @@ def import_file(
 ) -> None:
     """Import a cohort CSV: counts, exclusions per rule and every rejected row."""
     settings = load_settings()
-    require_schema()
     rules = load_rule_set(settings.exclusions_path)
+    require_schema()
     show_progress = not json and errors.is_terminal
     try:
         with unit_of_work() as session:

@@ -142,7 +142,7 @@ def create_page(
             session.rollback()
             errors = domain_errors(exc)
         else:
-            return _done_redirect(campaign.id, "create")
+            return _done_redirect(request, campaign.id, "create")
     return _new_form(request, session, user=user, form=form, errors=errors)
 
 
@@ -164,7 +164,7 @@ def _progress(session: SessionDep, campaign_id: int) -> CampaignProgress:
         raise HTTPException(status_code=404) from exc
 
 
-def _done_redirect(campaign_id: int, done: str) -> RedirectResponse:
+def _done_redirect(request: Request, campaign_id: int, done: str) -> RedirectResponse:
     """To the campaign page, with a one-time banner: a reload does not say it again."""
     response = RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
     response.set_cookie(
@@ -173,6 +173,7 @@ def _done_redirect(campaign_id: int, done: str) -> RedirectResponse:
         max_age=120,
         path=f"/campaigns/{campaign_id}",
         httponly=True,
+        secure=request.app.state.settings.secure_cookies,
         samesite="lax",
     )
     return response
@@ -325,4 +326,4 @@ def act_page(
             conflict=str(exc),
             status_code=409,
         )
-    return _done_redirect(campaign_id, action)
+    return _done_redirect(request, campaign_id, action)

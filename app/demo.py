@@ -123,6 +123,22 @@ def free_port(host: str) -> int:
         return port
 
 
+class PortInUseError(ConflictError):
+    """The demo's web port is taken (another ``waitlist demo`` or ``serve`` is running)."""
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Refuse early, in one sentence, when ``port`` on ``host`` cannot be listened on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUseError(
+                f"port {port} on {host} is in use (is another waitlist demo or serve running?):"
+                " choose another with --port, or --port 0 for any free port"
+            ) from exc
+
+
 @contextmanager
 def serve_in_background(settings: Settings, *, host: str, port: int) -> Iterator[uvicorn.Server]:
     """The real web app under uvicorn in a thread, until the block ends."""
@@ -194,19 +210,21 @@ def _counts(session: Session, column: Any, *where: Any) -> dict[str, int]:
     return {str(getattr(key, "value", key)): count for key, count in rows}
 
 
-def unsettled_attempts(session: Session, *, campaign_id: int, now: dt.datetime) -> tuple[int, int]:
-    """(attempts due now or in flight, attempts due by now) for the progress bar.
+def calling_progress(session: Session, *, campaign_id: int, now: dt.datetime) -> tuple[int, int]:
+    """(pathways still being contacted now, pathways the campaign contacts) for the progress bar.
 
-    Attempts planned for a later day (a patient's second pathway is never contacted on the same
-    day) do not hold the demo up: the summary counts them as planned.
+    Counted in pathways, not attempts, so the total is fixed once the campaign is planned: a
+    follow-up attempt does not grow it. Attempts planned for a later day (a patient's second
+    pathway is never contacted on the same day) do not hold the demo up; the summary counts them.
     """
     due = ContactAttempt.due_at <= now
+    in_campaign = ContactAttempt.campaign_id == campaign_id
     total = session.scalar(
-        select(func.count()).where(ContactAttempt.campaign_id == campaign_id, due)
+        select(func.count(func.distinct(ContactAttempt.pathway_id))).where(in_campaign)
     )
     open_ = session.scalar(
-        select(func.count()).where(
-            ContactAttempt.campaign_id == campaign_id,
+        select(func.count(func.distinct(ContactAttempt.pathway_id))).where(
+            in_campaign,
             or_(
                 ContactAttempt.status.in_(IN_FLIGHT | {AttemptStatus.CLAIMED}),
                 and_(ContactAttempt.status == AttemptStatus.PLANNED, due),
@@ -230,6 +248,8 @@ def run_demo(
     """Run the whole job once; ``while_serving`` runs while the web app is still up."""
     started = time.monotonic()
     report = progress or (lambda _stage, _done, _total: None)
+    if port:
+        require_free_port(host, port)
     run_settings = demo_settings(settings, host=host, port=port or free_port(host))
     schema.upgrade(run_settings.database_url, run_settings.migrations_path)
     engine = make_engine(run_settings.database_url)
@@ -289,6 +309,7 @@ def _run(
             as_of=today,
             pathway_prefix=f"DEMO{run}",
         )
+        report("Writing a synthetic cohort", rows, rows)
         with session_scope(factory) as session:
             imported = import_cohort(
                 session,
@@ -442,10 +463,10 @@ def _dispatch_until_settled(
     try:
         while time.monotonic() < deadline:
             with factory() as session:
-                open_, total = unsettled_attempts(
+                open_, total = calling_progress(
                     read_only(session), campaign_id=campaign_id, now=utcnow()
                 )
-            report("Calling (simulated)", total - open_, total)
+            report("Calling (simulated), pathways", total - open_, total)
             if total and not open_ and provider.wait_idle(0.1):
                 settled = True
                 break

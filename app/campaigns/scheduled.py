@@ -487,6 +487,14 @@ def _campaign_awaits_follow_up(campaign_id: int) -> Any:
     )
 
 
+def has_work_left(session: Session, *, campaign_id: int) -> bool:
+    """Whether anything is queued, in flight or awaiting a follow-up (so it is not finished)."""
+    return bool(
+        session.scalar(select(_campaign_is_busy(campaign_id)))
+        or session.scalar(select(_campaign_awaits_follow_up(campaign_id)))
+    )
+
+
 def complete_finished_campaigns(session: Session, *, now: dt.datetime) -> int:
     """``running -> completed`` once nothing is queued, in flight or awaiting a follow-up.
 

@@ -118,3 +118,14 @@ def parse_windows(document: dict[str, Any] | None) -> CallingWindows:
         weekly=weekly,
         always_open=always_open,
     )
+
+
+def describe_windows(document: dict[str, Any] | None) -> str:
+    """A campaign's calling windows in one line, for its page and status output."""
+    windows = parse_windows(document)
+    if windows.always_open:
+        return "always open (SIMULATED campaign: demo only)"
+    return "; ".join(
+        f"{day} " + ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans)
+        for day, spans in windows.weekly.items()
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.cli import (
     campaign,
@@ -18,6 +19,7 @@ from app.cli import (
     user,
     worklist,
 )
+from app.cli.common import errors
 
 cli = typer.Typer(
     name="waitlist",
@@ -41,5 +43,19 @@ cli.command()(demo.demo)
 
 
 def main() -> None:
-    """Console entry point."""
-    cli()
+    """Console entry point: a database without its tables is one line of advice, not a trace."""
+    try:
+        cli()
+    except (OperationalError, ProgrammingError) as exc:
+        if not _missing_table(exc):
+            raise
+        errors.print(
+            "[red]The database has no tables yet[/red]: run `waitlist db upgrade` first.",
+            highlight=False,
+        )
+        raise SystemExit(2) from exc
+
+
+def _missing_table(exc: Exception) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)

@@ -15,7 +15,7 @@ from app.campaigns import service
 from app.campaigns.runtime import build_worker, provider_for
 from app.campaigns.unreachable import list_unreachable_pathways
 from app.campaigns.worker import WorkerAlreadyRunningError, single_worker_lock
-from app.cli.common import console, emit_json, load_settings, session_factory, unit_of_work
+from app.cli.common import console, emit_json, errors, load_settings, session_factory, unit_of_work
 from app.errors import DomainError
 from app.flows import load_registry
 from app.logging import configure_logging
@@ -28,7 +28,7 @@ ACTOR = "cli"
 
 
 def _fail(error: DomainError) -> typer.Exit:
-    console.print(f"[red]{error}[/red]")
+    errors.print(f"[red]{error}[/red]")
     return typer.Exit(1)
 
 
@@ -38,7 +38,11 @@ def create(
     cohort: int = typer.Option(..., help="Cohort id."),
     script: str = typer.Option(..., help="Flow id of a script in call_flows/."),
     starts_at: Annotated[
-        dt.datetime | None, typer.Option(help="Start (ISO 8601, UTC unless offset given).")
+        dt.datetime | None,
+        typer.Option(
+            help="Start, in the hospital's local time (WAITLIST_TIMEZONE, as the web form),"
+            " unless an offset is given: 2026-03-02T09:00 or 2026-03-02T09:00+00:00."
+        ),
     ] = None,
     windows: Annotated[
         Path | None, typer.Option(help="JSON calling windows (default Mon-Fri 09-19, Sat 10-16).")
@@ -57,7 +61,9 @@ def create(
     """Create a draft campaign; the script is stored exactly as the API and the page store it."""
     settings = load_settings()
     start = (
-        starts_at.replace(tzinfo=dt.UTC) if starts_at and starts_at.tzinfo is None else starts_at
+        starts_at.replace(tzinfo=settings.zone)
+        if starts_at and starts_at.tzinfo is None
+        else starts_at
     )
     try:
         with unit_of_work() as session:
@@ -196,7 +202,7 @@ def worker(
         with single_worker_lock(settings.database_url):
             stats = runner.run(once=once, max_seconds=max_seconds)
     except WorkerAlreadyRunningError as error:
-        console.print(f"[red]{error}[/red]")
+        errors.print(f"[red]{error}[/red]")
         raise typer.Exit(3) from error
     if as_json:
         emit_json({"claimed": stats.claimed, "results": stats.results})

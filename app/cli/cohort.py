@@ -11,11 +11,19 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 from sqlalchemy.orm import Session
 
-from app.cli.common import console, emit_json, load_settings, unit_of_work
+from app.cli.common import (
+    console,
+    emit_json,
+    errors,
+    load_settings,
+    require_schema,
+    unit_of_work,
+)
 from app.cohort.mapping import ColumnMapping, load_mapping, suggest_mapping
-from app.cohort.service import ImportReport, import_cohort
+from app.cohort.service import ImportReport, import_cohort, list_cohorts
 from app.cohort.source import read_header
 from app.cohort.synth import synthesise
 from app.eligibility.rules import RuleSet, load_rules
@@ -27,7 +35,7 @@ def load_rule_set(path: Path) -> RuleSet:
     try:
         return load_rules(path)
     except DomainError as exc:
-        console.print(f"[red]Invalid exclusion rules[/red]: {exc}")
+        errors.print(f"[red]Invalid exclusion rules[/red]: {exc}")
         raise typer.Exit(2) from exc
 
 
@@ -63,7 +71,8 @@ def import_file(
         return
     settings = load_settings()
     rules = load_rule_set(settings.exclusions_path)
-    show_progress = not json and console.is_terminal
+    require_schema()
+    show_progress = not json and errors.is_terminal
     try:
         saved = load_mapping(mapping) if mapping else None
         with unit_of_work() as session:
@@ -73,7 +82,7 @@ def import_file(
                     BarColumn(),
                     MofNCompleteColumn(),
                     TimeElapsedColumn(),
-                    console=console,
+                    console=errors,
                 ) as bar:
                     task = bar.add_task("import", total=None)
 
@@ -97,7 +106,7 @@ def import_file(
     except DomainError as exc:
         if json:
             emit_json({"status": "failed", "error": str(exc)})
-        console.print(f"[red]File refused[/red]: {exc}")
+        errors.print(f"[red]File refused[/red]: {exc}")
         raise typer.Exit(1) from exc
     if json:
         emit_json(report.as_dict())
@@ -199,7 +208,37 @@ def synth(
     console.print(f"Wrote {rows} rows to {out}.")
 
 
+cohort_app = typer.Typer(
+    help="Cohorts: list them with their ids (campaign create --cohort takes one).",
+    no_args_is_help=True,
+)
+
+
+@cohort_app.command("list")
+def list_command(
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Every imported cohort, newest first: id, name and open pathways."""
+    require_schema()
+    with unit_of_work() as session:
+        cohorts = list_cohorts(session)
+    if json:
+        emit_json([{"id": c.id, "name": c.name, "open_pathways": c.open_pathways} for c in cohorts])
+        return
+    if not cohorts:
+        console.print("No cohorts yet: import one with `waitlist import FILE`.")
+        return
+    table = Table(show_edge=False, box=None)
+    table.add_column("ID", justify="right")
+    table.add_column("Name")
+    table.add_column("Open pathways", justify="right")
+    for c in cohorts:
+        table.add_row(str(c.id), c.name, f"{c.open_pathways:,}")
+    console.print(table)
+
+
 def register(cli: typer.Typer) -> None:
     """Add the cohort commands to the top-level CLI."""
     cli.command("import")(import_file)
     cli.command()(synth)
+    cli.add_typer(cohort_app, name="cohort")

@@ -12,12 +12,17 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, session_scope
+from app.schema import check_readiness
 
-console = Console(stderr=True)
+# Human-readable results go to stdout (so `| head` and `> file` get them); diagnostics, errors
+# and progress bars go to stderr, and --json documents alone to stdout.
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)  # one message, one line: never wrapped
 
 
 def load_settings() -> Settings:
@@ -27,14 +32,20 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"]) or "settings"
-            console.print(f"[red]Invalid configuration[/red] ({where}): {error['msg']}")
+            errors.print(f"[red]Invalid configuration[/red] ({where}): {error['msg']}")
         raise typer.Exit(2) from exc
 
 
 @lru_cache
-def session_factory() -> sessionmaker[Session]:
+def engine() -> Engine:
     """One engine per CLI process."""
-    return make_session_factory(make_engine(load_settings().database_url))
+    return make_engine(load_settings().database_url)
+
+
+@lru_cache
+def session_factory() -> sessionmaker[Session]:
+    """Sessions on the process's one engine."""
+    return make_session_factory(engine())
 
 
 @contextmanager
@@ -42,6 +53,15 @@ def unit_of_work() -> Iterator[Session]:
     """A session that commits when the command's work succeeds."""
     with session_scope(session_factory()) as session:
         yield session
+
+
+def require_schema() -> None:
+    """Stop with one line, not a traceback, when the database is not migrated to the code's head."""
+    settings = load_settings()
+    readiness = check_readiness(engine(), settings.migrations_path)
+    if not readiness.ready:
+        errors.print(f"[red]The database is not ready[/red]: {readiness.reason}", highlight=False)
+        raise typer.Exit(2)
 
 
 def emit_json(document: Any) -> None:

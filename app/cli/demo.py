@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from app.cli.common import console, emit_json, load_settings
+from app.cli.common import console, emit_json, errors, load_settings
 from app.demo import DemoResult, run_demo
 from app.errors import DomainError
 from app.logging import configure_logging
@@ -36,13 +36,13 @@ def demo(
     settings = load_settings()
     configure_logging(level="WARNING", json_lines=settings.log_format == "json")
     bar = None
-    if not json and console.is_terminal:
+    if not json and errors.is_terminal:
         bar = Progress(
             TextColumn("{task.description:<28}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=console,
+            console=errors,
         )
     stages: dict[str, TaskID] = {}
 
@@ -79,7 +79,7 @@ def demo(
             while_serving=finished,
         )
     except DomainError as exc:
-        console.print(f"[red]Demo refused[/red]: {exc}")
+        errors.print(f"[red]Demo refused[/red]: {exc}")
         raise typer.Exit(2) from exc
     finally:
         if bar is not None:

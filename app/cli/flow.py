@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from app.cli.common import console, emit_json, load_settings
+from app.cli.common import console, emit_json, errors, load_settings
 from app.db import utcnow
 from app.errors import DomainError
 from app.flows.approval import approve_script
@@ -44,7 +44,7 @@ def lint(
         )
     else:
         for problem in problems:
-            console.print(f"[red]error[/red] {problem}", highlight=False)
+            errors.print(f"[red]error[/red] {problem}", highlight=False)
         state = "[green]ok[/green]" if not problems else f"{len(problems)} problem(s)"
         console.print(f"{len(files)} script file(s) checked: {state}", highlight=False)
     if problems or not files:
@@ -65,7 +65,7 @@ def approve(
         script = find_script(settings.flows_path, flow_id)
         record = approve_script(script, by=by, at=utcnow(), flows_path=settings.flows_path)
     except DomainError as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
+        errors.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(1) from exc
     if as_json:
         emit_json(record.as_yaml())
@@ -90,14 +90,14 @@ def simulate_command(
 ) -> None:
     """Run a conversation in the terminal and print the transcript and outcome."""
     if channel not in ("voice", "sms"):
-        console.print("[red]--channel must be voice or sms[/red]")
+        errors.print("[red]--channel must be voice or sms[/red]")
         raise typer.Exit(2)
     chosen: Literal["voice", "sms"] = "voice" if channel == "voice" else "sms"
     settings = load_settings()
     try:
         script = find_script(settings.flows_path, flow_id)
     except (FlowError, DomainError) as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
+        errors.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(1) from exc
     facts = sample_facts(
         organisation_name=settings.organisation_name, callback_number=settings.callback_number
@@ -106,7 +106,7 @@ def simulate_command(
     if answers is not None:
         supply = [parse_answer(item, channel=chosen) for item in answers.split(",")]
     elif not sys.stdin.isatty():
-        console.print("[red]Give --answers, or run in a terminal to answer interactively[/red]")
+        errors.print("[red]Give --answers, or run in a terminal to answer interactively[/red]")
         raise typer.Exit(2)
 
     def ask(reply: Reply) -> Heard | None:
@@ -120,7 +120,7 @@ def simulate_command(
     try:
         transcript = simulate(script, facts, channel=chosen, answers=supply or ask)
     except DomainError as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
+        errors.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(1) from exc
     if as_json:
         emit_json(
@@ -173,7 +173,7 @@ def evaluate_command(
             scripts = [find_script(settings.flows_path, flow_id)]
         evaluations = [evaluate(script, settings.flows_path) for script in scripts]
     except (FlowError, DomainError) as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
+        errors.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(1) from exc
     risky = sum(evaluation.tally().risky for evaluation in evaluations)
     if as_json:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import console, emit_json, load_settings, unit_of_work
+from app.cli.common import console, emit_json, errors, load_settings, unit_of_work
 from app.errors import DomainError
 from app.models import Role
 from app.users.passwords import check_strength
@@ -30,7 +30,7 @@ def _role(role: Role | None) -> str:
 
 
 def _fail(error: DomainError) -> typer.Exit:
-    console.print(f"[red]{error}[/red]")
+    errors.print(f"[red]{error}[/red]")
     return typer.Exit(1)
 
 
@@ -38,18 +38,18 @@ def _read_password(username: str, full_name: str, from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
-        console.print("[red]No terminal to ask for a password: pass --password-stdin.[/red]")
+        errors.print("[red]No terminal to ask for a password: pass --password-stdin.[/red]")
         raise typer.Exit(2)
     while True:
         password: str = typer.prompt("Password", hide_input=True)
         try:
             check_strength(password, username=username, full_name=full_name)
         except DomainError as error:
-            console.print(f"[red]{error}[/red]")
+            errors.print(f"[red]{error}[/red]")
             continue
         if typer.prompt("Password again", hide_input=True) == password:
             return password
-        console.print("[red]The passwords did not match.[/red]")
+        errors.print("[red]The passwords did not match.[/red]")
 
 
 @app.command()
@@ -110,7 +110,8 @@ def token(
     if json_output:
         emit_json({"id": token_id, "username": username, "name": name, "token": issued.value})
         return
-    console.print(f"Token {token_id} for {username}. Store it now; it will not be shown again:")
+    # The message is a diagnostic; stdout gets the token alone, so `> file` stores just that.
+    errors.print(f"Token {token_id} for {username}. Store it now; it will not be shown again:")
     sys.stdout.write(issued.value + "\n")
 
 

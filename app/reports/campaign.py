@@ -215,6 +215,8 @@ def build_campaign_report(
 def _funnel(session: Session, campaign: Campaign, counts: dict[str, list[Counts]]) -> Funnel:
     everyone = counts["all"][0]
     by_outcome = {c.key: c.pathways for c in counts["outcome"]}
+    # Excluded pathways are never contacted: they are counted as excluded, not as "no outcome".
+    excluded_by_outcome = {c.key: c.excluded for c in counts["outcome"]}
     by_rule = {
         rule: int(count)
         for rule, count in session.execute(
@@ -235,7 +237,7 @@ def _funnel(session: Session, campaign: Campaign, counts: dict[str, list[Counts]
         identity_verified=everyone.verified,
         completed=everyone.completed,
         outcomes={str(o): by_outcome.get(str(o), 0) for o in FUNNEL_OUTCOMES},
-        no_outcome_yet=by_outcome.get(UNKNOWN, 0),
+        no_outcome_yet=by_outcome.get(UNKNOWN, 0) - excluded_by_outcome.get(UNKNOWN, 0),
     )
 
 

@@ -101,11 +101,33 @@ class GroupCounts:
     removed: int
 
 
+# Preferred-language codes (ISO 639-1, as the extract carries them) in words.
+LANGUAGE_LABELS: dict[str, str] = {
+    "en": "English",
+    "cy": "Welsh",
+    "pl": "Polish",
+    "ur": "Urdu",
+    "pa": "Punjabi",
+    "bn": "Bengali",
+    "gu": "Gujarati",
+    "ar": "Arabic",
+    "so": "Somali",
+    "pt": "Portuguese",
+    "ro": "Romanian",
+    "tr": "Turkish",
+    "zh": "Chinese",
+    "fr": "French",
+    "es": "Spanish",
+}
+
+
 def _label(dimension: str, key: str) -> str:
     if dimension == "sex":
         return SEX_LABELS.get(key, key)
     if dimension == "ethnic_category":
         return ETHNIC_LABELS.get(key, key)
+    if dimension == "preferred_language":
+        return LANGUAGE_LABELS.get(key.split("-")[0].lower(), key)
     return key
 
 

@@ -7,6 +7,7 @@ item's ``version`` and the second is told who decided and when. Only clinicians 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -68,19 +69,53 @@ def _conflict(session: Session, item: ReviewItem) -> ConflictError:
     )
 
 
-def _validate(
-    *, decision: Decision, rtt_status_code: str | None, note: str, new_priority: str | None
-) -> None:
-    if not note.strip():
-        raise InvalidInputError("Enter a note explaining the decision.")
-    if len(note) > MAX_NOTE_LENGTH:
-        raise InvalidInputError(f"The note must be {MAX_NOTE_LENGTH} characters or fewer.")
+def decision_problems(
+    *,
+    decision: Decision | None,
+    rtt_status_code: str | None,
+    note: str,
+    new_priority: str | None,
+    current_priority: str | None = None,
+) -> dict[str, str]:
+    """Every problem with a decision form at once, by field, so a clinician fixes them together."""
+    problems: dict[str, str] = {}
+    if decision is None:
+        problems["decision"] = "Choose a decision."
     if decision == Decision.REMOVE and rtt_status_code not in RTT_STATUS_CODES:
-        raise InvalidInputError("Confirm the RTT status code for the removal (34, 35 or 36).")
-    if decision != Decision.REMOVE and rtt_status_code:
-        raise InvalidInputError("An RTT status code is only recorded for a removal.")
-    if decision == Decision.EXPEDITE and new_priority not in PRIORITIES:
-        raise InvalidInputError("Choose the new priority (P1 to P6) to expedite.")
+        problems["rtt_status_code"] = "Confirm the RTT status code for the removal (34, 35 or 36)."
+    if decision is not None and decision != Decision.REMOVE and rtt_status_code:
+        problems["rtt_status_code"] = "An RTT status code is only recorded for a removal."
+    if decision == Decision.EXPEDITE:
+        if new_priority not in PRIORITIES:
+            problems["new_priority"] = "Choose the new priority (P1 to P6) to expedite."
+        elif current_priority and new_priority and new_priority >= current_priority:
+            problems["new_priority"] = (
+                f"Expediting must raise the priority above {current_priority}."
+            )
+    if not note.strip():
+        problems["note"] = "Enter a note explaining the decision."
+    elif len(note) > MAX_NOTE_LENGTH:
+        problems["note"] = f"The note must be {MAX_NOTE_LENGTH} characters or fewer."
+    return problems
+
+
+def _validate(
+    *,
+    decision: Decision,
+    rtt_status_code: str | None,
+    note: str,
+    new_priority: str | None,
+    current_priority: str | None,
+) -> None:
+    problems = decision_problems(
+        decision=decision,
+        rtt_status_code=rtt_status_code,
+        note=note,
+        new_priority=new_priority,
+        current_priority=current_priority,
+    )
+    if problems:
+        raise InvalidInputError(" ".join(problems.values()))
 
 
 def decide(
@@ -98,18 +133,19 @@ def decide(
 ) -> ClinicalDecision:
     """Record ``by``'s decision on the item they saw at ``seen_version``; first decision wins."""
     _require_clinician(by)
-    _validate(
-        decision=decision, rtt_status_code=rtt_status_code, note=note, new_priority=new_priority
-    )
     now = now or utcnow()
     item = session.get(ReviewItem, item_id)
     if item is None:
         raise NotFoundError("No such review item.")
     pathway = session.get(Pathway, item.pathway_id)
     assert pathway is not None
-    current = pathway.priority
-    if decision == Decision.EXPEDITE and current and new_priority and new_priority >= current:
-        raise InvalidInputError(f"Expediting must raise the priority above {pathway.priority}.")
+    _validate(
+        decision=decision,
+        rtt_status_code=rtt_status_code,
+        note=note,
+        new_priority=new_priority,
+        current_priority=pathway.priority if decision == Decision.EXPEDITE else None,
+    )
     claimed = session.execute(
         update(ReviewItem)
         .where(
@@ -250,3 +286,108 @@ def undo_removal(
         detail={"clinical_decision_id": record.id, "reason": reason},
     )
     return item
+
+
+# A keep, expedite or call-back can be taken back this long after it was made, by the clinician
+# who made it, until it is exported (a removal has its own, longer change-of-mind window).
+UNDO_GRACE = dt.timedelta(minutes=30)
+
+
+def undo_decision(
+    session: Session, *, decision_id: int, by: User, now: dt.datetime | None = None
+) -> ReviewItem:
+    """Take back ``by``'s own recent decision (the banner's "Undo") and reopen the item."""
+    _require_clinician(by)
+    now = now or utcnow()
+    record = session.get(ClinicalDecision, decision_id)
+    if record is None:
+        raise NotFoundError("No such decision.")
+    if record.decision == Decision.REMOVE:
+        return undo_removal(session, decision_id=decision_id, by=by, reason="clinician undid")
+    if record.decided_by_id != by.id:
+        raise ConflictError("Only the clinician who made this decision can undo it here.")
+    if record.exported_at is not None:
+        raise ConflictError("This decision has already been exported to the PAS.")
+    if record.decided_at + UNDO_GRACE <= now:
+        raise ConflictError("This decision can no longer be undone here; review the item again.")
+    undone = session.execute(
+        update(ClinicalDecision)
+        .where(
+            ClinicalDecision.id == decision_id,
+            ClinicalDecision.undone_at.is_(None),
+            ClinicalDecision.exported_at.is_(None),
+        )
+        .values(undone_at=now, undone_by_id=by.id)
+        .execution_options(synchronize_session=False)
+    )
+    if changed(undone) != 1:
+        raise ConflictError("This decision has already been undone or exported.")
+    reopened = session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == record.review_item_id, ReviewItem.status == ReviewStatus.DECIDED)
+        .values(
+            status=ReviewStatus.OPEN,
+            version=ReviewItem.version + 1,
+            decided_at=None,
+            decided_by_id=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if changed(reopened) != 1:
+        raise ConflictError("The review item is already open.")
+    session.refresh(record)
+    item = session.get(ReviewItem, record.review_item_id)
+    assert item is not None
+    session.refresh(item)
+    audit.record(
+        session,
+        actor=by,
+        action="review_item.decision_undone",
+        entity_type="review_item",
+        entity_id=item.id,
+        pathway_id=item.pathway_id,
+        detail={"clinical_decision_id": record.id, "decision": record.decision.value},
+    )
+    return item
+
+
+@dataclass(frozen=True)
+class DecidedSummary:
+    """What the banner after a decision names: the patient, the decision, whether undo is open."""
+
+    decision_id: int
+    item_id: int
+    patient_name: str
+    decision: Decision
+    rtt_status_code: str | None
+    new_priority: str | None
+    undoable: bool
+
+
+def decided_summary(
+    session: Session, *, decision_id: int, by: User, now: dt.datetime | None = None
+) -> DecidedSummary | None:
+    """The banner's facts about ``by``'s decision ``decision_id``; ``None`` if not theirs."""
+    now = now or utcnow()
+    record = session.get(ClinicalDecision, decision_id)
+    if record is None or record.decided_by_id != by.id:
+        return None
+    pathway = session.get(Pathway, record.pathway_id)
+    assert pathway is not None
+    patient = session.get(Patient, pathway.patient_id)
+    assert patient is not None
+    if record.undone_at is not None:
+        undoable = False
+    elif record.decision == Decision.REMOVE:
+        undoable = record.undoable_until is not None and record.undoable_until > now
+    else:
+        undoable = record.exported_at is None and record.decided_at + UNDO_GRACE > now
+    return DecidedSummary(
+        decision_id=record.id,
+        item_id=record.review_item_id,
+        patient_name=f"{patient.given_name} {patient.family_name}",
+        decision=record.decision,
+        rtt_status_code=record.rtt_status_code,
+        new_priority=record.new_priority,
+        undoable=undoable,
+    )

@@ -70,6 +70,18 @@ def can_export(user: User) -> bool:
     return user.is_active and user.role in EXPORT_ROLES
 
 
+def count_waiting_for_export(session: Session) -> int:
+    """Decisions the next export would write (not undone, not exported yet)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ClinicalDecision)
+            .where(ClinicalDecision.undone_at.is_(None), ClinicalDecision.exported_at.is_(None))
+        )
+        or 0
+    )
+
+
 def export_outcomes(
     session: Session,
     *,

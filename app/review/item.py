@@ -13,6 +13,7 @@ from app.db import utcnow
 from app.errors import NotFoundError
 from app.models import (
     Answer,
+    Campaign,
     ClinicalDecision,
     ContactAttempt,
     Pathway,
@@ -25,6 +26,9 @@ from app.models import (
 )
 from app.review.decisions import suggest_rtt_status_code, undoable_removal
 from app.validation.rounds import rounds_of
+
+# "34: decision not to treat" is the fallback code, not something an answer suggests.
+GROUNDED_SUGGESTIONS = frozenset({"35", "36"})
 
 
 @dataclass(frozen=True)
@@ -54,11 +58,42 @@ class ItemView:
     undoable: ClinicalDecision | None
     weeks_waiting: int
     overdue: bool
+    age: int
+    campaign_name: str | None
+    # The RTT code a removal would most likely carry, only where the patient's answer grounds it
+    # (35 for "wants to leave", 36 for a reported death); otherwise the clinician chooses.
+    removal_suggestion: str | None
+    # The latest conversation's answers that carry the patient's own words or keys, in order.
+    said: list[Answer]
+    red_flags: list[Answer]
 
     @property
     def is_open(self) -> bool:
         """Whether a clinician can still decide."""
         return self.item.status == ReviewStatus.OPEN
+
+
+def age_on(date_of_birth: dt.date, today: dt.date) -> int:
+    """Whole years of age on ``today``."""
+    before_birthday = (today.month, today.day) < (date_of_birth.month, date_of_birth.day)
+    return today.year - date_of_birth.year - before_birthday
+
+
+def _is_red_flag(answer: Answer) -> bool:
+    recorded = answer.recorded or {}
+    return bool(recorded.get("red_flag")) or answer.interpretation == "red_flags"
+
+
+def _what_they_said(answers: list[Answer]) -> list[Answer]:
+    """The last conversation's turns where the patient gave an answer we can show."""
+    if not answers:
+        return []
+    last_attempt = answers[-1].contact_attempt_id
+    return [
+        a
+        for a in answers
+        if a.contact_attempt_id == last_attempt and a.input_kind != "none" and a.raw_input
+    ]
 
 
 def _names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -114,6 +149,8 @@ def view_item(
     if item.decided_by_id:
         user_ids.add(item.decided_by_id)
     names = _names(session, user_ids)
+    campaign = session.get(Campaign, item.campaign_id) if item.campaign_id else None
+    suggested = suggest_rtt_status_code(reason=item.reason, patient=patient, pathway=pathway)
     audit.record(
         session,
         actor=viewer,
@@ -143,11 +180,14 @@ def view_item(
             for d in decisions
         ],
         rounds=rounds_of(session, pathway_id=pathway.id),
-        suggested_rtt_status_code=suggest_rtt_status_code(
-            reason=item.reason, patient=patient, pathway=pathway
-        ),
+        suggested_rtt_status_code=suggested,
         decided_by=names.get(item.decided_by_id) if item.decided_by_id else None,
         undoable=undoable_removal(session, pathway_id=pathway.id, now=now),
         weeks_waiting=(now.date() - pathway.clock_start_date).days // 7,
         overdue=item.status == ReviewStatus.OPEN and item.due_at < now,
+        age=age_on(patient.date_of_birth, now.date()),
+        campaign_name=campaign.name if campaign else None,
+        removal_suggestion=suggested if suggested in GROUNDED_SUGGESTIONS else None,
+        said=_what_they_said(answers),
+        red_flags=[a for a in answers if _is_red_flag(a)],
     )

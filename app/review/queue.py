@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.db import READ_ONLY, utcnow
 from app.errors import InvalidInputError
-from app.models import Outcome, Pathway, Patient, ReviewItem, ReviewStatus
+from app.models import Answer, Campaign, Outcome, Pathway, Patient, ReviewItem, ReviewStatus
 from app.review.intake import CHANGE_OF_MIND_RANK, REVIEW_RANK
+from app.review.item import age_on
 
 # The queue's order; the cursor of a page is the last (or first) row's values of these.
 SORT_KEY = (
@@ -50,6 +51,15 @@ class QueueFilters:
 
 
 @dataclass(frozen=True)
+class LatestAnswer:
+    """The newest answer a patient gave in their own words or keys."""
+
+    text: str
+    kind: str
+    meaning: str | None
+
+
+@dataclass(frozen=True)
 class QueueRow:
     """One line of the queue, with what a clinician needs to choose what to open."""
 
@@ -69,6 +79,10 @@ class QueueRow:
     due_at: dt.datetime
     overdue: bool
     sort_key: SortKey
+    age: int = 0
+    campaign_name: str | None = None
+    # The patient's latest words (or keys) and what they were taken to mean, if any.
+    answer: LatestAnswer | None = None
 
     @property
     def urgent(self) -> bool:
@@ -247,12 +261,17 @@ def _load_rows(session: Session, ids: list[int], *, now: dt.datetime) -> list[Qu
             Patient.given_name,
             Patient.family_name,
             Patient.nhs_number,
+            Patient.date_of_birth,
+            ReviewItem.pathway_id.label("pathway_row_id"),
+            Campaign.name.label("campaign_name"),
         )
         .join(Pathway, Pathway.id == ReviewItem.pathway_id)
         .join(Patient, Patient.id == Pathway.patient_id)
+        .outerjoin(Campaign, Campaign.id == ReviewItem.campaign_id)
         .where(ReviewItem.id.in_(ids))
     ).all()
     today = now.date()
+    answers = _latest_answers(session, [row.pathway_row_id for row in result])
     return [
         QueueRow(
             item_id=row.id,
@@ -271,6 +290,48 @@ def _load_rows(session: Session, ids: list[int], *, now: dt.datetime) -> list[Qu
             due_at=row.due_at,
             overdue=row.due_at < now,
             sort_key=(row.rank, row.priority_rank, row.clock_start_date, row.id),
+            age=age_on(row.date_of_birth, today),
+            campaign_name=row.campaign_name,
+            answer=answers.get(row.pathway_row_id),
         )
         for row in result
     ]
+
+
+def _latest_answers(session: Session, pathway_ids: list[int]) -> dict[int, LatestAnswer]:
+    """Per pathway, the newest answer in the patient's own words or keys (never a redacted one)."""
+    if not pathway_ids:
+        return {}
+    rows = session.execute(
+        select(Answer.pathway_id, Answer.raw_input, Answer.input_kind, Answer.interpretation)
+        .where(Answer.pathway_id.in_(pathway_ids), Answer.raw_input.is_not(None))
+        .order_by(Answer.answered_at.desc(), Answer.id.desc())
+    ).all()
+    latest: dict[int, LatestAnswer] = {}
+    for pathway_id, raw, kind, meaning in rows:
+        if pathway_id not in latest and raw:
+            latest[pathway_id] = LatestAnswer(text=raw, kind=kind, meaning=meaning)
+    return latest
+
+
+def next_open_item(session: Session, *, filters: QueueFilters, after_item_id: int) -> int | None:
+    """The open item that follows ``after_item_id`` in the filtered queue (or its first one).
+
+    Used after a decision: the item just decided has left the queue, but its place in the order
+    is still known, so the clinician carries on from there rather than from the top.
+    """
+    clauses = _filter_clauses(filters, with_reason=True)
+    item = session.get(ReviewItem, after_item_id)
+    if item is not None:
+        key: SortKey = (item.rank, item.priority_rank, item.clock_start_date, item.id)
+        following = session.scalar(
+            select(ReviewItem.id).where(*clauses, _after(key)).order_by(*SORT_KEY).limit(1)
+        )
+        if following is not None:
+            return following
+    return session.scalar(
+        select(ReviewItem.id)
+        .where(*clauses, ReviewItem.id != after_item_id)
+        .order_by(*SORT_KEY)
+        .limit(1)
+    )

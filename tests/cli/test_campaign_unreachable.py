@@ -92,7 +92,7 @@ def test_it_prints_a_table_without_json(committed: tuple[str, int, str], tmp_pat
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
+    # Human output is on stdout, so `| head` and `> file` get it.
+    lines = result.stdout.splitlines()
     assert lines[0].split()[:4] == [reference, "110", "2", "attempts"]
     assert lines[-1] == "1 unreachable"

@@ -61,7 +61,10 @@ def test_it_prints_a_table_without_json(committed: tuple[str, int], tmp_path: Pa
         "report", str(campaign_id), cwd=tmp_path, env={"WAITLIST_DATABASE_URL": url}
     )
     assert result.returncode == 0, result.stderr
-    assert "Pathways in cohort" in result.stderr
+    assert "Pathways in cohort" in result.stdout
+    # The plain report has the equity section its help promises.
+    assert "Equity:" in result.stdout
+    assert "Responded (95% CI)" in result.stdout
 
 
 def test_an_unknown_campaign_exits_with_an_error(

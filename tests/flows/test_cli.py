@@ -35,7 +35,7 @@ def waitlist(*args: str, env: dict[str, str] | None = None) -> Result:
 def test_lint_passes_the_shipped_scripts_in_a_real_process(tmp_path: Path) -> None:
     result = run_waitlist("flow", "lint", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "2 script file(s) checked: ok" in result.stderr
+    assert "2 script file(s) checked: ok" in result.stdout
 
 
 def test_lint_fails_on_a_broken_script_naming_file_step_and_fix() -> None:

@@ -145,7 +145,9 @@ def test_the_funnel_counts_pathways_at_every_stage(report: CampaignReport) -> No
         "callback_requested": 1,
         "reported_deceased": 0,
     }
-    assert funnel.no_outcome_yet == 3
+    # The two excluded pathways are counted as excluded, not as waiting for an outcome.
+    assert funnel.no_outcome_yet == 1
+    assert sum(funnel.outcomes.values()) + funnel.no_outcome_yet + funnel.excluded == funnel.cohort
 
 
 def test_decisions_count_removals_by_rtt_code_and_ignore_undone_ones(

@@ -37,10 +37,10 @@ def test_suppressed_groups_carry_no_numbers_in_csv_or_json(
 
     rows = list(csv.reader(report_csv(report).splitlines()))
     language_rows = [r for r in rows if r[0] == "equity_preferred_language"]
-    for group in ("so", "pl"):  # "so" is small; "pl" is hidden with it
+    for group in ("Somali", "Polish"):  # Somali is small; Polish is hidden with it
         measures = {r[2]: r[3] for r in language_rows if r[1] == group}
         assert measures == {"people": "suppressed", "low_response_flag": "False"}
-    shown = {r[2]: r[3] for r in language_rows if r[1] == "en"}
+    shown = {r[2]: r[3] for r in language_rows if r[1] == "English"}
     assert shown["people"] == "30" and shown["response_count"] == "15"
     assert shown["response_rate"] == "0.5000"
 

@@ -13,7 +13,7 @@ from tests.support.web import sign_in
 
 
 def _rows(html: str) -> list[str]:
-    return re.findall(r"<tr>\s*<td><time[^>]*>[^<]*</time></td>\s*<td>([^<]*)</td>", html)
+    return re.findall(r"Actor </span>([^<]*)</td>", html)
 
 
 async def test_admins_filter_the_trail_by_actor_action_and_pathway(
@@ -51,7 +51,7 @@ async def test_the_trail_pages_backwards_without_repeating_a_row(
     url: str | None = "/audit?action=tick"
     while url:
         response = await page_client.get(url)
-        seen += re.findall(r"<td>test (\d+)</td>", response.text)
+        seen += re.findall(r"</span>test (\d+)</td>", response.text)
         older = re.search(r'href="(/audit\?[^"]+)"', response.text)
         url = older.group(1).replace("&amp;", "&") if older else None
     assert seen == [str(n) for n in reversed(range(120))]

@@ -48,7 +48,7 @@ def test_a_coordinator_creates_a_campaign_through_the_form_and_starts_it(
     page.get_by_label("Campaign name").fill("North PTL winter")
     page.get_by_role("button", name="Create campaign").click()
 
-    expect(page).to_have_url(re.compile(r"/campaigns/\d+\?done=create$"))
+    expect(page).to_have_url(re.compile(r"/campaigns/\d+$"))
     expect(page.get_by_role("heading", name="North PTL winter")).to_be_visible()
     expect(page.get_by_text("Campaign created as a draft")).to_be_visible()
     status = page.locator(".nhsuk-summary-list__row", has_text="Status")
@@ -59,3 +59,12 @@ def test_a_coordinator_creates_a_campaign_through_the_form_and_starts_it(
     expect(status).to_contain_text("Scheduled")
     expect(page.locator("#attempts")).to_contain_text("Planned")
     expect(page.get_by_role("button", name="Start campaign")).to_have_count(0)
+    setup = page.locator("#campaign-setup")
+    expect(setup).to_contain_text("version 1")
+    expect(setup).to_contain_text("Up to 3 calls")
+    page.screenshot(path=str(screenshots_dir(tmp_path) / "campaign-detail.png"), full_page=True)
+
+    # The banner is said once: a reload does not repeat it.
+    page.reload()
+    expect(page.get_by_role("heading", name="North PTL winter")).to_be_visible()
+    expect(page.get_by_text("Campaign started: its first contacts are planned")).to_have_count(0)

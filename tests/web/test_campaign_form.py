@@ -126,7 +126,8 @@ async def test_a_coordinator_creates_a_draft_and_lands_on_its_page(
 
     assert response.status_code == 303, response.text
     (campaign,) = campaigns(db_session)
-    assert response.headers["location"] == f"/campaigns/{campaign.id}?done=create"
+    assert response.headers["location"] == f"/campaigns/{campaign.id}"
+    assert "waitlist_done=create" in response.headers["set-cookie"]
     landing = await page_client.get(response.headers["location"])
     assert "Campaign created as a draft" in landing.text
     assert "T&amp;O spring" in landing.text

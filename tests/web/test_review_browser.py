@@ -162,7 +162,9 @@ def test_a_clinician_works_the_queue_decides_and_finds_it_in_the_export(
 
     page.get_by_role("link", name="Ada Lovelace").click()
     expect(page.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
-    expect(page.get_by_text("no, I had it done privately last month")).to_be_visible()
+    said = page.locator(".app-said")
+    expect(said.get_by_text("no, I had it done privately last month")).to_be_visible()
+    expect(said).to_contain_text("Taken to mean: Wants to leave the list")
     expect(page.get_by_text("rtt-validation v3").first).to_be_visible()
     page.get_by_label("Remove from the waiting list").check()
     page.get_by_label("35: Patient declined treatment (suggested)").check()
@@ -170,8 +172,12 @@ def test_a_clinician_works_the_queue_decides_and_finds_it_in_the_export(
     page.screenshot(path=str(screenshots / "review-item.png"), full_page=True)
     page.get_by_role("button", name="Record decision").click()
 
-    expect(page.get_by_text("Decision recorded")).to_be_visible()
+    expect(
+        page.get_by_text("Ada Lovelace: Removed from the waiting list (RTT 35).")
+    ).to_be_visible()
+    page.get_by_role("link", name="Back to the review queue").click()
     expect(page.get_by_role("link", name="Ada Lovelace")).to_have_count(0)
+    expect(page.get_by_text("1 decision waiting for export to the PAS")).to_be_visible()
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download outcome CSV").click()
     target = tmp_path / "outcomes.csv"
@@ -215,3 +221,54 @@ def test_a_signed_out_visitor_sees_only_the_sign_in_page(
 
     expect(page).to_have_url(re.compile(r"/sign-in\?next="))
     expect(page.get_by_text("Grace")).to_have_count(0)
+
+
+def test_a_clinician_works_three_items_in_a_row_by_keyboard_and_undoes_one(
+    live_server: LiveServer, browser_page: Page, tmp_path: Path
+) -> None:
+    with session_scope(live_server.session_factory) as session:
+        items = seed_queue(session)
+    page = browser_page
+    page.set_viewport_size({"width": 1200, "height": 1100})
+    sign_in(page, live_server.base_url, "alice", live_server.passwords["alice"])
+    page.goto(live_server.url("/review"))
+    page.get_by_role("link", name="Grace Hopper").click()
+    page.wait_for_load_state()
+
+    # Only the chosen decision's own fields show (NHS.UK conditional radios).
+    expect(page.get_by_label("P1")).to_be_hidden()
+    page.keyboard.press("e")
+    expect(page.get_by_label("P1")).to_be_focused()
+    page.keyboard.press("Space")
+    page.get_by_label("Note (required)").fill("Pain much worse: raise to P1.")
+    page.keyboard.press("Control+Enter")
+
+    expect(page.get_by_role("heading", name="Ada Lovelace", level=1)).to_be_visible()
+    page.wait_for_load_state()  # the shortcut script is a module: it runs before "load"
+    expect(page.get_by_text("Grace Hopper: Expedited to P1.")).to_be_visible()
+    expect(page.get_by_label("35: Patient declined treatment (suggested)")).to_be_hidden()
+    page.keyboard.press("r")
+    page.get_by_label("35: Patient declined treatment (suggested)").check()
+    page.get_by_label("Note (required)").fill("Had it done privately.")
+    page.keyboard.press("Control+Enter")
+
+    expect(page.get_by_role("heading", name="Alan Turing", level=1)).to_be_visible()
+    page.wait_for_load_state()  # the shortcut script is a module: it runs before "load"
+    page.keyboard.press("k")
+    expect(page.get_by_label("Note (required)")).to_be_focused()
+    page.keyboard.type("Still wants the operation.")
+    page.keyboard.press("Control+Enter")
+
+    expect(page.get_by_role("heading", name="Mary Seacole", level=1)).to_be_visible()
+    expect(page.get_by_text("Alan Turing: Kept on the waiting list.")).to_be_visible()
+    page.screenshot(path=str(screenshots_dir(tmp_path) / "review-next-item.png"), full_page=True)
+    page.get_by_role("button", name="Undo the decision for Alan Turing").click()
+
+    expect(page.get_by_role("heading", name="Alan Turing", level=1)).to_be_visible()
+    expect(page.get_by_role("button", name="Record decision")).to_be_visible()
+    with session_scope(live_server.session_factory) as session:
+        statuses = {
+            name: session.get(ReviewItem, items[name]).status.value  # type: ignore[union-attr]
+            for name in ("Grace", "Ada", "Alan")
+        }
+    assert statuses == {"Grace": "decided", "Ada": "decided", "Alan": "open"}

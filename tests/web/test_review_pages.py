@@ -145,9 +145,11 @@ async def test_a_clinician_removes_an_item_and_it_leaves_the_queue(
     )
 
     assert response.status_code == 303
+    assert response.headers["location"].startswith("/review?decided=")
     queue = await page_client.get(response.headers["location"])
-    assert "Decision recorded" in queue.text
-    assert "Removed" not in queue.text
+    assert "Removed Testpatient: Removed from the waiting list (RTT 35)." in queue.text
+    assert 'href="/review/' not in queue.text.split("<table")[-1]
+    assert "That was the last item in this queue." in queue.text
     [decision] = db_session.scalars(select(ClinicalDecision)).all()
     assert (decision.decision, decision.rtt_status_code, decision.decided_by_id) == (
         Decision.REMOVE,

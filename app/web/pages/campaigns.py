@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Cookie, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.campaigns import service
 from app.campaigns.listing import list_campaigns
+from app.campaigns.progress import CampaignProgress, campaign_progress
 from app.campaigns.service import CampaignStatusReport
 from app.campaigns.unreachable import (
     UnreachablePatient,
@@ -16,6 +17,7 @@ from app.campaigns.unreachable import (
     unreachable_csv,
 )
 from app.cohort.service import list_cohorts
+from app.db import utcnow
 from app.errors import ConflictError, DomainError, NotFoundError
 from app.models import CampaignStatus, Role, User
 from app.web.api.campaigns import create_draft, script_registry
@@ -50,8 +52,9 @@ DONE_MESSAGES = {
     "resume": "Campaign resumed",
     "cancel": "Campaign cancelled",
 }
-# The page refreshes itself while contacts may be going out (no script needed).
-LIVE_STATUSES = frozenset({S.SCHEDULED, S.RUNNING})
+# The page's live part is polled while contacts may be going out (by a small script; a plain
+# "Refresh" link without it): no <meta refresh>, which moves a screen reader's place (axe).
+LIVE_STATUSES = frozenset({S.SCHEDULED.value, S.RUNNING.value})
 REFRESH_SECONDS = 10
 STATUS_COLOURS = {
     S.DRAFT: "grey",
@@ -139,7 +142,7 @@ def create_page(
             session.rollback()
             errors = domain_errors(exc)
         else:
-            return RedirectResponse(f"/campaigns/{campaign.id}?done=create", status_code=303)
+            return _done_redirect(request, campaign.id, "create")
     return _new_form(request, session, user=user, form=form, errors=errors)
 
 
@@ -149,6 +152,31 @@ def _report(session: SessionDep, campaign_id: int) -> CampaignStatusReport:
         return service.campaign_status(session, campaign_id=campaign_id)
     except NotFoundError as exc:
         raise HTTPException(status_code=404) from exc
+
+
+DONE_COOKIE = "waitlist_done"
+
+
+def _progress(session: SessionDep, campaign_id: int) -> CampaignProgress:
+    try:
+        return campaign_progress(session, campaign_id=campaign_id)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404) from exc
+
+
+def _done_redirect(request: Request, campaign_id: int, done: str) -> RedirectResponse:
+    """To the campaign page, with a one-time banner: a reload does not say it again."""
+    response = RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
+    response.set_cookie(
+        DONE_COOKIE,
+        done,
+        max_age=120,
+        path=f"/campaigns/{campaign_id}",
+        httponly=True,
+        secure=request.app.state.settings.secure_cookies,
+        samesite="lax",
+    )
+    return response
 
 
 def _detail(
@@ -162,20 +190,27 @@ def _detail(
     status_code: int = 200,
 ) -> HTMLResponse:
     report = _report(session, campaign_id)
+    progress = _progress(session, campaign_id)
     coordinator = user.role == Role.COORDINATOR
-    return render(
+    response = render(
         request,
         "campaigns/detail.html",
         {
             "report": report,
+            "progress": progress,
             "actions": ACTIONS_BY_STATUS.get(report.status, ()) if coordinator else (),
             "done": DONE_MESSAGES.get(done or ""),
             "conflict": conflict,
-            "refresh_seconds": REFRESH_SECONDS if report.status in LIVE_STATUSES else None,
+            "live": progress.status in LIVE_STATUSES,
+            "refresh_seconds": REFRESH_SECONDS,
+            "now": utcnow(),
         },
         user=user,
         status_code=status_code,
     )
+    if done:
+        response.delete_cookie(DONE_COOKIE, path=f"/campaigns/{campaign_id}")
+    return response
 
 
 @router.get("/campaigns/{campaign_id}")
@@ -184,10 +219,31 @@ def detail_page(
     session: SessionDep,
     user: StaffUser,
     campaign_id: RowId,
-    done: Annotated[str | None, Query(max_length=12)] = None,
+    done: Annotated[str | None, Cookie(alias=DONE_COOKIE, max_length=12)] = None,
 ) -> HTMLResponse:
-    """One campaign: status, attempts by state, outcomes, unreachable count, controls."""
+    """One campaign: where it stands, its set-up, attempts and outcomes, and the controls."""
     return _detail(request, session, campaign_id=campaign_id, user=user, done=done)
+
+
+@router.get("/campaigns/{campaign_id}/progress")
+def progress_fragment(
+    request: Request, session: SessionDep, user: StaffUser, campaign_id: RowId
+) -> HTMLResponse:
+    """The live part of the campaign page alone, for the page's small polling script."""
+    report = _report(session, campaign_id)
+    progress = _progress(session, campaign_id)
+    return render(
+        request,
+        "campaigns/_progress.html",
+        {
+            "report": report,
+            "progress": progress,
+            "live": progress.status in LIVE_STATUSES,
+            "refresh_seconds": REFRESH_SECONDS,
+            "now": utcnow(),
+        },
+        user=user,
+    )
 
 
 def _unreachable(session: SessionDep, *, campaign_id: int, user: User) -> list[UnreachablePatient]:
@@ -270,4 +326,4 @@ def act_page(
             conflict=str(exc),
             status_code=409,
         )
-    return RedirectResponse(f"/campaigns/{campaign_id}?done={action}", status_code=303)
+    return _done_redirect(request, campaign_id, action)

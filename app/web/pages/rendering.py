@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import iter_route_contexts
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChainableUndefined, Environment, PackageLoader
+from jinja2 import ChainableUndefined, Environment, PackageLoader, pass_context
+from jinja2.runtime import Context
 
+from app.config import Settings
 from app.models import Role, User
 from app.web.auth import (
     Viewer,
@@ -19,11 +23,30 @@ from app.web.auth import (
     anonymous_csrf_token,
     new_anonymous_nonce,
 )
+from app.web.pages import wording
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 SERVICE_NAME = "Waiting list validation"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+LOCAL_FORMAT = "%-d %b %Y %H:%M"
+DEFAULT_ZONE = ZoneInfo(str(Settings.model_fields["timezone"].default))
+
+
+@pass_context
+def local_time(context: Context, value: dt.datetime | None, fmt: str = LOCAL_FORMAT) -> str:
+    """A stored UTC time in the hospital's zone (``WAITLIST_TIMEZONE``), as staff read clocks."""
+    if value is None:
+        return ""
+    request = context.get("request")
+    # A macro imported without context has no request: the default zone, never UTC unlabelled.
+    zone = request.app.state.settings.zone if request is not None else DEFAULT_ZONE
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(zone).strftime(fmt)
+
+
+templates.env.filters["local_time"] = local_time
+templates.env.filters.update(wording.FILTERS)
 
 # NHS.UK frontend's own component templates, from nhsuk-frontend-jinja (its 0.10 releases follow
 # the vendored frontend 10.6; tests/web/test_macros.py checks the two agree). They rely on

@@ -163,10 +163,18 @@ def set_status(
 ) -> ValidationSchedule:
     """Pause or resume the daily selection (contacts already planned go on)."""
     schedule = get_schedule(session, schedule_id=schedule_id)
-    if schedule.status == to:
+    # One guarded UPDATE: two operators pausing at once cannot both succeed.
+    moved = changed(
+        session.execute(
+            update(ValidationSchedule)
+            .where(ValidationSchedule.id == schedule_id, ValidationSchedule.status != to)
+            .values(status=to)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not moved:
         raise ConflictError(f"schedule {schedule_id} is already {to}")
-    schedule.status = to
-    session.flush()
+    session.refresh(schedule)
     audit.record(
         session,
         actor=actor,
@@ -403,12 +411,20 @@ def due_summary(
     where = [Pathway.status == PathwayStatus.OPEN]
     if cohort_id is not None:
         where.append(Pathway.cohort_id == cohort_id)
+    # Without a due date and rightly so: a round under way, or a removal (leaving the list).
+    accounted_for = exists().where(
+        ValidationRound.pathway_id == Pathway.id,
+        or_(
+            ValidationRound.status == RoundStatus.OPEN,
+            ValidationRound.decision == Decision.REMOVE,
+        ),
+    )
     overdue, due_now, due_next_week, unset = session.execute(
         select(
             func.count().filter(due < today),
             func.count().filter(due >= today, due <= horizon),
             func.count().filter(due > today, due <= next_week),
-            func.count().filter(due.is_(None)),
+            func.count().filter(due.is_(None), ~accounted_for),
         ).where(*where)
     ).one()
     under_way = session.scalar(
@@ -423,7 +439,7 @@ def due_summary(
         due_now=int(due_now),
         due_next_week=int(due_next_week),
         under_way=int(under_way or 0),
-        not_scheduled=max(0, int(unset) - int(under_way or 0)),
+        not_scheduled=int(unset),
     )
 
 

@@ -144,7 +144,7 @@ def _suggest(file: Path, *, sheet: str | None, json: bool) -> None:
     except DomainError as exc:
         if json:
             emit_json({"status": "failed", "error": str(exc)})
-        console.print(f"[red]File refused[/red]: {exc}")
+        errors.print(f"[red]File refused[/red]: {exc}")
         raise typer.Exit(1) from exc
     suggestion = suggest_mapping(header, name=file.stem)
     proposed = ColumnMapping(
@@ -164,13 +164,14 @@ def _suggest(file: Path, *, sheet: str | None, json: bool) -> None:
         return
     sys.stdout.write(proposed.as_yaml())
     if suggestion.unmatched:
-        console.print(f"Not mapped (ignored on import): {', '.join(suggestion.unmatched)}")
+        errors.print(f"Not mapped (ignored on import): {', '.join(suggestion.unmatched)}")
     if suggestion.missing:
-        console.print(
+        errors.print(
             f"[red]No column found for required[/red]: {', '.join(suggestion.missing)}; "
             "add them to the mapping before importing"
         )
-    console.print("Check every line, save it (e.g. > source.yaml) and import with --mapping.")
+    # Only the YAML goes to stdout, so "> source.yaml" saves the mapping and nothing else.
+    errors.print("Check every line, save it (e.g. > source.yaml) and import with --mapping.")
 
 
 def _print_summary(report: ImportReport) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from app.campaigns import schedules as service
-from app.cli.common import console, emit_json, load_settings, unit_of_work
+from app.cli.common import console, emit_json, errors, load_settings, unit_of_work
 from app.db import utcnow
 from app.errors import DomainError, InvalidInputError
 from app.flows import load_registry
@@ -23,7 +23,7 @@ ACTOR = "cli"
 
 
 def _fail(error: DomainError) -> typer.Exit:
-    console.print(f"[red]{error}[/red]")
+    errors.print(f"[red]{error}[/red]")
     return typer.Exit(1)
 
 

@@ -201,7 +201,7 @@ def role(
 ) -> None:
     """Give a person a role here (it stands until the identity provider's claims name one)."""
     if role not in {*(member.value for member in Role), "none"}:
-        console.print("[red]The role is clinician, coordinator, admin or none.[/red]")
+        errors.print("[red]The role is clinician, coordinator, admin or none.[/red]")
         raise typer.Exit(2)
     try:
         with unit_of_work() as session:
@@ -235,7 +235,7 @@ def totp_enrol(
     if json_output:
         emit_json({"username": username, "secret": enrolment.secret, "otpauth_uri": enrolment.uri})
         return
-    console.print(
+    errors.print(
         f"Scan this with {username}'s authenticator app; it will not be shown again. "
         "Their first sign-in code confirms it."
     )

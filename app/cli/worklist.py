@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import console, emit_json, load_settings, unit_of_work
+from app.cli.common import console, emit_json, errors, load_settings, unit_of_work
 from app.errors import DomainError
 from app.models import TaskReason, TaskState
 from app.worklist.letters import mark_letter_sent, prepare_removal_letters
@@ -139,7 +139,7 @@ def sent(
             letter = mark_letter_sent(session, letter_id=letter_id, actor=_actor())
             sent_at = letter.sent_at
     except DomainError as exc:
-        console.print(f"[red]{exc}[/red]")
+        errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     if as_json:
         emit_json({"id": letter_id, "sent_at": sent_at})

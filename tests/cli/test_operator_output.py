@@ -50,8 +50,12 @@ def test_cohorts_are_listed_with_ids_and_a_start_time_is_read_as_uk_time(tmp_pat
             cwd=tmp_path,
             env=env,
         )
-        with Session(make_engine(url)) as session:
-            starts_at = session.scalars(select(Campaign.starts_at)).one()
+        engine = make_engine(url)
+        try:
+            with Session(engine) as session:
+                starts_at = session.scalars(select(Campaign.starts_at)).one()
+        finally:
+            engine.dispose()  # no connection left for the garbage collector to warn about
 
     assert listed.returncode == 0, listed.stderr
     assert "north" in listed.stdout and str(cohort["id"]) in listed.stdout

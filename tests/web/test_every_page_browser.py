@@ -16,11 +16,16 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from fastapi.routing import iter_route_contexts
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import select
 
 from app.db import session_scope
 from app.main import create_app
+from app.models import Outcome, ReviewItem, ValidationSchedule, WorklistTask
+from app.outcomes.service import record_outcome
 from app.web.auth import PUBLIC_PREFIXES
 from tests.support.browser import CHROMIUM_ARGS, LiveServer, chromium_or_skip, run_live_server
+from tests.support.campaign_factories import make_campaign
+from tests.support.factories import make_cohort, make_pathway
 from tests.support.settings import make_settings
 from tests.web.test_review_browser import DOCS_SCREENSHOTS, seed_queue
 
@@ -30,7 +35,7 @@ WIDTHS = (1200, 390)
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 DESIGNED = {403: "You cannot see this page", 404: "Page not found"}
 # Not pages: probes, metrics, downloads, and the fragment the campaign page polls.
-NOT_PAGES = re.compile(r"^/(healthz|readyz|metrics)$|\.csv$|/progress$")
+NOT_PAGES = re.compile(r"^/(healthz|readyz|metrics)$|\.(csv|pdf)$|/progress$")
 # With WAITLIST_UPDATE_SCREENSHOTS=1, these pages are kept at phone width for docs/screenshots.
 PHONE_SHOTS = {"/review": "review-queue", "/campaigns": "campaigns", "/dashboard": "dashboard"}
 
@@ -55,12 +60,27 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
     with run_live_server(tmp_path_factory.mktemp("pages")) as server:
         with session_scope(server.session_factory) as session:
             items = seed_queue(session)
-        from app.models import ReviewItem
-
         with session_scope(server.session_factory) as session:
             item = session.get(ReviewItem, items["Ada"])
             assert item is not None
             values = {"item_id": str(item.id), "campaign_id": str(item.campaign_id)}
+            # A schedule and a worklist task (an unreachable patient's), for their own pages.
+            cohort = make_cohort(session, "Rolling")
+            schedule = ValidationSchedule(
+                name="Rolling validation",
+                cohort_id=cohort.id,
+                campaign_id=make_campaign(session, cohort=cohort).id,
+                milestone_weeks=[12, 26, 52],
+            )
+            session.add(schedule)
+            unreachable = make_pathway(session, cohort=cohort)
+            record_outcome(session, pathway=unreachable, outcome=Outcome.UNREACHABLE)
+            session.flush()
+            task = session.scalars(
+                select(WorklistTask.id).where(WorklistTask.pathway_id == unreachable.id)
+            ).first()
+            assert task is not None
+            values |= {"schedule_id": str(schedule.id), "task_id": str(task)}
         values["import_job_id"] = "1"
         yield server, page_paths(values)
 

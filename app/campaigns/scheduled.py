@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Row, and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -317,6 +317,59 @@ def _round_still_open() -> Any:
     )
 
 
+class _NextAttemptPlanner(Protocol):
+    def __call__(
+        self,
+        session: Session,
+        *,
+        campaign: Campaign,
+        pathway: Pathway,
+        patient: Patient,
+        attempts: list[ContactAttempt],
+        now: dt.datetime,
+        rng: random.Random | None = None,
+    ) -> ContactAttempt | None: ...
+
+
+def _plan_each(
+    session: Session,
+    rows: Sequence[Row[ContactAttempt, Campaign, Pathway, Patient]],
+    planner: _NextAttemptPlanner,
+    *,
+    now: dt.datetime,
+    rng: random.Random | None,
+    what: str,
+) -> int:
+    """Plan the next attempt after each of ``rows`` with ``planner``, given the pathway's whole
+    history in its campaign; a worker that loses the race to another (the unique attempt
+    number) leaves that one's plan and goes on."""
+    planned = 0
+    for attempt, campaign, pathway, patient in rows:
+        history = list(
+            session.scalars(
+                select(ContactAttempt).where(
+                    ContactAttempt.campaign_id == campaign.id,
+                    ContactAttempt.pathway_id == pathway.id,
+                )
+            )
+        )
+        try:
+            with session.begin_nested():
+                if planner(
+                    session,
+                    campaign=campaign,
+                    pathway=pathway,
+                    patient=patient,
+                    attempts=history,
+                    now=now,
+                    rng=rng,
+                ):
+                    planned += 1
+        except IntegrityError:
+            log.info("attempt %s: another worker planned its %s", attempt.id, what)
+    return planned
+
+
 def plan_follow_ups(
     session: Session, *, now: dt.datetime, limit: int = 200, rng: random.Random | None = None
 ) -> int:
@@ -349,31 +402,7 @@ def plan_follow_ups(
         )
         .limit(limit)
     ).all()
-    planned = 0
-    for attempt, campaign, pathway, patient in rows:
-        history = list(
-            session.scalars(
-                select(ContactAttempt).where(
-                    ContactAttempt.campaign_id == campaign.id,
-                    ContactAttempt.pathway_id == pathway.id,
-                )
-            )
-        )
-        try:
-            with session.begin_nested():
-                if plan_follow_up(
-                    session,
-                    campaign=campaign,
-                    pathway=pathway,
-                    patient=patient,
-                    attempts=history,
-                    now=now,
-                    rng=rng,
-                ):
-                    planned += 1
-        except IntegrityError:
-            log.info("attempt %s: another worker planned its follow-up", attempt.id)
-    return planned
+    return _plan_each(session, rows, plan_follow_up, now=now, rng=rng, what="follow-up")
 
 
 def plan_identity_retries(
@@ -399,33 +428,12 @@ def plan_identity_retries(
         )
         .limit(limit)
     ).all()
-    planned = 0
-    for attempt, campaign, pathway, patient in rows:
-        if (attempt.conversation or {}).get("outcome") != Outcome.UNVERIFIED.value:
-            continue
-        history = list(
-            session.scalars(
-                select(ContactAttempt).where(
-                    ContactAttempt.campaign_id == campaign.id,
-                    ContactAttempt.pathway_id == pathway.id,
-                )
-            )
-        )
-        try:
-            with session.begin_nested():
-                if plan_identity_retry(
-                    session,
-                    campaign=campaign,
-                    pathway=pathway,
-                    patient=patient,
-                    attempts=history,
-                    now=now,
-                    rng=rng,
-                ):
-                    planned += 1
-        except IntegrityError:
-            log.info("attempt %s: another worker planned its identity retry", attempt.id)
-    return planned
+    unverified = [
+        row
+        for row in rows
+        if (row[0].conversation or {}).get("outcome") == Outcome.UNVERIFIED.value
+    ]
+    return _plan_each(session, unverified, plan_identity_retry, now=now, rng=rng, what="retry")
 
 
 def expire_sms_replies(session: Session, *, now: dt.datetime, limit: int = 200) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -255,24 +256,7 @@ def undo_removal(
     )
     if changed(undone) != 1:
         raise ConflictError("This removal has already been undone.")
-    reopened = session.execute(
-        update(ReviewItem)
-        .where(ReviewItem.id == record.review_item_id, ReviewItem.status == ReviewStatus.DECIDED)
-        .values(
-            status=ReviewStatus.OPEN,
-            version=ReviewItem.version + 1,
-            decided_at=None,
-            decided_by_id=None,
-            opened_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if changed(reopened) != 1:
-        raise ConflictError("The review item is already open.")
-    session.refresh(record)
-    item = session.get(ReviewItem, record.review_item_id)
-    assert item is not None
-    session.refresh(item)
+    item = _reopen(session, record, opened_at=now)
     pathway = session.get(Pathway, record.pathway_id)
     assert pathway is not None
     rounds.on_removal_undone(session, pathway=pathway, decision=record)
@@ -285,6 +269,33 @@ def undo_removal(
         pathway_id=item.pathway_id,
         detail={"clinical_decision_id": record.id, "reason": reason},
     )
+    return item
+
+
+def _reopen(session: Session, record: ClinicalDecision, **values: Any) -> ReviewItem:
+    """Put the decided item back in the queue (one guarded UPDATE) after its decision was undone.
+
+    ``values`` are further columns to set: a removal undone days later re-enters the queue as if
+    newly opened, so it is not ranked by its first, long-past arrival.
+    """
+    reopened = session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == record.review_item_id, ReviewItem.status == ReviewStatus.DECIDED)
+        .values(
+            status=ReviewStatus.OPEN,
+            version=ReviewItem.version + 1,
+            decided_at=None,
+            decided_by_id=None,
+            **values,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if changed(reopened) != 1:
+        raise ConflictError("The review item is already open.")
+    session.refresh(record)
+    item = session.get(ReviewItem, record.review_item_id)
+    assert item is not None
+    session.refresh(item)
     return item
 
 
@@ -322,23 +333,7 @@ def undo_decision(
     )
     if changed(undone) != 1:
         raise ConflictError("This decision has already been undone or exported.")
-    reopened = session.execute(
-        update(ReviewItem)
-        .where(ReviewItem.id == record.review_item_id, ReviewItem.status == ReviewStatus.DECIDED)
-        .values(
-            status=ReviewStatus.OPEN,
-            version=ReviewItem.version + 1,
-            decided_at=None,
-            decided_by_id=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if changed(reopened) != 1:
-        raise ConflictError("The review item is already open.")
-    session.refresh(record)
-    item = session.get(ReviewItem, record.review_item_id)
-    assert item is not None
-    session.refresh(item)
+    item = _reopen(session, record)
     audit.record(
         session,
         actor=by,

@@ -18,6 +18,8 @@ from app.models import (
     Pathway,
     PathwayStatus,
     Patient,
+    RoundStatus,
+    ValidationRound,
 )
 
 
@@ -37,6 +39,9 @@ class Block(StrEnum):
     REPORTED_DECEASED = "reported_deceased"
     EXCLUDED = "excluded"
     NO_NUMBER = "no_number"
+    # The attempt was planned for a round that has since closed (answered, or decided): the
+    # pathway's current round, if any, has attempts of its own.
+    ROUND_CLOSED = "round_closed"
     IN_FLIGHT = "in_flight"
     CONTACTED_TODAY = "contacted_today"
     # Another patient's contact is in flight to the same (household) number.
@@ -115,11 +120,15 @@ def _another_attempt(condition: Any) -> Any:
     )
 
 
-# The five facts the placing check needs from other rows, in one round trip (the statement is
+# The six facts the placing check needs from other rows, in one round trip (the statement is
 # built once, so SQLAlchemy caches its compiled form).
 _ATTEMPT_FACTS = select(
     _excluded(bindparam("pathway_id")),
     _death_reported(bindparam("patient_id")),
+    # An attempt without a round (planned before rounds existed) matches no row here.
+    exists().where(
+        ValidationRound.id == bindparam("round_id"), ValidationRound.status != RoundStatus.OPEN
+    ),
     _another_attempt(ContactAttempt.status.in_(IN_FLIGHT)),
     _another_attempt(ContactAttempt.dispatched_at >= bindparam("today_starts_at")),
     # Numbers are stored in E.164 (the import normalises them), so equal strings are one phone.
@@ -144,20 +153,24 @@ def block_for_attempt(
     if block is not None:
         return block
     number = contact_number(patient, sms=attempt.channel == "sms")
-    excluded, death_reported, in_flight, contacted_today, number_in_flight = session.execute(
+    facts = session.execute(
         _ATTEMPT_FACTS,
         {
             "pathway_id": pathway.id,
             "patient_id": patient.id,
+            "round_id": attempt.validation_round_id,
             "attempt_id": attempt.id,
             "today_starts_at": today_starts_at,
             "to": number or "",
         },
     ).one()
+    excluded, death_reported, round_closed, in_flight, contacted_today, number_in_flight = facts
     if death_reported:
         return Block.REPORTED_DECEASED
     if excluded:
         return Block.EXCLUDED
+    if round_closed:
+        return Block.ROUND_CLOSED
     if number is None:
         return Block.NO_NUMBER
     if in_flight:

@@ -8,9 +8,10 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.campaigns.eligibility import Block, block_for_attempt
 from app.campaigns.planning import plan_campaign
 from app.campaigns.scheduled import plan_follow_ups
-from app.models import AttemptStatus, ContactAttempt, Outcome, Pathway
+from app.models import AttemptStatus, ContactAttempt, Outcome, Pathway, Patient
 from app.outcomes.service import record_outcome
 from app.validation.rounds import rounds_of
 from tests.campaigns.support import ALWAYS_OPEN
@@ -65,3 +66,33 @@ def test_a_campaign_does_not_ask_twice_in_a_round(db_session: Session) -> None:
     report = plan_campaign(db_session, campaign=campaign, now=LATER)
 
     assert (report.planned, report.skipped) == (0, {"answered_this_round": 1})
+
+
+def test_an_attempt_left_queued_from_a_closed_round_is_not_placed_in_the_next(
+    db_session: Session,
+) -> None:
+    cohort = make_cohort(db_session)
+    pathway = make_pathway(db_session, cohort=cohort, clock_start_date=dt.date(2025, 6, 2))
+    first = make_campaign(db_session, cohort=cohort, calling_windows=ALWAYS_OPEN)
+    plan_campaign(db_session, campaign=first, now=START, rng=random.Random(1))
+    # The first campaign was paused with its call still queued; the patient said "stay" another
+    # way, which closed round 1; 13 weeks later a second campaign opens round 2.
+    left_queued = db_session.scalars(select(ContactAttempt)).one()
+    record_outcome(db_session, pathway=pathway, outcome=Outcome.STAY, now=START)
+    second = make_campaign(db_session, cohort=cohort, calling_windows=ALWAYS_OPEN)
+    assert plan_campaign(db_session, campaign=second, now=LATER, rng=random.Random(2)).planned == 1
+    current = db_session.scalars(
+        select(ContactAttempt).where(ContactAttempt.campaign_id == second.id)
+    ).one()
+    patient = db_session.get(Patient, pathway.patient_id)
+    assert patient is not None
+    today = LATER.replace(hour=0)
+
+    def block(attempt: ContactAttempt) -> Block | None:
+        return block_for_attempt(
+            db_session, attempt=attempt, pathway=pathway, patient=patient, today_starts_at=today
+        )
+
+    assert block(left_queued) == Block.ROUND_CLOSED
+    assert Block.ROUND_CLOSED.final, "waiting cannot help: the attempt is cancelled"
+    assert block(current) is None, "the current round's own call goes ahead"

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from app.flows import ScriptRegistry, load_script
 from app.models import AuditEvent, CallScript, Campaign, Cohort
 from app.web.pages.campaign_form import CampaignForm, parse_form
 from tests.support.factories import make_cohort, make_pathway
+from tests.support.notify_server import API_KEY, TEMPLATES
 from tests.support.users import Personas
 from tests.support.web import csrf_token_in, sign_in
 
@@ -318,3 +320,48 @@ def test_the_forms_times_are_wall_clock_times_in_the_settings_time_zone(
     assert body.starts_at == dt.datetime(2026, 7, 1, 13, tzinfo=dt.UTC)
     assert body.calling_windows is not None
     assert body.calling_windows["timezone"] == "America/New_York"
+
+
+async def test_where_notify_is_configured_the_coordinator_chooses_how_texts_go(
+    page_client: httpx.AsyncClient, db_session: Session, personas: Personas, app: FastAPI
+) -> None:
+    cohort = cohort_with_pathways(db_session)
+    await signed_in_as(page_client, personas, "bob")
+    html = (await page_client.get("/campaigns/new")).text
+    assert 'name="sms_provider"' not in html, "no choice to offer without Notify"
+
+    app.state.settings = app.state.settings.model_copy(
+        update={
+            "notify_api_key": SecretStr(API_KEY),
+            "notify_templates": TEMPLATES,
+            "notify_callback_token": SecretStr("a-bearer-token-of-some-length"),
+        }
+    )
+    html = (await page_client.get("/campaigns/new")).text
+    assert re.search(r'name="sms_provider" type="radio" value="telephony" checked', html)
+    assert 'value="notify"' in html and "GOV.UK Notify" in html
+
+    token = csrf_token_in(html)
+    response = await page_client.post(
+        "/campaigns/new", data=filled(cohort, token, sms_provider="notify")
+    )
+
+    assert response.status_code == 303, response.text
+    (campaign,) = campaigns(db_session)
+    assert campaign.sms_provider == "notify"
+
+
+async def test_an_sms_provider_this_deployment_lacks_is_refused_beside_its_field(
+    page_client: httpx.AsyncClient, db_session: Session, personas: Personas
+) -> None:
+    cohort = cohort_with_pathways(db_session)
+    await signed_in_as(page_client, personas, "bob")
+    token = csrf_token_in((await page_client.get("/campaigns/new")).text)
+
+    response = await page_client.post(
+        "/campaigns/new", data=filled(cohort, token, sms_provider="notify")
+    )
+
+    assert response.status_code == 200
+    assert "is not configured here" in response.text
+    assert campaigns(db_session) == []

@@ -46,6 +46,7 @@ FIELD_ORDER = (
     "policy_min_gap_hours",
     "policy_sms",
     "policy_sms_reply_hours",
+    "sms_provider",
     "calls_per_second",
 )
 MESSAGES = {
@@ -55,6 +56,7 @@ MESSAGES = {
     ("cohort_id", "greater_than_equal"): "Select a cohort",
     ("cohort_id", "less_than_equal"): "Select a cohort",
     ("flow_id", "string_too_short"): "Select a call script",
+    ("sms_provider", "literal_error"): "Choose how the text messages are sent",
     ("calls_per_second", "float_parsing"): "Enter calls a second as a number, like 1 or 0.5",
     ("calls_per_second", "greater_than"): "Calls a second must be more than 0",
 }
@@ -87,6 +89,9 @@ class CampaignForm(BaseModel):
     policy_min_gap_hours: str = Field(default="", max_length=20)
     policy_sms: str = Field(default="", max_length=3)
     policy_sms_reply_hours: str = Field(default="", max_length=20)
+    # Offered only where this deployment has a choice (GOV.UK Notify configured); empty means
+    # the deployment's default.
+    sms_provider: str = Field(default="", max_length=20)
     calls_per_second: str = Field(default="", max_length=20)
 
     def window(self, day: str) -> str:
@@ -99,7 +104,7 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def default_form(*, account_calls_per_second: float) -> CampaignForm:
+def default_form(*, account_calls_per_second: float, sms_provider: str = "") -> CampaignForm:
     """The form prefilled with the defaults the API and the command line use."""
     policy = AttemptPolicy()
     weekly = DEFAULT_WEEKLY
@@ -113,6 +118,7 @@ def default_form(*, account_calls_per_second: float) -> CampaignForm:
         policy_min_gap_hours=_number(policy.min_gap_hours),
         policy_sms="yes" if policy.sms else "no",
         policy_sms_reply_hours=_number(policy.sms_reply_hours),
+        sms_provider=sms_provider,
         calls_per_second=_number(account_calls_per_second),
     )
 
@@ -162,6 +168,7 @@ def parse_form(form: CampaignForm, *, zone: ZoneInfo) -> tuple[CampaignIn | None
         "cohort_id": form.cohort_id,
         "flow_id": form.flow_id,
         "calls_per_second": form.calls_per_second.strip() or None,
+        "sms_provider": form.sms_provider or None,
     }
     if form.starts_at.strip():
         try:

@@ -81,6 +81,13 @@ def list_page(request: Request, session: SessionDep, user: StaffUser) -> HTMLRes
     )
 
 
+# How the form names each way a campaign's texts can go (``Settings.sms_providers``).
+SMS_PROVIDER_LABELS = {
+    "telephony": "With the calls (the telephony provider)",
+    "notify": "GOV.UK Notify",
+}
+
+
 def _new_form(
     request: Request,
     session: SessionDep,
@@ -104,6 +111,10 @@ def _new_form(
         "scripts": [("", "Select a call script"), *scripts] if scripts else [],
         "days": [(day, DAY_NAMES[day]) for day in WINDOW_DAYS],
         "account_rate": request.app.state.settings.calls_per_second,
+        "sms_providers": [
+            (name, SMS_PROVIDER_LABELS.get(name, name))
+            for name in request.app.state.settings.sms_providers
+        ],
     }
     return render(request, "campaigns/new.html", context, user=user)
 
@@ -114,7 +125,9 @@ def new_page(
     request: Request, session: SessionDep, settings: SettingsDep, user: CoordinatorUser
 ) -> HTMLResponse:
     """The form to create a draft campaign, prefilled with the usual hours and attempts."""
-    form = default_form(account_calls_per_second=settings.calls_per_second)
+    form = default_form(
+        account_calls_per_second=settings.calls_per_second, sms_provider=settings.sms_provider
+    )
     return _new_form(request, session, user=user, form=form, errors={})
 
 

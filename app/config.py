@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     )
     # Read the userinfo endpoint too (CIS2 gives its role claims there, not in the ID token).
     oidc_userinfo: bool = True
+    # The authentication assurance levels accepted (the ID token's ``acr``), asked for in the
+    # request's ``acr_values`` too; empty accepts any. CIS2: the level that means a smartcard
+    # (or an equivalent authenticator) where the trust requires one.
+    oidc_acr_values: list[str] = Field(default_factory=list)
     oidc_clock_skew_seconds: int = Field(default=120, ge=0, le=600)
     oidc_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Local password accounts are break-glass beside the identity provider; admins need TOTP

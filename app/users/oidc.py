@@ -50,6 +50,8 @@ class ProviderConfig:
     redirect_uri: str
     token_auth_method: str = "client_secret_basic"  # noqa: S105 - a method's name
     use_userinfo: bool = True
+    # Accepted ``acr`` values (authentication assurance levels); empty accepts any.
+    acr_values: tuple[str, ...] = ()
     clock_skew_seconds: int = 120
     timeout_seconds: float = 10.0
 
@@ -66,6 +68,7 @@ class ProviderConfig:
             redirect_uri=settings.oidc_callback_url,
             token_auth_method=settings.oidc_token_auth_method,
             use_userinfo=settings.oidc_userinfo,
+            acr_values=tuple(settings.oidc_acr_values),
             clock_skew_seconds=settings.oidc_clock_skew_seconds,
             timeout_seconds=settings.oidc_timeout_seconds,
         )
@@ -105,6 +108,21 @@ class Identity:
     id_token: str
 
 
+def check_assurance(claims: dict[str, Any], *, accepted: tuple[str, ...]) -> None:
+    """Refuse a sign-in whose assurance level (``acr``) is not one the trust accepts.
+
+    The provider decides how someone signed in; asking for ``acr_values`` is only a request
+    (OpenID Connect Core 3.1.2.1), so the level in the signed ID token is what counts. A token
+    without ``acr`` is refused too when levels are required.
+    """
+    if accepted and claims.get("acr") not in accepted:
+        raise OidcError(
+            "This service needs a stronger way of signing in (such as your smartcard) than the "
+            "one you used. Sign in again with it.",
+            reason="assurance_too_low",
+        )
+
+
 class OidcClient:
     """Talks to one provider; keeps its discovery document and signing keys between requests."""
 
@@ -131,11 +149,13 @@ class OidcClient:
             code_verifier=secrets.token_urlsafe(64),
             next_path=next_path,
         )
+        extra = {"acr_values": " ".join(self.config.acr_values)} if self.config.acr_values else {}
         url, _state = self._session().create_authorization_url(
             self.metadata()["authorization_endpoint"],
             state=pending.state,
             code_verifier=pending.code_verifier,
             nonce=pending.nonce,
+            **extra,
         )
         return url, pending
 
@@ -198,6 +218,7 @@ class OidcClient:
             )
         if not isinstance(claims["sub"], str) or not claims["sub"]:
             raise OidcError("The ID token names nobody.", reason="invalid_id_token")
+        check_assurance(claims, accepted=self.config.acr_values)
         return claims
 
     def end_session_url(self, *, id_token: str | None, post_logout_redirect_uri: str) -> str | None:

@@ -15,7 +15,7 @@ import pytest
 
 from app.models import Role
 from app.users.identities import RoleMapping
-from app.users.oidc import OidcClient, OidcError, PendingSignIn, ProviderConfig
+from app.users.oidc import OidcClient, OidcError, PendingSignIn, ProviderConfig, check_assurance
 from tests.support.oidc_provider import LoopbackProvider, browse, run_provider
 
 # Registered with the provider but never served: the code is read off the redirect instead.
@@ -186,6 +186,37 @@ def test_the_end_session_url_names_the_client_the_token_and_where_to_come_back(
         "id_token_hint": "a.b.c",
         "post_logout_redirect_uri": "https://w.example/x",
     }
+
+
+def test_where_an_assurance_level_is_required_it_is_asked_for_and_a_token_without_it_refused(
+    provider: LoopbackProvider,
+) -> None:
+    # The loopback provider's login page sets no assurance level, as a password-only sign-in
+    # at a provider that does not vouch for a smartcard would not.
+    client = OidcClient(_config(provider, acr_values=("AAL3_ANY",)))
+    url, _pending = client.begin(next_path="/")
+    assert parse_qs(urlsplit(url).query)["acr_values"] == ["AAL3_ANY"]
+    pending, code, state = _code(client, "clinician-7f3a")
+
+    with pytest.raises(OidcError) as refused:
+        client.finish(pending, state=state, code=code)
+
+    assert refused.value.reason == "assurance_too_low"
+    assert "smartcard" in str(refused.value)
+
+
+def test_no_required_level_asks_for_none_and_accepts_any() -> None:
+    check_assurance({"sub": "a"}, accepted=())
+    check_assurance({"sub": "a", "acr": "AAL1_USERPASS"}, accepted=())
+
+
+def test_only_an_accepted_level_in_the_token_lets_a_sign_in_through() -> None:
+    accepted = ("AAL3_ANY", "AAL2_OR_AAL3_ANY")
+    check_assurance({"sub": "a", "acr": "AAL3_ANY"}, accepted=accepted)
+    for token_level in ("AAL1_USERPASS", "aal3_any", "", None, ["AAL3_ANY"]):
+        with pytest.raises(OidcError) as refused:
+            check_assurance({"sub": "a", "acr": token_level}, accepted=accepted)
+        assert refused.value.reason == "assurance_too_low"
 
 
 def test_role_mapping_takes_the_first_mapped_value_and_ignores_the_rest() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
@@ -272,3 +273,30 @@ def test_in_a_real_browser_a_clinician_signs_in_at_the_provider_and_out_again(
     page.wait_for_url(world.app.url("/sign-in"))
     page.goto(world.app.url("/review"))
     assert page.url.startswith(world.app.url("/sign-in"))
+
+
+def test_where_a_smartcard_level_is_required_a_sign_in_without_it_is_refused_and_told_why(
+    tmp_path: Path, browser: httpx.Client
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with (
+        run_provider(
+            tmp_path,
+            redirect_uris=[base + "/sign-in/oidc/callback"],
+            post_logout_redirect_uris=[base + "/sign-in"],
+        ) as provider,
+        run_live_server(
+            tmp_path, port=port, **provider.settings_overrides(oidc_acr_values=["AAL3_ANY"])
+        ) as app,
+    ):
+        world = SignInWorld(app=app, provider=provider)
+        # The loopback provider's login vouches for no assurance level.
+        page = _sign_in(world, browser, "clinician-7f3a")
+
+        assert page.status_code == 400
+        assert "stronger way of signing in" in page.text
+        assert browser.cookies.get("waitlist_session") is None
+        assert _user(world, "clinician-7f3a") is None, "no account is made for a refused sign-in"
+        (refusal,) = _events(world, "sign_in_refused")
+        assert refusal.detail["reason"] == "assurance_too_low"

@@ -97,7 +97,9 @@ def callback(
         )
     except (KeyError, OidcError) as failure:
         reason = failure.reason if isinstance(failure, OidcError) else "no_pending_sign_in"
-        return _refused(request, session, reason=reason, message=_START_AGAIN)
+        # Starting again the same way would not help: say what the sign-in lacked.
+        message = str(failure) if reason == "assurance_too_low" else _START_AGAIN
+        return _refused(request, session, reason=reason, message=message)
     except NoAccessError as refused:
         page = render(
             request,

@@ -150,4 +150,5 @@ def build_worker(
         composer=composer or sms_composer(settings),
         config=config,
         stale_call_after=stale_call_after(provider),
+        zone=settings.zone,
     )

@@ -119,14 +119,19 @@ def escalate_overdue_tasks(
                 "safety_critical": bool(critical),
             },
         )
-    disabled = select(User.id).where(User.is_active.is_(False))
-    released = session.execute(
-        update(WorklistTask)
-        .where(WorklistTask.state == TaskState.OPEN, WorklistTask.owner_id.in_(disabled))
-        .values(owner_id=None)
-        .returning(WorklistTask.id, WorklistTask.pathway_id)
-        .execution_options(synchronize_session=False)
-    ).all()
+    # The ids first (a handful of accounts): as a subquery, SQLite scanned every open task.
+    disabled = list(session.scalars(select(User.id).where(User.is_active.is_(False))))
+    released = (
+        session.execute(
+            update(WorklistTask)
+            .where(WorklistTask.owner_id.in_(disabled), WorklistTask.state == TaskState.OPEN)
+            .values(owner_id=None)
+            .returning(WorklistTask.id, WorklistTask.pathway_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        if disabled
+        else []
+    )
     for task_id, pathway_id in released:
         audit.record(
             session,

@@ -112,8 +112,7 @@ class Worker:
     def housekeeping(self) -> None:
         """Start due campaigns, recover leases, reconcile doubts, run the day's schedules, plan
         follow-ups, complete, prepare the letters of confirmed removals, escalate overdue
-        worklist tasks; now and then, delete
-        sign-in attempts too old to count."""
+        worklist tasks; now and then, delete sign-in attempts too old to count."""
         with self.session_factory() as session:
             now = self.clock()
             scheduled.start_due_campaigns(session, now=now)

@@ -45,8 +45,13 @@ def is_safety_critical(reason: TaskReason, recorded: Mapping[str, object] | None
     return reason == R.CALLBACK_REQUESTED and worse
 
 
+def is_overdue(task: WorklistTask, *, today: dt.date) -> bool:
+    """Open and past its due date (``today`` in the trust's time zone); ``overdue`` in SQL."""
+    return task.state == TaskState.OPEN and task.due_date < today
+
+
 def overdue(today: dt.date) -> ColumnElement[bool]:
-    """The SQL condition "open and past its due date" (``today`` in the trust's time zone)."""
+    """The SQL condition "open and past its due date": ``is_overdue`` for a query."""
     return and_(WorklistTask.state == TaskState.OPEN, WorklistTask.due_date < today)
 
 

@@ -28,7 +28,7 @@ from app.models import (
     WorklistTask,
 )
 from app.phones import national_format
-from app.worklist.escalation import list_order, overdue
+from app.worklist.escalation import is_overdue, list_order, overdue
 from app.worklist.tasks import REASON_TITLES
 
 VIEWED = "worklist_task.viewed"
@@ -178,7 +178,7 @@ def _lines(session: Session, ids: list[int], *, today: dt.date) -> list[TaskLine
                 detail=task.detail,
                 state=task.state,
                 due_date=task.due_date,
-                overdue=task.state == TaskState.OPEN and task.due_date < today,
+                overdue=is_overdue(task, today=today),
                 safety_critical=task.safety_critical,
                 escalated_at=task.escalated_at,
                 owner=owner,

@@ -32,3 +32,14 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
         if is_working_day(day):
             remaining -= 1
     return day
+
+
+def subtract_working_days(start: dt.date, days: int) -> dt.date:
+    """The date ``days`` working days before ``start``."""
+    day = start
+    remaining = days
+    while remaining > 0:
+        day -= dt.timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return day

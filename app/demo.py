@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from app import schema
 from app.attempts import IN_FLIGHT
@@ -46,6 +46,7 @@ from app.models import (
     ContactAttempt,
     Decision,
     Pathway,
+    Patient,
     ReviewItem,
     ReviewStatus,
     Role,
@@ -54,6 +55,7 @@ from app.models import (
     WorklistTask,
 )
 from app.review.decisions import decide
+from app.telephony.personas import CAST, Persona
 from app.telephony.simulator import SimulatorProvider
 from app.users.service import create_user, set_password
 from app.worklist.letters import prepare_removal_letters
@@ -308,6 +310,7 @@ def _run(
             bad_rows=max(1, rows // 400),
             as_of=today,
             pathway_prefix=f"DEMO{run}",
+            showcase=True,  # language and access routings, whatever the dice
         )
         report("Writing a synthetic cohort", rows, rows)
         with session_scope(factory) as session:
@@ -346,8 +349,14 @@ def _run(
         )
         start_campaign(session, campaign_id=campaign.id, actor=DEMO_ACTOR)
         campaign_id = campaign.id
+        cast = cast_patients(session, campaign_id=campaign_id)
     settled = _dispatch_until_settled(
-        settings, factory, campaign_id=campaign_id, report=report, timeout_seconds=timeout_seconds
+        settings,
+        factory,
+        campaign_id=campaign_id,
+        report=report,
+        timeout_seconds=timeout_seconds,
+        cast=cast,
     )
     with session_scope(factory) as session:
         decided = demonstrate_decisions(session, campaign_id=campaign_id)
@@ -442,6 +451,37 @@ def demonstrate_decisions(session: Session, *, campaign_id: int) -> dict[str, in
     return decided
 
 
+def cast_patients(session: Session, *, campaign_id: int) -> dict[int, Persona]:
+    """Patient id -> the ``CAST`` persona they play, so every dead end shows on every run.
+
+    The first patients (by id) with one pathway, a number of their own and the English script,
+    one per persona: the rest answer as the dice say.
+    """
+    other = aliased(Patient)
+    shared = exists().where(
+        other.id != Patient.id,
+        or_(
+            other.mobile_phone == ContactAttempt.to_number,
+            other.landline_phone == ContactAttempt.to_number,
+        ),
+    )
+    patients = session.scalars(
+        select(ContactAttempt.patient_id)
+        .join(Patient, Patient.id == ContactAttempt.patient_id)
+        .where(
+            ContactAttempt.campaign_id == campaign_id,
+            ContactAttempt.call_script_id.is_(None),
+            Patient.preferred_language == "en",
+            ~shared,
+        )
+        .group_by(ContactAttempt.patient_id)
+        .having(func.count() == 1)
+        .order_by(ContactAttempt.patient_id)
+        .limit(len(CAST))
+    ).all()
+    return dict(zip(patients, CAST.values(), strict=False))
+
+
 def _dispatch_until_settled(
     settings: Settings,
     factory: sessionmaker[Session],
@@ -449,9 +489,10 @@ def _dispatch_until_settled(
     campaign_id: int,
     report: Progress,
     timeout_seconds: float,
+    cast: dict[int, Persona],
 ) -> bool:
     """Run the real worker until every attempt of the campaign has settled (or time runs out)."""
-    provider = provider_for(settings, factory)
+    provider = provider_for(settings, factory, cast=cast)
     assert isinstance(provider, SimulatorProvider)  # demo_settings() refused anything else
     worker = build_worker(settings, session_factory=factory, provider=provider)
     worker.housekeeping_every = 1.0

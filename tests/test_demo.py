@@ -13,14 +13,23 @@ import pytest
 from sqlalchemy import select
 
 from app.db import make_engine, make_session_factory
-from app.models import ClinicalDecision, Outcome, Pathway, ReviewItem, ReviewStatus
+from app.models import (
+    ClinicalDecision,
+    Outcome,
+    Pathway,
+    ReviewItem,
+    ReviewStatus,
+    TaskReason,
+)
 from tests.support.databases import TEST_DATABASE_ENV, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
-def test_the_demo_runs_the_whole_job_and_queues_every_leave_and_worsened(tmp_path: Path) -> None:
+def test_the_demo_runs_the_whole_job_queues_every_leave_and_worsened_and_lists_every_follow_up(
+    tmp_path: Path,
+) -> None:
     with fresh_database(tmp_path) as url:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WAITLIST_")}
         env["PYTHONPATH"] = str(ROOT)
@@ -45,6 +54,8 @@ def test_the_demo_runs_the_whole_job_and_queues_every_leave_and_worsened(tmp_pat
                 "outcomes"
             ].get(reason, 0)
         worklist = summary["worklist"]
+        # Every kind of follow-up is on the list, on every run (the cast and showcase patients).
+        assert set(TaskReason) <= worklist.keys(), sorted(set(TaskReason) - worklist.keys())
         # Nobody in a dead end: every patient the service could not validate has a task.
         for reason in ("unverified", "unreachable", "unclear"):
             assert worklist.get(reason, 0) >= summary["outcomes"].get(reason, 0)
@@ -87,6 +98,7 @@ def test_the_demo_runs_the_whole_job_and_queues_every_leave_and_worsened(tmp_pat
         assert again["campaign_id"] != summary["campaign_id"]
         assert again["import"]["imported"] == 100 - again["import"]["rejected"]
         assert sum(v for k, v in again["attempts"].items() if k != "planned") > 0
+        assert set(TaskReason) <= again["worklist"].keys()
 
 
 def run_demo(cwd: Path, env: dict[str, str], *, rows: int) -> dict[str, Any]:

@@ -8,11 +8,23 @@ the campaign is simulated.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.flows import ScriptRegistry, ensure_call_script
-from app.models import CallScript, Campaign, ContactAttempt, Pathway, TaskReason, WorklistTask
+from app.models import (
+    CallScript,
+    Campaign,
+    ContactAttempt,
+    Pathway,
+    Patient,
+    TaskReason,
+    WorklistTask,
+)
+from app.worklist.tasks import open_task
 
 TRANSLATION_SEPARATOR = "-"
 
@@ -46,6 +58,33 @@ def scripts_by_language(
         if language_of(script.language) != own:
             chosen[language_of(script.language)] = script  # later rows are newer
     return chosen
+
+
+def script_for_patient(
+    session: Session,
+    *,
+    languages: Mapping[str, CallScript],
+    campaign: Campaign,
+    pathway: Pathway,
+    patient: Patient,
+    now: dt.datetime,
+) -> CallScript | None:
+    """The approved script ``patient`` hears (from ``scripts_by_language``), or None: there is
+    none in their language, so a ``language`` task is opened (once) and a person validates them.
+
+    The one place that decides, for a campaign's first calls and a schedule's daily ones alike.
+    """
+    script = languages.get((patient.preferred_language or "en").lower())
+    if script is None:
+        open_task(
+            session,
+            pathway=pathway,
+            reason=TaskReason.LANGUAGE,
+            detail=f"No approved script in the language {patient.preferred_language}",
+            campaign_id=campaign.id,
+            now=now,
+        )
+    return script
 
 
 def routing_counts(session: Session, *, campaign: Campaign) -> dict[str, int]:

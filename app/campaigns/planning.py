@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.campaigns.eligibility import Block, block_for_pathway, contact_number
-from app.campaigns.languages import scripts_by_language
+from app.campaigns.languages import script_for_patient, scripts_by_language
 from app.campaigns.policy import AttemptPolicy, parse_policy
 from app.campaigns.windows import CLOSING_MARGIN, CallingWindows, parse_windows
 from app.models import (
@@ -34,7 +34,6 @@ from app.models import (
 )
 from app.outcomes.service import record_outcome
 from app.validation import rounds
-from app.worklist.tasks import open_task
 
 # Plan first calls at this share of the rate so retries and follow-ups still fit in the day.
 PLANNING_HEADROOM = 0.8
@@ -165,17 +164,15 @@ def plan_campaign(
             if block == Block.EXCLUDED:
                 _count_follow_ups(session, pathway=pathway, counts=routed)
             continue
-        script = languages.get((patient.preferred_language or "en").lower())
-        if script is None:
-            # No approved script in the patient's language: a person validates them.
-            open_task(
-                session,
-                pathway=pathway,
-                reason=TaskReason.LANGUAGE,
-                detail=f"No approved script in the language {patient.preferred_language}",
-                campaign_id=campaign.id,
-                now=now,
-            )
+        script = script_for_patient(
+            session,
+            languages=languages,
+            campaign=campaign,
+            pathway=pathway,
+            patient=patient,
+            now=now,
+        )
+        if script is None:  # no approved script in the patient's language: a person has them
             routed[f"worklist:{TaskReason.LANGUAGE.value}"] += 1
             continue
         if new_round or latest is None:

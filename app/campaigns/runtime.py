@@ -4,6 +4,7 @@ account key (a composition root: it wires telephony, which takes plain data, to 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 from sqlalchemy import or_, select
@@ -20,16 +21,23 @@ from app.db import read_only
 from app.flows import load_registry
 from app.models import Patient
 from app.telephony.factory import build_provider
-from app.telephony.personas import Directory, SimulatedPerson, persona_for
+from app.telephony.personas import Directory, Persona, SimulatedPerson, persona_for
 from app.telephony.provider import Provider
 from app.telephony.routing import ChannelRouter
 
 
-def patient_directory(session_factory: sessionmaker[Session], *, seed: int = 0) -> Directory:
-    """Simulated people from the patient table: phone -> date of birth and a stable persona.
+def patient_directory(
+    session_factory: sessionmaker[Session],
+    *,
+    seed: int = 0,
+    cast: Mapping[int, Persona] | None = None,
+) -> Directory:
+    """Simulated people from the patient table: phone -> date of birth and a stable persona
+    (``cast``: patient id -> the persona that patient plays instead, as the demo casts them).
 
     Looked up when a contact is placed (not cached), so patients imported later are reachable.
     """
+    cast = cast or {}
 
     def lookup(phone: str) -> SimulatedPerson | None:
         with session_factory() as session:
@@ -45,17 +53,22 @@ def patient_directory(session_factory: sessionmaker[Session], *, seed: int = 0) 
             )
         if row is None:
             return None
-        return SimulatedPerson(
-            date_of_birth=row.date_of_birth, persona=persona_for(str(row.id), seed=seed)
-        )
+        persona = cast.get(row.id) or persona_for(str(row.id), seed=seed)
+        return SimulatedPerson(date_of_birth=row.date_of_birth, persona=persona)
 
     return lookup
 
 
-def provider_for(settings: Settings, session_factory: sessionmaker[Session]) -> Provider:
+def provider_for(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    *,
+    cast: Mapping[int, Persona] | None = None,
+) -> Provider:
     """The configured provider; the simulator's people are the patients in the database."""
     seed = settings.simulator_seed or 0
-    return build_provider(settings, directory=patient_directory(session_factory, seed=seed))
+    directory = patient_directory(session_factory, seed=seed, cast=cast)
+    return build_provider(settings, directory=directory)
 
 
 def budget_for(settings: Settings, session_factory: sessionmaker[Session]) -> RateBudget:
@@ -150,4 +163,5 @@ def build_worker(
         composer=composer or sms_composer(settings),
         config=config,
         stale_call_after=stale_call_after(provider),
+        zone=settings.zone,
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.campaigns.eligibility import Block, block_for_pathway, contact_number
+from app.campaigns.languages import script_for_patient, scripts_by_language
 from app.campaigns.planning import (
     attempt_values,
     day_capacity,
@@ -32,6 +33,7 @@ from app.db import changed, utcnow
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.flows import ScriptRegistry
 from app.models import (
+    CallScript,
     Campaign,
     CampaignStatus,
     Channel,
@@ -42,6 +44,7 @@ from app.models import (
     Patient,
     RoundStatus,
     ScheduleStatus,
+    TaskReason,
     ValidationRound,
     ValidationSchedule,
 )
@@ -255,7 +258,13 @@ def run_schedule(
     rows = session.execute(due_selection(schedule.cohort_id, horizon, limit)).all()
     ids = [pathway.id for pathway, _ in rows]
     current, validated = rounds.current_rounds(session, ids), rounds.validated_dates(session, ids)
-    chosen: list[tuple[Pathway, Patient, int]] = []
+    campaign_script = session.get(CallScript, campaign.call_script_id)
+    assert campaign_script is not None
+    languages = scripts_by_language(
+        session, campaign_script=campaign_script, simulated=campaign.simulated
+    )
+    # (pathway, patient, round id, the script when it is not the campaign's own)
+    chosen: list[tuple[Pathway, Patient, int, int | None]] = []
     patients: set[int] = set()
     unreachable = 0
     for pathway, patient in rows:
@@ -278,6 +287,18 @@ def run_schedule(
             # Asked again at the next due date: a flag may be lifted, a number added.
             rounds.schedule_next(session, pathway=pathway, reference=today, rule=rule)
             continue
+        script = script_for_patient(
+            session,
+            languages=languages,
+            campaign=campaign,
+            pathway=pathway,
+            patient=patient,
+            now=now,
+        )
+        if script is None:  # no approved script in the patient's language: a person has them
+            skipped[f"worklist:{TaskReason.LANGUAGE.value}"] += 1
+            rounds.schedule_next(session, pathway=pathway, reference=today, rule=rule)
+            continue
         due_date = pathway.next_due_date
         entry = rounds.open_round(
             session,
@@ -295,14 +316,16 @@ def run_schedule(
             )
             unreachable += 1
             continue
-        chosen.append((pathway, patient, entry.id))
+        chosen.append(
+            (pathway, patient, entry.id, None if script.id == campaign_script.id else script.id)
+        )
     # Attempt numbers run on across rounds under the one campaign (its unique key).
     numbers = dict(
         session.execute(
             select(ContactAttempt.pathway_id, func.max(ContactAttempt.attempt_number))
             .where(
                 ContactAttempt.campaign_id == campaign.id,
-                ContactAttempt.pathway_id.in_([pathway.id for pathway, _, _ in chosen]),
+                ContactAttempt.pathway_id.in_([pathway.id for pathway, *_ in chosen]),
             )
             .group_by(ContactAttempt.pathway_id)
         ).all()
@@ -327,8 +350,11 @@ def run_schedule(
                     Channel.VOICE,
                     due_at,
                     round_id,
+                    script_id,
                 )
-                for (pathway, patient, round_id), due_at in zip(chosen, due_times, strict=True)
+                for (pathway, patient, round_id, script_id), due_at in zip(
+                    chosen, due_times, strict=True
+                )
             ],
         )
     session.flush()

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,9 +29,11 @@ from app.campaigns import scheduled
 from app.campaigns.budget import RateBudget
 from app.campaigns.dispatcher import DispatchConfig, Result, SmsComposer, claim_due, dispatch_one
 from app.campaigns.schedules import run_due_schedules
+from app.config import DEFAULT_TIMEZONE
 from app.db import utcnow
 from app.telephony.provider import Provider
 from app.users.signin import ATTEMPTS_KEPT, prune_login_attempts
+from app.worklist.escalation import escalate_overdue_tasks
 from app.worklist.letters import prepare_removal_letters
 
 log = logging.getLogger(__name__)
@@ -102,12 +105,14 @@ class Worker:
     stale_call_after: dt.timedelta = scheduled.STALE_CALL
     # How often old sign-in attempts are deleted (by the worker's clock).
     prune_every: dt.timedelta = dt.timedelta(hours=1)
+    # The trust's time zone: a worklist task falls overdue at its local midnight.
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     _next_prune: dt.datetime | None = field(default=None, init=False, repr=False)
 
     def housekeeping(self) -> None:
         """Start due campaigns, recover leases, reconcile doubts, run the day's schedules, plan
-        follow-ups, complete, prepare the letters of confirmed removals; now and then, delete
-        sign-in attempts too old to count."""
+        follow-ups, complete, prepare the letters of confirmed removals, escalate overdue
+        worklist tasks; now and then, delete sign-in attempts too old to count."""
         with self.session_factory() as session:
             now = self.clock()
             scheduled.start_due_campaigns(session, now=now)
@@ -134,6 +139,7 @@ class Worker:
             scheduled.complete_finished_campaigns(session, now=now)
             # A removal past its change-of-mind window is told to the patient and the GP.
             prepare_removal_letters(session, now=now)
+            escalate_overdue_tasks(session, now=now, today=now.astimezone(self.zone).date())
             session.commit()
         if self._next_prune is None or now >= self._next_prune:
             with self.session_factory() as session:

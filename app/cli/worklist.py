@@ -25,6 +25,9 @@ ReasonOption = Annotated[
 StateOption = Annotated[
     TaskState | None, typer.Option("--state", help="Only tasks in this state (default: open).")
 ]
+OverdueOption = Annotated[
+    bool, typer.Option("--overdue", help="Only open tasks past their due date.")
+]
 
 
 def _actor() -> str:
@@ -32,9 +35,14 @@ def _actor() -> str:
 
 
 def _filters(
-    reason: TaskReason | None, state: TaskState | None, campaign: int | None
+    reason: TaskReason | None,
+    state: TaskState | None,
+    campaign: int | None,
+    overdue: bool = False,
 ) -> TaskFilter:
-    return TaskFilter(reason=reason, state=state or TaskState.OPEN, campaign_id=campaign)
+    return TaskFilter(
+        reason=reason, state=state or TaskState.OPEN, campaign_id=campaign, overdue=overdue
+    )
 
 
 @app.command("list")
@@ -45,14 +53,16 @@ def list_command(
         int | None, typer.Option("--campaign", help="Only this campaign's.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = 100,
+    overdue: OverdueOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Tasks soonest due first, with counts per reason (every task shown is audited)."""
+    """Tasks overdue and safety-critical first, then soonest due, with counts per reason and the
+    overdue count (every task shown is audited)."""
     settings = load_settings()
     with unit_of_work() as session:
         page = list_tasks(
             session,
-            filters=_filters(reason, state, campaign),
+            filters=_filters(reason, state, campaign, overdue),
             actor=_actor(),
             today=dt.datetime.now(settings.zone).date(),
             limit=limit,
@@ -63,6 +73,7 @@ def list_command(
                 "total": page.total,
                 "by_reason": page.by_reason,
                 "by_state": page.by_state,
+                "overdue": page.overdue,
                 "tasks": [line.as_json() for line in page.lines],
             }
         )
@@ -70,11 +81,12 @@ def list_command(
     for name, count in sorted(page.by_reason.items()):
         console.print(f"{name}: {count}")
     for line in page.lines:
+        late = " OVERDUE" if line.overdue else ""
         console.print(
-            f"#{line.id} due {line.due_date:%Y-%m-%d} {line.reason.value}: {line.name}"
+            f"#{line.id} due {line.due_date:%Y-%m-%d}{late} {line.reason.value}: {line.name}"
             f" ({line.pathway_reference}) owner {line.owner or '-'}"
         )
-    console.print(f"{page.total} task(s).")
+    console.print(f"{page.total} task(s), {page.overdue} overdue.")
 
 
 @app.command()
@@ -82,6 +94,7 @@ def csv(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (replaced if it exists).")],
     reason: ReasonOption = None,
     state: StateOption = None,
+    overdue: OverdueOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the tasks as CSV (audited like the page)."""
@@ -89,7 +102,7 @@ def csv(
     with unit_of_work() as session:
         page = list_tasks(
             session,
-            filters=_filters(reason, state, None),
+            filters=_filters(reason, state, None, overdue),
             actor=_actor(),
             today=dt.datetime.now(settings.zone).date(),
             limit=None,

@@ -235,6 +235,29 @@ DEFECTS = (
 )
 
 
+# With ``showcase``: the first plain patients (adult, English, a mobile, no flag) become these,
+# so that a small file still holds every routing to a person (app/demo.py relies on it).
+SHOWCASE: tuple[dict[str, str], ...] = (
+    {"preferred_language": "pl"},  # no approved Polish script: a language task
+    {"preferred_language": "ur", "interpreter_required": "Y"},  # rule interpreter_required
+    {"preferred_language": "cy"},  # hears the Welsh script
+    {"flags": "learning_disability"},
+    {"flags": "reasonable_adjustment"},
+    {"flags": "cancer_pathway"},
+)
+_CHILDREN = frozenset(s.code for s in SPECIALTIES if s.children)
+
+
+def _plain(row: list[str], position: dict[str, int]) -> bool:
+    """An adult who speaks English, has a mobile and no flag, code or date of death."""
+    return (
+        row[position["specialty_code"]] not in _CHILDREN
+        and row[position["preferred_language"]] == "en"
+        and bool(row[position["mobile_phone"]])
+        and not any(row[position[c]] for c in ("flags", "diagnosis_codes", "date_of_death"))
+    )
+
+
 def write_synthetic_cohort(
     out: TextIO,
     *,
@@ -243,11 +266,13 @@ def write_synthetic_cohort(
     bad_rows: int = 0,
     as_of: dt.date,
     pathway_prefix: str = "RXX",
+    showcase: bool = False,
 ) -> None:
     """Write ``rows`` data rows (``bad_rows`` of them with one defect each) to ``out``.
 
     Pathway ids are ``{pathway_prefix}-00000001`` onwards: a different prefix gives pathways that
-    cannot collide with an earlier file's (the demo uses one per run).
+    cannot collide with an earlier file's (the demo uses one per run). ``showcase`` makes the
+    first plain patients the ``SHOWCASE`` ones (the same for a seed, whatever the dice).
     """
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
     numbers = _NhsNumbers(rng)
@@ -258,8 +283,16 @@ def write_synthetic_cohort(
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     written = 0
+    pending = list(SHOWCASE) if showcase else []
     while written < rows:
-        for row in _patient_rows(rng, numbers, as_of):
+        patient_rows = list(_patient_rows(rng, numbers, as_of))
+        lines = range(written, written + len(patient_rows))
+        if pending and _plain(patient_rows[0], position) and not set(lines) & bad_lines.keys():
+            for row in patient_rows:
+                for column, value in pending[0].items():
+                    row[position[column]] = value
+            pending.pop(0)
+        for row in patient_rows:
             if written == rows:
                 break
             row[1] = f"{pathway_prefix}-{written + 1:08d}"
@@ -278,6 +311,7 @@ def synthesise(
     bad_rows: int = 0,
     as_of: dt.date,
     pathway_prefix: str = "RXX",
+    showcase: bool = False,
 ) -> None:
     """Write a synthetic cohort CSV (UTF-8) to ``path``."""
     with path.open("w", encoding="utf-8", newline="") as out:
@@ -288,4 +322,5 @@ def synthesise(
             bad_rows=bad_rows,
             as_of=as_of,
             pathway_prefix=pathway_prefix,
+            showcase=showcase,
         )

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigIntPK, str_enum, utcnow
@@ -50,6 +50,8 @@ class WorklistTask(Base):
     __table_args__ = (
         Index("ix_worklist_task_list", "state", "reason", "due_date", "id"),
         Index("ix_worklist_task_pathway", "pathway_id", "reason", "state"),
+        # The escalation sweep: open tasks not yet escalated, by due date.
+        Index("ix_worklist_task_escalation", "state", "escalated_at", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -62,6 +64,11 @@ class WorklistTask(Base):
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("letter.id"))
     state: Mapped[TaskState] = mapped_column(str_enum(TaskState), default=TaskState.OPEN)
     due_date: Mapped[dt.date] = mapped_column(Date)
+    # Ranks first in every list (a death, a call back a clinician or a worsening patient asked
+    # for, an unclear answer): see ``app/worklist/escalation.py``.
+    safety_critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the task was first escalated as overdue (once; the due date may move on after).
+    escalated_at: Mapped[dt.datetime | None] = mapped_column()
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     outcome: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)

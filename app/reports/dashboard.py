@@ -28,6 +28,7 @@ from app.models import (
 from app.reports.facts import COMPLETED_OUTCOMES, flag, total
 from app.reports.rounds import MutualAidRow, RoundTrendRow, mutual_aid, round_trend
 from app.reports.suppression import suppressed_groups
+from app.worklist.escalation import overdue_by_reason as overdue_tasks_by_reason
 
 RECENT_WEEKS = 12
 REVALIDATION_WEEKS = (12, 26, 52)
@@ -63,6 +64,8 @@ class Dashboard:
     open_review_items: int
     overdue_review_items: int
     overdue_by_reason: dict[str, int]
+    # Open worklist tasks past their due date, per reason (app/worklist/escalation.py).
+    overdue_tasks_by_reason: dict[str, int]
     campaigns: list[CampaignRow]
     # From each pathway's next due date: overdue, due now, falling due next week, under way.
     schedule: DueSummary
@@ -166,6 +169,7 @@ def build_dashboard(session: Session, *, now: dt.datetime | None = None) -> Dash
         open_review_items=int(open_items),
         overdue_review_items=int(overdue_items),
         overdue_by_reason=overdue_by_reason,
+        overdue_tasks_by_reason=overdue_tasks_by_reason(session, today=today),
         campaigns=_campaigns(session),
         schedule=due_summary(session, today=today),
         round_trend=trend,

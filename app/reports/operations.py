@@ -21,6 +21,7 @@ from app.models import (
     ReviewItem,
     ReviewStatus,
 )
+from app.worklist.escalation import overdue_by_reason
 
 UNFINISHED = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
 
@@ -34,11 +35,13 @@ class OperationsSnapshot:
     due_now: int
     oldest_due_seconds: float
     review_open: dict[tuple[str, bool], int]
+    # Open worklist tasks past their due date, by reason (app/worklist/escalation.py).
+    worklist_overdue: dict[str, int]
 
 
 def operations_snapshot(session: Session, *, now: dt.datetime) -> OperationsSnapshot:
-    """The queue, the contacts of unfinished campaigns by state, and the open review items by
-    reason and whether they are overdue."""
+    """The queue, the contacts of unfinished campaigns by state, the open review items by
+    reason and whether they are overdue, and the overdue worklist tasks by reason."""
     campaigns = dict.fromkeys(CampaignStatus, 0)
     for status, count in session.execute(
         select(Campaign.status, func.count()).group_by(Campaign.status)
@@ -75,4 +78,5 @@ def operations_snapshot(session: Session, *, now: dt.datetime) -> OperationsSnap
         due_now=int(due_now or 0),
         oldest_due_seconds=(now - oldest).total_seconds() if oldest is not None else 0.0,
         review_open=review,
+        worklist_overdue=overdue_by_reason(session, today=now.date()),
     )

@@ -36,6 +36,8 @@ class Persona:
     bereaved_rate: float = 0.003
     # Says "stop calling me" on a call (an opt-out by voice, as STOP is by text).
     voice_opt_out_rate: float = 0.003
+    # Confirms who they are, then gives no answer the script can use ("erm, not sure").
+    unsure_rate: float = 0.0
 
 
 PERSONAS: dict[str, Persona] = {
@@ -58,6 +60,46 @@ PERSONA_WEIGHTS: dict[str, int] = {
     "recovered": 4,
     "unwell": 3,
     "texter": 3,
+}
+
+
+_CERTAIN: dict[str, float] = {
+    "answer_rate": 1.0,
+    "busy_rate": 0.0,
+    "unreachable_rate": 0.0,
+    "voicemail_rate": 0.0,
+    "hang_up_rate": 0.0,
+    "leave_rate": 0.0,
+    "worsened_rate": 0.0,
+    "identity_failure_rate": 0.0,
+    "speech_rate": 0.0,
+    "speech_without_confidence_rate": 0.0,
+    "silence_rate": 0.0,
+    "callback_rate": 0.0,
+    "bereaved_rate": 0.0,
+    "voice_opt_out_rate": 0.0,
+}
+
+
+def _certain(name: str, **rates: float) -> Persona:
+    """A persona that always does one thing: answers every call and keys every answer."""
+    return Persona(name=name, **(_CERTAIN | rates))
+
+
+# People who always do one thing, whatever the dice say: the demo casts one patient as each, so
+# every way a call can hand a patient to a person shows on every run (app/demo.py).
+CAST: dict[str, Persona] = {
+    persona.name: persona
+    for persona in (
+        _certain("opts-out", voice_opt_out_rate=1.0),
+        _certain("bereaved", bereaved_rate=1.0),
+        _certain("asks-for-a-person", callback_rate=1.0),
+        _certain("unsure", unsure_rate=1.0),
+        _certain("someone-else-answers", identity_failure_rate=1.0),
+        _certain("never-answers", answer_rate=0.0),
+        _certain("had-it-done", leave_rate=1.0),
+        _certain("got-worse", worsened_rate=1.0),
+    )
 }
 
 
@@ -95,6 +137,7 @@ class Intent:
     callback: bool = False
     bereaved: bool = False
     opt_out: bool = False
+    unsure: bool = False
 
     @property
     def spoken_only(self) -> bool:
@@ -114,6 +157,8 @@ def choose_intent(persona: Persona, rng: random.Random) -> Intent:
         callback=rng.random() < persona.callback_rate,
         bereaved=rng.random() < persona.bereaved_rate,
         opt_out=rng.random() < persona.voice_opt_out_rate,
+        # Rolled only for a persona that can be unsure, so everyone else's dice are as before.
+        unsure=persona.unsure_rate > 0 and rng.random() < persona.unsure_rate,
     )
 
 
@@ -129,6 +174,8 @@ def answer_for(prompt: str, person: SimulatedPerson, intent: Intent) -> tuple[st
     if "date of birth" in text or "birth" in text:
         born = dt.date(1900, 1, 1) if intent.fail_identity else person.date_of_birth
         return born.strftime("%d%m%Y"), born.strftime("%d %B %Y")
+    if intent.unsure:
+        return "9", "erm, I'm not sure"
     if "worse" in text:
         return ("1", "it has got worse") if intent.worsened else ("2", "about the same")
     if "still need" in text or "still want" in text or "waiting" in text:

@@ -65,6 +65,14 @@ class _SnapshotCollector(Collector):
         for (reason, overdue), count in sorted(snapshot.review_open.items()):
             review.add_metric([reason, "true" if overdue else "false"], count)
         yield review
+        worklist = GaugeMetricFamily(
+            "waitlist_worklist_overdue",
+            "Open worklist tasks past their due date, by reason",
+            labels=["reason"],
+        )
+        for reason, count in sorted(snapshot.worklist_overdue.items()):
+            worklist.add_metric([reason], count)
+        yield worklist
 
 
 class Metrics:

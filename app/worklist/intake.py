@@ -73,6 +73,7 @@ def follow_up_outcome(
         detail=entry.note,
         campaign_id=entry.campaign_id,
         now=now,
+        recorded=entry.recorded,
     )
     if reason == R.UNREACHABLE:
         prepare_letter(

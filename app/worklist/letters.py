@@ -30,7 +30,8 @@ from app.models import (
     User,
     WorklistTask,
 )
-from app.worklist.tasks import SERVICE_ACTOR, close_task, open_task
+from app.worklist.escalation import SERVICE_ACTOR
+from app.worklist.tasks import close_task, open_task
 
 # Why the patient was taken off, as each letter puts it (a death is told to the GP only).
 PATIENT_REASONS = {

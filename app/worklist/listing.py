@@ -28,6 +28,7 @@ from app.models import (
     WorklistTask,
 )
 from app.phones import national_format
+from app.worklist.escalation import is_overdue, list_order, overdue
 from app.worklist.tasks import REASON_TITLES
 
 VIEWED = "worklist_task.viewed"
@@ -38,6 +39,9 @@ CSV_COLUMNS = (
     "detail",
     "state",
     "due_date",
+    "overdue",
+    "safety_critical",
+    "escalated_at",
     "owner",
     "name",
     "nhs_number",
@@ -73,6 +77,8 @@ class TaskLine:
     state: TaskState
     due_date: dt.date
     overdue: bool
+    safety_critical: bool
+    escalated_at: dt.datetime | None
     owner: str | None
     outcome: str | None
     note: str | None
@@ -111,12 +117,14 @@ class TaskLine:
 
 @dataclass(frozen=True)
 class TaskPage:
-    """A page of tasks, the total under the filter, and counts per reason and per state."""
+    """A page of tasks, the total under the filter, counts per reason and per state, and how
+    many of the open ones under the other filters are overdue."""
 
     lines: list[TaskLine]
     total: int
     by_reason: dict[str, int] = field(default_factory=dict)
     by_state: dict[str, int] = field(default_factory=dict)
+    overdue: int = 0
 
 
 Owner = aliased(User)
@@ -136,8 +144,8 @@ def _base(filters: TaskFilter, *, today: dt.date, skip: str | None = None) -> Se
             query = query.where(WorklistTask.owner_id == owner_id)
     if filters.campaign_id is not None:
         query = query.where(WorklistTask.campaign_id == filters.campaign_id)
-    if filters.overdue:
-        query = query.where(WorklistTask.due_date < today)
+    if filters.overdue and skip != "overdue":
+        query = query.where(overdue(today))
     return query
 
 
@@ -170,7 +178,9 @@ def _lines(session: Session, ids: list[int], *, today: dt.date) -> list[TaskLine
                 detail=task.detail,
                 state=task.state,
                 due_date=task.due_date,
-                overdue=task.state == TaskState.OPEN and task.due_date < today,
+                overdue=is_overdue(task, today=today),
+                safety_critical=task.safety_critical,
+                escalated_at=task.escalated_at,
                 owner=owner,
                 outcome=task.outcome,
                 note=task.note,
@@ -216,10 +226,13 @@ def list_tasks(
     limit: int | None = PAGE_SIZE,
     offset: int = 0,
 ) -> TaskPage:
-    """Tasks under ``filters``, soonest due first, with counts (every task shown is audited)."""
+    """Tasks under ``filters``, overdue and safety-critical first, then soonest due, with counts
+    (every task shown is audited)."""
     query = _base(filters, today=today)
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    ordered = query.order_by(WorklistTask.due_date, WorklistTask.id).offset(offset)
+    late = _base(filters, today=today, skip="overdue").where(overdue(today)).subquery()
+    overdue_count = int(session.scalar(select(func.count()).select_from(late)) or 0)
+    ordered = query.order_by(*list_order(today)).offset(offset)
     if limit is not None:
         ordered = ordered.limit(limit)
     lines = _lines(session, list(session.scalars(ordered)), today=today)
@@ -229,6 +242,7 @@ def list_tasks(
         total=total,
         by_reason=_counts(session, filters, WorklistTask.reason, today),
         by_state=_counts(session, filters, WorklistTask.state, today),
+        overdue=overdue_count,
     )
 
 
@@ -254,6 +268,9 @@ def tasks_csv(lines: Iterable[TaskLine]) -> str:
                 line.detail or "",
                 line.state.value,
                 line.due_date.isoformat(),
+                "yes" if line.overdue else "",
+                "yes" if line.safety_critical else "",
+                line.escalated_at.isoformat() if line.escalated_at else "",
                 line.owner or "",
                 line.name,
                 line.nhs_number_spaced,

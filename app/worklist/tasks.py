@@ -8,6 +8,7 @@ a letter to send), once per pathway and reason while it is open. Every change is
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from app import audit
 from app.calendar import add_working_days
 from app.db import changed, utcnow
 from app.models import Pathway, TaskReason, TaskState, User, WorklistTask
+from app.worklist.escalation import SERVICE_ACTOR, is_safety_critical
 
 R = TaskReason
 # Working days within which someone should have acted (overdue after that).
@@ -44,7 +46,6 @@ REASON_TITLES: dict[TaskReason, str] = {
     R.CLINICIAN_CALL_BACK: "Clinician asked for a call back",
     R.LETTER: "Letter to send",
 }
-SERVICE_ACTOR = "service"
 
 
 def due_date_for(reason: TaskReason, *, now: dt.datetime) -> dt.date:
@@ -62,10 +63,12 @@ def open_task(
     letter_id: int | None = None,
     actor: User | str = SERVICE_ACTOR,
     now: dt.datetime | None = None,
+    recorded: Mapping[str, object] | None = None,
 ) -> WorklistTask:
     """The pathway's open task for ``reason``, opened (and audited) if there is none.
 
     Letters are the exception: each letter is its own task, since two letters are two jobs.
+    ``recorded`` (what the call recorded) can make a task safety-critical: see ``escalation.py``.
     """
     now = now or utcnow()
     if letter_id is None:
@@ -77,6 +80,9 @@ def open_task(
             )
         ).first()
         if existing is not None:
+            if not existing.safety_critical and is_safety_critical(reason, recorded):
+                existing.safety_critical = True  # a later call raised a red flag
+                session.flush()
             return existing
     task = WorklistTask(
         pathway_id=pathway.id,
@@ -87,6 +93,7 @@ def open_task(
         letter_id=letter_id,
         state=TaskState.OPEN,
         due_date=due_date_for(reason, now=now),
+        safety_critical=is_safety_critical(reason, recorded),
         created_at=now,
     )
     session.add(task)
@@ -98,7 +105,11 @@ def open_task(
         entity_type="worklist_task",
         entity_id=task.id,
         pathway_id=pathway.id,
-        detail={"reason": reason.value, "campaign_id": campaign_id},
+        detail={
+            "reason": reason.value,
+            "campaign_id": campaign_id,
+            "safety_critical": task.safety_critical,
+        },
     )
     return task
 

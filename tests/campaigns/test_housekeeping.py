@@ -1,5 +1,5 @@
-"""The worker's housekeeping keeps the sign-in throttle's table small: attempts too old to
-count towards any lock are deleted, about once an hour."""
+"""The worker's housekeeping keeps the sign-in throttle's table small (attempts too old to count
+towards any lock are deleted, about once an hour) and escalates overdue worklist tasks."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import LoginAttempt
+from app.models import LoginAttempt, Outcome, TaskReason, WorklistTask
+from app.outcomes.service import record_outcome
 from app.users.signin import ATTEMPTS_KEPT
 from tests.campaigns.support import RecordingProvider, make_worker
+from tests.support.factories import make_pathway
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
@@ -47,3 +49,26 @@ def test_old_sign_in_attempts_are_pruned_by_the_workers_housekeeping(
     clock[0] = NOW + worker.prune_every
     worker.housekeeping()
     assert _usernames(factory) == ["recent"]
+
+
+def test_the_workers_housekeeping_escalates_an_overdue_worklist_task(
+    factory: sessionmaker[Session],
+) -> None:
+    with factory() as session:
+        pathway = make_pathway(session)
+        record_outcome(
+            session,
+            pathway=pathway,
+            outcome=Outcome.REPORTED_DECEASED,
+            recorded={"reported_deceased": True},
+            now=NOW - dt.timedelta(days=7),
+        )
+        session.commit()
+    worker = make_worker(factory, RecordingProvider(), clock=lambda: NOW)
+
+    worker.housekeeping()
+
+    with factory() as session:
+        task = session.scalars(select(WorklistTask)).one()
+        assert task.reason == TaskReason.REPORTED_DECEASED
+        assert task.escalated_at == NOW

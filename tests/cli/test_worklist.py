@@ -1,4 +1,5 @@
-"""``waitlist worklist``: the list as JSON, and a removal's letters printed as one PDF batch."""
+"""``waitlist worklist``: the list as JSON (overdue first, and alone), and a removal's letters
+printed as one PDF batch."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def test_the_list_and_the_letters_batch(tmp_path: Path) -> None:
         engine = make_engine(url)
         with Session(engine) as session:
             record_outcome(session, pathway=make_pathway(session), outcome=Outcome.UNVERIFIED)
+            late = make_pathway(session)
+            record_outcome(session, pathway=late, outcome=Outcome.OPTED_OUT, now=long_ago)
             item = queue_pathway(session, outcome=Outcome.LEAVE, given_name="Nia", now=long_ago)
             clinician = make_user(session, role=Role.CLINICIAN, name="Alice")
             decide(
@@ -46,6 +49,7 @@ def test_the_list_and_the_letters_batch(tmp_path: Path) -> None:
         env = {"WAITLIST_DATABASE_URL": url}
 
         listed = run_waitlist("worklist", "list", "--json", cwd=tmp_path, env=env)
+        overdue = run_waitlist("worklist", "list", "--overdue", "--json", cwd=tmp_path, env=env)
         out = tmp_path / "letters.pdf"
         printed = run_waitlist(
             "worklist", "letters", "--out", str(out), "--json", cwd=tmp_path, env=env
@@ -54,6 +58,10 @@ def test_the_list_and_the_letters_batch(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     document = json.loads(listed.stdout)
     assert document["by_reason"]["unverified"] == 1
+    assert document["overdue"] == 1
+    assert document["tasks"][0]["reason"] == "opted_out"  # overdue first
+    assert overdue.returncode == 0, overdue.stderr
+    assert [t["reason"] for t in json.loads(overdue.stdout)["tasks"]] == ["opted_out"]
     assert printed.returncode == 0, printed.stderr
     summary = json.loads(printed.stdout)
     assert summary["by_kind"] == {"removal_confirmation": 1, "gp_discharge": 1}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nhs_number.validate import is_valid
 
-from app.cohort.synth import write_synthetic_cohort
+from app.cohort.synth import SHOWCASE, write_synthetic_cohort
 from app.phones import normalise_phone
 from tests.test_cli import run_waitlist
 
@@ -86,3 +86,22 @@ def test_the_cli_refuses_to_start_with_a_bad_rule_file(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "x.yaml" in result.stderr and "x_rule" in result.stderr
     assert "clinical_owner" in result.stderr
+
+
+def test_a_showcase_file_holds_every_routing_to_a_person_whatever_the_seed() -> None:
+    for seed in range(5):
+        out = io.StringIO()
+        write_synthetic_cohort(out, rows=40, seed=seed, bad_rows=3, as_of=AS_OF, showcase=True)
+        rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+        for wanted in SHOWCASE:
+            # One with it whom nothing else keeps from the routing it shows.
+            assert any(
+                all(r[k] == v for k, v in wanted.items())
+                and r["mobile_phone"]
+                and not r["date_of_death"]
+                and not r["diagnosis_codes"]
+                for r in rows
+            ), f"seed {seed}: no {wanted}"
+    plain = io.StringIO()
+    write_synthetic_cohort(plain, rows=300, seed=7, as_of=AS_OF)
+    assert plain.getvalue() == synthetic(300, seed=7)  # without it, the file is as before

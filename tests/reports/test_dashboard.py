@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from app.models import Outcome, PathwayStatus, ReviewStatus
+from app.outcomes.service import record_outcome
 from app.reports.dashboard import DueRow, build_dashboard
 from tests.support.campaign_factories import make_campaign, make_outcome, make_review_item
 from tests.support.factories import make_cohort, make_pathway
@@ -81,3 +82,14 @@ def test_it_counts_open_and_overdue_review_items(db_session: Session) -> None:
 
     assert (dashboard.open_review_items, dashboard.overdue_review_items) == (3, 2)
     assert dashboard.overdue_by_reason == {"leave": 1, "worsened": 1}
+
+
+def test_it_counts_overdue_worklist_tasks_by_reason(db_session: Session) -> None:
+    long_ago = NOW - dt.timedelta(days=30)
+    for outcome in (Outcome.UNVERIFIED, Outcome.UNVERIFIED, Outcome.OPTED_OUT):
+        record_outcome(db_session, pathway=make_pathway(db_session), outcome=outcome, now=long_ago)
+    record_outcome(db_session, pathway=make_pathway(db_session), outcome=Outcome.UNCLEAR, now=NOW)
+
+    dashboard = build_dashboard(db_session, now=NOW)
+
+    assert dashboard.overdue_tasks_by_reason == {"unverified": 2, "opted_out": 1}

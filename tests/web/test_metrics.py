@@ -62,6 +62,12 @@ async def test_it_counts_the_due_queue_the_contacts_in_flight_and_the_overdue_re
         outcome=Outcome.WORSENED,
         now=utcnow() - dt.timedelta(days=10),
     )
+    record_outcome(
+        db_session,
+        pathway=make_pathway(db_session),
+        outcome=Outcome.UNVERIFIED,
+        now=utcnow() - dt.timedelta(days=30),
+    )
     db_session.flush()
     await metrics_client.get("/healthz")
 
@@ -75,6 +81,7 @@ async def test_it_counts_the_due_queue_the_contacts_in_flight_and_the_overdue_re
     assert samples[("waitlist_contact_attempts", (("status", "planned"),))] == 1
     assert samples[("waitlist_campaigns", (("status", "running"),))] == 1
     assert samples[("waitlist_review_open", (("overdue", "true"), ("reason", "worsened")))] == 1
+    assert samples[("waitlist_worklist_overdue", (("reason", "unverified"),))] == 1
     assert (
         samples[
             (

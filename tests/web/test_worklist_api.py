@@ -91,3 +91,27 @@ async def test_closing_twice_is_a_conflict_and_an_admin_may_not_close(
 
     assert (refused.status_code, first.status_code, second.status_code) == (403, 200, 409)
     assert first.json()["state"] == "done"
+
+
+async def test_the_api_filters_overdue_tasks_and_counts_them(
+    client: httpx.AsyncClient, db_session: Session
+) -> None:
+    late = make_pathway(db_session)
+    record_outcome(
+        db_session,
+        pathway=late,
+        outcome=Outcome.CALLBACK_REQUESTED,
+        recorded={"condition": "worse"},
+        now=dt.datetime.now(dt.UTC) - dt.timedelta(days=30),
+    )
+    record_outcome(db_session, pathway=make_pathway(db_session), outcome=Outcome.OPTED_OUT)
+    headers = bearer(db_session, Role.COORDINATOR)
+
+    everything = (await client.get("/api/v1/worklist", headers=headers)).json()
+    overdue = (await client.get("/api/v1/worklist?overdue=true", headers=headers)).json()
+
+    assert everything["total"] == 2 and everything["overdue"] == 1
+    assert everything["tasks"][0]["pathway_id"] == late.id  # overdue first
+    assert [t["pathway_id"] for t in overdue["tasks"]] == [late.id]
+    [task] = overdue["tasks"]
+    assert (task["overdue"], task["safety_critical"], task["escalated_at"]) == (True, True, None)

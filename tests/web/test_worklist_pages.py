@@ -199,3 +199,50 @@ async def test_a_non_responder_letter_prints_and_is_marked_sent(
         select(AuditEvent).where(AuditEvent.action == "letter.printed")
     ).all()
     assert len(printed) >= 2
+
+
+def _task_opened(session: Session, outcome: Outcome, *, days_ago: int) -> WorklistTask:
+    pathway = make_pathway(session)
+    opened = dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
+    record_outcome(session, pathway=pathway, outcome=outcome, now=opened)
+    return session.scalars(
+        select(WorklistTask).where(
+            WorklistTask.pathway_id == pathway.id, WorklistTask.reason != TaskReason.LETTER
+        )
+    ).one()
+
+
+async def test_overdue_tasks_are_counted_filtered_first_and_in_the_csv(
+    page_client: httpx.AsyncClient, db_session: Session, personas: Personas
+) -> None:
+    fresh = _task_opened(db_session, Outcome.OPTED_OUT, days_ago=0)
+    late = _task_opened(db_session, Outcome.UNVERIFIED, days_ago=30)
+    await sign_in(page_client, "bob", personas.passwords["bob"])
+
+    html = (await page_client.get("/worklist")).text
+    overdue_only = (await page_client.get("/worklist?overdue=yes")).text
+    rows = list(csv.DictReader(io.StringIO((await page_client.get("/worklist.csv")).text)))
+
+    assert "Overdue: 1" in html.split('id="overdue-count"', 1)[1].split("</p>", 1)[0]
+    assert html.index(f'data-task="{late.id}"') < html.index(f'data-task="{fresh.id}"')
+    assert f'data-task="{late.id}"' in overdue_only
+    assert f'data-task="{fresh.id}"' not in overdue_only
+    by_task = {row["task"]: row for row in rows}
+    assert by_task[str(late.id)]["overdue"] == "yes"
+    assert by_task[str(fresh.id)]["overdue"] == ""
+    assert by_task[str(late.id)]["escalated_at"] == ""  # the worker escalates, not a view
+
+
+async def test_the_dashboard_shows_overdue_worklist_tasks_by_reason(
+    page_client: httpx.AsyncClient, db_session: Session, personas: Personas
+) -> None:
+    _task_opened(db_session, Outcome.UNVERIFIED, days_ago=30)
+    _task_opened(db_session, Outcome.OPTED_OUT, days_ago=0)
+    await sign_in(page_client, "bob", personas.passwords["bob"])
+
+    html = (await page_client.get("/dashboard")).text
+
+    table = html.split('id="overdue-tasks"', 1)[1].split("</table>", 1)[0]
+    assert 'data-reason="unverified"' in table
+    assert 'data-reason="opted_out"' not in table
+    assert "/worklist?reason=unverified&amp;overdue=yes" in table

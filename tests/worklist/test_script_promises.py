@@ -81,8 +81,8 @@ def test_every_ending_that_promises_a_contact_leaves_a_task_or_a_review_item(
             assert handed_on, f"{where} promises a contact that nothing creates"
         if outcome != Outcome.STAY:
             assert handed_on, f"{where} leaves the patient with nobody"
-        # A person must phone or write (not only a clinician read the answers).
-        if PERSON_WILL_ACT.search(step.say or ""):
+        # A person must phone or write (not only a clinician read the answers), said or texted.
+        if PERSON_WILL_ACT.search(f"{step.say or ''} {step.sms or ''}"):
             assert tasks, f"{where} promises a person's contact but opens no worklist task"
 
 

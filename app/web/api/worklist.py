@@ -35,6 +35,8 @@ class TaskOut(BaseModel):
     state: TaskState
     due_date: dt.date
     overdue: bool
+    safety_critical: bool
+    escalated_at: dt.datetime | None
     owner: str | None
     outcome: str | None
     note: str | None
@@ -61,12 +63,14 @@ class TaskOut(BaseModel):
 
 
 class TaskPageOut(BaseModel):
-    """A page of tasks, the total under the filters, and counts per reason and per state."""
+    """A page of tasks, the total under the filters, counts per reason and per state, and how
+    many open tasks under the other filters are overdue."""
 
     tasks: list[TaskOut]
     total: int
     by_reason: dict[str, int]
     by_state: dict[str, int]
+    overdue: int
 
 
 class AssignIn(BaseModel):
@@ -109,11 +113,12 @@ def list_worklist(
     state: Annotated[TaskState | None, Query(description="Default: open.")] = TaskState.OPEN,
     owner: Annotated[str | None, Query(max_length=100, description='"" = nobody')] = None,
     campaign_id: RowId | None = None,
-    overdue: bool = False,
+    overdue: Annotated[bool, Query(description="Only open tasks past their due date.")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> TaskPageOut:
-    """Tasks under the filters, soonest due first (every task returned is audited)."""
+    """Tasks under the filters, overdue and safety-critical first, then soonest due (every task
+    returned is audited)."""
     page = list_tasks(
         session,
         filters=TaskFilter(
@@ -129,6 +134,7 @@ def list_worklist(
         total=page.total,
         by_reason=page.by_reason,
         by_state=page.by_state,
+        overdue=page.overdue,
     )
 
 

@@ -24,7 +24,9 @@ from app.models import (
     Pathway,
     Patient,
     ReviewItem,
+    TaskReason,
     WebhookEvent,
+    WorklistTask,
 )
 from tests.support.factories import make_pathway
 from tests.support.telephony import (
@@ -206,6 +208,11 @@ async def test_stop_ends_an_open_text_conversation_and_nothing_after_it_is_answe
     assert patient.opted_out_at is not None
     db_session.refresh(pathway)
     assert pathway.outcome is Outcome.OPTED_OUT  # shown as opted out, not as silence
+    # "A member of staff will check your waiting list place": a person has the patient now.
+    reasons = db_session.scalars(
+        select(WorklistTask.reason).where(WorklistTask.pathway_id == pathway.id)
+    ).all()
+    assert reasons == [TaskReason.OPTED_OUT]
     texts = db_session.scalars(select(WebhookEvent).where(WebhookEvent.kind == "sms")).all()
     assert [event.payload["Body"] for event in texts][-1] == "1"  # what they sent is kept
 

@@ -13,11 +13,12 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.campaigns.eligibility import Block, block_for_pathway, contact_number
 from app.campaigns.languages import scripts_by_language
+from app.campaigns.notices import insert_first_calls
 from app.campaigns.policy import AttemptPolicy, parse_policy
 from app.campaigns.windows import CLOSING_MARGIN, CallingWindows, parse_windows
 from app.models import (
@@ -226,8 +227,8 @@ def plan_campaign(
                 tzinfo=windows.zone,
             ).astimezone(dt.UTC)
         )
-    if values:
-        session.execute(insert(ContactAttempt), values)
+    patients = {patient.id: patient for _, patient in rows}
+    insert_first_calls(session, campaign=campaign, values=values, patients=patients, now=now)
     return PlanReport(
         planned=len(values), skipped=dict(skipped), unreachable=unreachable, routed=dict(routed)
     )

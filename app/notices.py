@@ -126,7 +126,7 @@ def apply_receipt(
             to=N.FAILED,
             only_from=frozenset({N.SENT, N.IN_DOUBT}),
             where=(ContactNotice.id == notice.id,),
-            error_code=(error_code or "undelivered")[:16],
+            error_code=(error_code or "not_delivered")[:16],
         )
     elif state is ContactState.PLACED:
         advance_notices(

@@ -19,11 +19,18 @@ from app.campaigns.dispatcher import DispatchConfig
 from app.campaigns.notices import plan_reminders, pre_call_due
 from app.campaigns.planning import plan_campaign
 from app.campaigns.policy import parse_policy
-from app.campaigns.scheduled import complete_finished_campaigns, expire_sms_replies
+from app.campaigns.scheduled import (
+    complete_finished_campaigns,
+    expire_sms_replies,
+    start_due_campaigns,
+)
+from app.campaigns.schedules import create_schedule, run_due_schedules
 from app.campaigns.windows import parse_windows
+from app.config import Settings
 from app.conversations.webhooks import on_inbound_sms
 from app.db import make_engine, make_session_factory
 from app.errors import InvalidInputError
+from app.flows import load_registry
 from app.models import (
     Answer,
     AttemptStatus,
@@ -39,6 +46,7 @@ from app.models import (
 from app.telephony.events import from_twilio_inbound
 from app.telephony.provider import ProviderTimeoutError
 from tests.campaigns.support import (
+    ALWAYS_OPEN,
     RecordingProvider,
     make_campaign,
     script_composer,
@@ -157,6 +165,45 @@ def test_a_call_after_a_closed_day_is_announced_on_the_last_open_day_before_it()
     due = pre_call_due(windows, call_at=monday_call, now=MONDAY_8AM)
     assert due == dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)  # the Friday before
     assert windows.is_open(due) and due < monday_call
+
+
+def test_a_schedules_daily_run_announces_the_first_call_of_each_new_round(
+    db_session: Session, settings: Settings
+) -> None:
+    cohort = make_cohort(db_session)
+    overdue = (MONDAY_8AM - dt.timedelta(weeks=13)).date()
+    texted = make_pathway(db_session, cohort=cohort, clock_start_date=overdue)
+    make_pathway(
+        db_session,
+        cohort=cohort,
+        clock_start_date=overdue,
+        mobile_phone=None,
+        landline_phone="+441134960003",
+    )
+    create_schedule(
+        db_session,
+        registry=load_registry(settings.flows_path),
+        name="Rolling",
+        cohort_id=cohort.id,
+        flow_id="standard-validation",
+        provider_name="simulator",
+        account_calls_per_second=5.0,
+        calling_windows=ALWAYS_OPEN,
+        simulated=True,
+        window_days=0,
+        created_by="test",
+        now=MONDAY_8AM,
+    )
+    start_due_campaigns(db_session, now=MONDAY_8AM)
+
+    [run] = run_due_schedules(db_session, now=MONDAY_8AM)
+
+    assert run.planned == 2
+    [notice] = notices(db_session)
+    call = db_session.get(ContactAttempt, notice.contact_attempt_id)
+    assert call is not None and call.pathway_id == texted.id
+    assert notice.validation_round_id == call.validation_round_id is not None
+    assert MONDAY_8AM <= notice.due_at <= call.due_at
 
 
 # -- sending -----------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from tests.campaigns.support import (
     ALWAYS_OPEN,
     RecordingProvider,
     make_campaign,
+    make_worker,
     script_composer,
 )
 from tests.campaigns.test_dispatcher import plan
@@ -245,6 +246,23 @@ def test_a_due_pre_call_text_is_sent_once_with_the_approved_words_and_nothing_cl
     assert text.body is not None
     assert "Example Hospital" in text.body and "0113 496 0000" in text.body
     assert "Christabel" not in text.body and "Urology" not in text.body and "1956" not in text.body
+
+
+def test_the_worker_sends_the_pre_call_text_in_its_housekeeping_before_it_rings(
+    factory: sessionmaker[Session],
+) -> None:
+    _, notice_id = seed_pre_call(factory)
+    provider = RecordingProvider(clock=lambda: MONDAY_8AM)
+    worker = make_worker(factory, provider, clock=lambda: MONDAY_8AM)
+
+    stats = worker.run(once=True)
+
+    assert [contact.channel for contact in provider.contacts] == ["sms", "voice"]
+    assert stats.notices == {"sent": 1}
+    with factory() as session:
+        notice = session.get(ContactNotice, notice_id)
+        assert notice is not None and notice.status == N.SENT
+        assert provider.contacts[0].token == notice.token
 
 
 def _opt_out(session: Session, pathway: Pathway, patient: Patient) -> None:

@@ -169,6 +169,8 @@ def prepare_notice(
         )
         return Sent.CANCELLED
 
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
+        return cancel("campaign_ended")
     windows = parse_windows(campaign.calling_windows)
     if campaign.status != CampaignStatus.RUNNING or not windows.is_open(now):
         later = now if campaign.status != CampaignStatus.RUNNING else windows.next_open(now)

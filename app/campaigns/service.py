@@ -260,7 +260,7 @@ def cancel_campaign(session: Session, *, campaign_id: int, actor: str) -> Campai
         where=(ContactAttempt.campaign_id == campaign_id,),
         error_message="campaign cancelled",
     )
-    cancel_planned_notices(session, campaign_id=campaign_id, reason="campaign_cancelled")
+    cancel_planned_notices(session, campaign_id=campaign_id, reason="campaign_cancel")
     return campaign
 
 

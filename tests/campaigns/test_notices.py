@@ -328,7 +328,9 @@ def test_a_cancelled_campaign_sends_no_notices_and_a_paused_one_keeps_them(
 
     assert provider.contacts == []
     with factory() as session:
-        assert session.get(ContactNotice, cancelled_notice).status == N.CANCELLED  # type: ignore[union-attr]
+        cancelled = session.get(ContactNotice, cancelled_notice)
+        assert cancelled is not None
+        assert (cancelled.status, cancelled.error_code) == (N.CANCELLED, "campaign_cancel")
         assert session.get(ContactNotice, paused_notice).status == N.PLANNED  # type: ignore[union-attr]
 
 
@@ -642,3 +644,32 @@ def test_a_completed_campaign_cancels_the_notices_it_left(factory: sessionmaker[
         notice = session.get(ContactNotice, notice_id)
         assert notice is not None and notice.status == N.CANCELLED
         assert notice.error_code == "campaign_ended" and notice.campaign_id == campaign_id
+
+
+def test_a_notice_claimed_just_before_its_campaign_was_cancelled_is_not_sent(
+    factory: sessionmaker[Session],
+) -> None:
+    campaign_id, notice_id = seed_pre_call(factory)
+    with factory() as session:
+        [claimed] = outbox.claim_due_notices(session, config=config(), now=MONDAY_8AM, limit=5)
+        session.commit()
+        service.cancel_campaign(session, campaign_id=campaign_id, actor="alice")
+        session.commit()
+    provider = RecordingProvider()
+
+    result = outbox._send_one(
+        session_factory=factory,
+        provider=provider,
+        budget=LocalBudget(),
+        writer=script_composer(),
+        config=config(),
+        notice_id=claimed,
+        clock=lambda: MONDAY_8AM,
+        stop=threading.Event(),
+    )
+
+    assert result == outbox.Sent.CANCELLED and provider.contacts == []
+    with factory() as session:
+        notice = session.get(ContactNotice, notice_id)
+        assert notice is not None
+        assert (notice.status, notice.error_code) == (N.CANCELLED, "campaign_ended")

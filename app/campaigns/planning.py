@@ -13,12 +13,12 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.campaigns.eligibility import Block, block_for_pathway, contact_number
 from app.campaigns.languages import scripts_by_language
-from app.campaigns.notices import insert_first_calls
+from app.campaigns.notices import announce_first_calls
 from app.campaigns.policy import AttemptPolicy, parse_policy
 from app.campaigns.windows import CLOSING_MARGIN, CallingWindows, parse_windows
 from app.models import (
@@ -227,8 +227,9 @@ def plan_campaign(
                 tzinfo=windows.zone,
             ).astimezone(dt.UTC)
         )
-    patients = {patient.id: patient for _, patient in rows}
-    insert_first_calls(session, campaign=campaign, values=values, patients=patients, now=now)
+    if values:
+        session.execute(insert(ContactAttempt), values)
+        announce_first_calls(session, campaign=campaign, round_ids=round_ids.values(), now=now)
     return PlanReport(
         planned=len(values), skipped=dict(skipped), unreachable=unreachable, routed=dict(routed)
     )

@@ -14,12 +14,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select, update
+from sqlalchemy import Select, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.campaigns.eligibility import Block, block_for_pathway, contact_number
-from app.campaigns.notices import insert_first_calls
+from app.campaigns.notices import announce_first_calls
 from app.campaigns.planning import (
     attempt_values,
     day_capacity,
@@ -317,21 +317,24 @@ def run_schedule(
             rng=rng,
         )
         rng.shuffle(due_times)
-        values = [
-            attempt_values(
-                campaign,
-                pathway,
-                patient,
-                (numbers.get(pathway.id) or 0) + 1,
-                Channel.VOICE,
-                due_at,
-                round_id,
-            )
-            for (pathway, patient, round_id), due_at in zip(chosen, due_times, strict=True)
-        ]
-        by_id = {patient.id: patient for _, patient, _ in chosen}
-        # With the pre-call text of each patient with a mobile (app/campaigns/notices.py).
-        insert_first_calls(session, campaign=campaign, values=values, patients=by_id, now=now)
+        session.execute(
+            insert(ContactAttempt),
+            [
+                attempt_values(
+                    campaign,
+                    pathway,
+                    patient,
+                    (numbers.get(pathway.id) or 0) + 1,
+                    Channel.VOICE,
+                    due_at,
+                    round_id,
+                )
+                for (pathway, patient, round_id), due_at in zip(chosen, due_times, strict=True)
+            ],
+        )
+        # The pre-call text of each new round's first call (app/campaigns/notices.py).
+        rounds_opened = [round_id for _, _, round_id in chosen]
+        announce_first_calls(session, campaign=campaign, round_ids=rounds_opened, now=now)
     session.flush()
     return DailyRun(schedule.id, today, len(rows), len(chosen), unreachable, dict(skipped))
 

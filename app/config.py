@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _NOTIFY_KEY = re.compile(r".+-" + _UUID.pattern + "-" + _UUID.pattern, re.IGNORECASE)
 # The kinds of text the service sends (docs/notify.md), each through its own Notify template.
-NOTIFY_MESSAGE_KINDS = ("opening", "reply", "courtesy")
+NOTIFY_MESSAGE_KINDS = ("opening", "reply", "courtesy", "pre_call", "reminder")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})  # a Notify stand-in in tests
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development

@@ -44,6 +44,7 @@ from app.models import (
     AttemptStatus,
     Cohort,
     ContactAttempt,
+    ContactNotice,
     Decision,
     Pathway,
     Patient,
@@ -94,6 +95,8 @@ class DemoResult:
     sign_in: dict[str, str] = field(default_factory=dict)
     # The rolling schedule left running over the cohort, with what falls due next week.
     schedule: dict[str, Any] = field(default_factory=dict)
+    # The campaign's notices (the pre-call texts), as ``kind:state`` -> how many.
+    notices: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     settled: bool = True
 
@@ -113,6 +116,7 @@ class DemoResult:
             "decided": self.decided,
             "settled": self.settled,
             "schedule": self.schedule,
+            "notices": self.notices,
             "seconds": round(self.seconds, 1),
         }
 
@@ -365,6 +369,14 @@ def _run(
             session, ContactAttempt.status, ContactAttempt.campaign_id == campaign_id
         )
         outcomes = _counts(session, Pathway.outcome, Pathway.cohort_id == cohort_id)
+        notices = {
+            f"{kind}:{state}": count
+            for kind, state, count in session.execute(
+                select(ContactNotice.kind, ContactNotice.status, func.count())
+                .where(ContactNotice.campaign_id == campaign_id)
+                .group_by(ContactNotice.kind, ContactNotice.status)
+            )
+        }
         queue = _counts(
             session,
             ReviewItem.reason,
@@ -410,6 +422,7 @@ def _run(
         sign_in=passwords,
         settled=settled,
         schedule=schedule_view,
+        notices=notices,
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG = ROOT / "docs" / "clinical-safety.md"
-HAZARDS = [f"H{n}" for n in range(1, 17)]
+HAZARDS = [f"H{n}" for n in range(1, 18)]
 # `tests/path/test_file.py::test_name`, optionally with one parametrised case: `[case]`.
 REFERENCE = re.compile(r"`(tests/[\w/]+\.py)::(test_\w+)(?:\[([^\]`]+)\])?`")
 SECTION = re.compile(r"^### (H\d+)\b", re.MULTILINE)

@@ -71,6 +71,10 @@ def test_the_demo_runs_the_whole_job_queues_every_leave_and_worsened_and_lists_e
         assert summary["schedule"]["status"] == "active"
         assert summary["schedule"]["due"]["not_scheduled"] == 0
         assert summary["schedule"]["due"]["due_next_week"] >= 0
+        # Patients with a mobile are told a call is coming (the pre-call text), at most once.
+        notices = summary["notices"]
+        assert notices.get("pre_call:sent", 0) > 0
+        assert not {key for key in notices if key.endswith((":sending", ":in_doubt"))}
 
         engine = make_engine(url)
         try:

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from app.conversations.context import ConversationContext
 from app.conversations.dialogue import CannotRun, load_subject
-from app.flows import LoadedScript, Reply, render_sms, start_conversation
-from app.models import ContactAttempt
+from app.errors import NotFoundError
+from app.flows import LoadedScript, Reply, render_notice, render_sms, start_conversation
+from app.models import CallScript, Campaign, ContactAttempt
 
 
 def opening_conversation(reply: Reply, script: LoadedScript) -> dict[str, Any]:
@@ -50,3 +51,24 @@ class ScriptSmsComposer:
             return None
         reply = start_conversation(subject.script, subject.facts, channel="sms")
         return render_sms(reply, subject.script), opening_conversation(reply, subject.script)
+
+    def notice_text(
+        self, session: Session, *, campaign: Campaign, call_script_id: int | None, kind: str
+    ) -> str | None:
+        """A notice's words from the script the patient's contact runs (their language's, else
+        the campaign's), exactly as approved; None if it has none for ``kind`` or has changed."""
+        script_row = session.get(CallScript, call_script_id or campaign.call_script_id)
+        if script_row is None:
+            return None
+        try:
+            script = self.context.registry.get(script_row.flow_id)
+        except NotFoundError:
+            return None
+        if script.content_hash != script_row.content_hash:
+            return None  # the file changed since: what goes out must be what was approved
+        return render_notice(
+            script.flow,
+            kind,
+            organisation_name=self.context.organisation_name,
+            callback_number=self.context.callback_number,
+        )

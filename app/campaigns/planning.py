@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.campaigns.eligibility import Block, block_for_pathway, contact_number
 from app.campaigns.languages import script_for_patient, scripts_by_language
+from app.campaigns.notices import announce_first_calls
 from app.campaigns.policy import AttemptPolicy, parse_policy
 from app.campaigns.windows import CLOSING_MARGIN, CallingWindows, parse_windows
 from app.models import (
@@ -225,6 +226,7 @@ def plan_campaign(
         )
     if values:
         session.execute(insert(ContactAttempt), values)
+        announce_first_calls(session, campaign=campaign, round_ids=round_ids.values(), now=now)
     return PlanReport(
         planned=len(values), skipped=dict(skipped), unreachable=unreachable, routed=dict(routed)
     )

@@ -156,12 +156,15 @@ def build_worker(
         concurrency=concurrency,
         lease=dt.timedelta(seconds=lease_seconds),
     )
+    composer = composer or sms_composer(settings)
     return Worker(
         session_factory=session_factory,
         provider=provider,
         budget=budget_for(settings, session_factory),
-        composer=composer or sms_composer(settings),
+        composer=composer,
         config=config,
         stale_call_after=stale_call_after(provider),
         zone=settings.zone,
+        # The notices' words come from the same approved scripts as the openings.
+        notice_writer=composer if isinstance(composer, ScriptSmsComposer) else None,
     )

@@ -28,6 +28,7 @@ from app.attempts import (
     advance_many,
 )
 from app.campaigns.dispatcher import Claim, DispatchConfig
+from app.campaigns.notices import cancel_planned_notices, reply_wait_starts
 from app.campaigns.planning import mark_unreachable, plan_follow_up, plan_identity_retry
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
@@ -437,7 +438,11 @@ def plan_identity_retries(
 
 
 def expire_sms_replies(session: Session, *, now: dt.datetime, limit: int = 200) -> int:
-    """After the closing SMS's reply time, an undecided pathway is unreachable."""
+    """After the closing SMS's reply time, an undecided pathway is unreachable.
+
+    With reminders in the policy, the time counts from the last reminder, and not at all while
+    one is still to go (``app.campaigns.notices.reply_wait_starts``).
+    """
     rows = session.execute(
         select(ContactAttempt, Campaign, Pathway)
         .join(Campaign, Campaign.id == ContactAttempt.campaign_id)
@@ -454,6 +459,8 @@ def expire_sms_replies(session: Session, *, now: dt.datetime, limit: int = 200) 
     for attempt, campaign, pathway in rows:
         hours = parse_policy(campaign.attempt_policy).sms_reply_hours
         sent = attempt.placed_at or attempt.dispatched_at
+        if sent is not None:
+            sent = reply_wait_starts(session, attempt=attempt, campaign=campaign, sent=sent)
         if sent is not None and sent + dt.timedelta(hours=hours) <= now:
             mark_unreachable(
                 session, campaign=campaign, pathway=pathway, note="no reply to SMS", now=now
@@ -534,4 +541,7 @@ def complete_finished_campaigns(session: Session, *, now: dt.datetime) -> int:
             .values(status=CampaignStatus.COMPLETED, finished_at=now)
             .execution_options(synchronize_session=False),
         )
+        if completed:
+            # Nothing is left for a notice to announce or remind of.
+            cancel_planned_notices(session, campaign_id=campaign_id, reason="campaign_ended")
     return completed

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.campaigns.eligibility import Block, block_for_pathway, contact_number
 from app.campaigns.languages import script_for_patient, scripts_by_language
+from app.campaigns.notices import announce_first_calls
 from app.campaigns.planning import (
     attempt_values,
     day_capacity,
@@ -357,6 +358,9 @@ def run_schedule(
                 )
             ],
         )
+        # The pre-call text of each new round's first call (app/campaigns/notices.py).
+        rounds_opened = [round_id for _, _, round_id, _ in chosen]
+        announce_first_calls(session, campaign=campaign, round_ids=rounds_opened, now=now)
     session.flush()
     return DailyRun(schedule.id, today, len(rows), len(chosen), unreachable, dict(skipped))
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.attempts import advance_many
 from app.campaigns.languages import routing_counts, store_translations
+from app.campaigns.notices import cancel_planned_notices
 from app.campaigns.planning import plan_campaign
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
@@ -259,6 +260,7 @@ def cancel_campaign(session: Session, *, campaign_id: int, actor: str) -> Campai
         where=(ContactAttempt.campaign_id == campaign_id,),
         error_message="campaign cancelled",
     )
+    cancel_planned_notices(session, campaign_id=campaign_id, reason="campaign_cancel")
     return campaign
 
 

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.campaigns import scheduled
+from app.campaigns import notices, outbox, scheduled
 from app.campaigns.budget import RateBudget
 from app.campaigns.dispatcher import DispatchConfig, Result, SmsComposer, claim_due, dispatch_one
 from app.campaigns.schedules import run_due_schedules
@@ -80,6 +80,8 @@ class WorkerStats:
 
     results: dict[str, int] = field(default_factory=dict)
     claimed: int = 0
+    # What became of the notices this worker claimed, by result.
+    notices: dict[str, int] = field(default_factory=dict)
 
     def add(self, result: Result) -> None:
         """Count one result."""
@@ -101,6 +103,8 @@ class Worker:
     stop: threading.Event = field(default_factory=threading.Event)
     stats: WorkerStats = field(default_factory=WorkerStats)
     rng: random.Random = field(default_factory=random.Random)
+    # Writes the notices' words (the pre-call text, reminders); None: this worker sends none.
+    notice_writer: outbox.NoticeWriter | None = None
     # A voice attempt quiet this long lost its webhooks (shorter for the simulator: see runtime).
     stale_call_after: dt.timedelta = scheduled.STALE_CALL
     # How often old sign-in attempts are deleted (by the worker's clock).
@@ -112,11 +116,13 @@ class Worker:
     def housekeeping(self) -> None:
         """Start due campaigns, recover leases, reconcile doubts, run the day's schedules, plan
         follow-ups, complete, prepare the letters of confirmed removals, escalate overdue
-        worklist tasks; now and then, delete sign-in attempts too old to count."""
+        worklist tasks; plan reminders and send the notices that are due; now and then, delete
+        sign-in attempts too old to count."""
         with self.session_factory() as session:
             now = self.clock()
             scheduled.start_due_campaigns(session, now=now)
             scheduled.recover_expired_leases(session, now=now, config=self.config)
+            outbox.recover_lost_notices(session, now=now)
             session.commit()
         scheduled.reconcile_in_doubt(
             session_factory=self.session_factory,
@@ -135,12 +141,25 @@ class Worker:
             run_due_schedules(session, now=now, rng=self.rng)  # once a day per schedule
             scheduled.plan_follow_ups(session, now=now, rng=self.rng)
             scheduled.plan_identity_retries(session, now=now, rng=self.rng)
+            notices.plan_reminders(session, now=now)
             scheduled.expire_sms_replies(session, now=now)
             scheduled.complete_finished_campaigns(session, now=now)
             # A removal past its change-of-mind window is told to the patient and the GP.
             prepare_removal_letters(session, now=now)
             escalate_overdue_tasks(session, now=now, today=now.astimezone(self.zone).date())
             session.commit()
+        if self.notice_writer is not None:
+            sent = outbox.send_due_notices(
+                session_factory=self.session_factory,
+                provider=self.provider,
+                budget=self.budget,
+                writer=self.notice_writer,
+                config=self.config,
+                clock=self.clock,
+                stop=self.stop,
+            )
+            for result, count in sent.items():
+                self.stats.notices[result] = self.stats.notices.get(result, 0) + count
         if self._next_prune is None or now >= self._next_prune:
             with self.session_factory() as session:
                 pruned = prune_login_attempts(session, before=now - ATTEMPTS_KEPT)

@@ -100,6 +100,7 @@ def print_summary(result: DemoResult) -> None:
         ("Open review items", result.review_queue),
         ("Routed to", result.routed),
         ("Open worklist tasks", result.worklist),
+        ("Notices (kind:state)", result.notices),
     ):
         table = Table(title=title, show_header=False, title_justify="left")
         for key, value in counts.items():

@@ -14,6 +14,7 @@ from app.conversations.events import SOURCE, attempt_by_token, store_event
 from app.db import utcnow
 from app.flows import Heard, render_sms, voice_prompt
 from app.models import AttemptStatus, ContactAttempt
+from app.notices import apply_receipt, notice_by_token
 from app.telephony.events import (
     CallAnswered,
     CallProgress,
@@ -38,11 +39,15 @@ def _store_then_apply(
     raw: AllParams,
     apply: Callable[[ContactAttempt], object],
     source: str = SOURCE,
+    otherwise: Callable[[], bool] | None = None,
 ) -> None:
     """Store the event once under ``key``; apply it only the first time, and only to a known
-    attempt (an unknown token is recorded and changes nothing)."""
+    attempt (an unknown token is recorded and changes nothing). ``otherwise`` may claim a
+    token that is no attempt's (a notice's); True if it did."""
     attempt = attempt_by_token(session, token)
     if attempt is None:
+        if otherwise is not None and otherwise():
+            return
         store_event(session, kind=f"{kind}-unknown", external_key=key, payload=raw, source=source)
         return
     if store_event(
@@ -88,7 +93,8 @@ def on_sms_status(
     raw: AllParams,
     source: str = SOURCE,
 ) -> None:
-    """A delivery receipt, stored under (message id, status)."""
+    """A delivery receipt, stored under (message id, status): a text of a conversation's, or a
+    notice's (the pre-call text, a reminder), whose token is its own."""
     _store_then_apply(
         session,
         token=token,
@@ -97,7 +103,27 @@ def on_sms_status(
         raw=raw,
         apply=lambda attempt: sms.apply_sms_status(session, attempt=attempt, event=event),
         source=source,
+        otherwise=lambda: _notice_receipt(session, token, event=event, raw=raw, source=source),
     )
+
+
+def _notice_receipt(
+    session: Session, token: str, *, event: DeliveryReceipt, raw: AllParams, source: str
+) -> bool:
+    """A notice's delivery receipt, stored once and recorded on it; False: no notice's token."""
+    notice = notice_by_token(session, token)
+    if notice is None:
+        return False
+    key = f"notice-status:{event.message_sid}:{event.status_word}"
+    if store_event(session, kind="notice-status", external_key=key, payload=raw, source=source):
+        apply_receipt(
+            session,
+            notice=notice,
+            state=event.state,
+            sid=event.message_sid,
+            error_code=event.error_code or event.status_word,
+        )
+    return True
 
 
 def _say(

@@ -11,6 +11,7 @@ from app.flows.loading import (
     load_registry,
     load_script,
 )
+from app.flows.notices import notice_kinds, render_notice
 from app.flows.rendering import render_sms, voice_prompt
 from app.flows.store import ensure_call_script
 from app.flows.templates import PatientFacts
@@ -31,6 +32,8 @@ __all__ = [
     "ensure_call_script",
     "load_registry",
     "load_script",
+    "notice_kinds",
+    "render_notice",
     "render_sms",
     "require_approved",
     "start_conversation",

@@ -13,6 +13,7 @@ from jinja2 import TemplateError
 
 from app.flows.graph import can_end, must_hold, reachable, step_edges, unbounded_cycles
 from app.flows.lint_meaning import check_understanding
+from app.flows.notices import notice_problems
 from app.flows.parsing import VOICES, Problem, parse_flow, script_files, voice_for
 from app.flows.schema import TRIGGERS, AskStep, EndStep, FlowFile, Phrases, SayStep, Step
 from app.flows.sms import sms_problems
@@ -68,6 +69,7 @@ def lint_flow(flow: FlowFile, *, name: str) -> list[Problem]:
     _check_safety(flow, problem)
     _check_voice(flow, problem)
     problems.extend(sms_problems(flow, name=name))
+    problems.extend(notice_problems(flow, name=name))
     return problems
 
 

@@ -145,6 +145,19 @@ class SmsSettings(_Strict):
     max_segments: Annotated[int, Field(ge=1, le=4)] = 2
 
 
+class Notices(_Strict):
+    """Short texts beside the conversation, each a template of public variables only.
+
+    ``pre_call`` goes the day before the first call ("we will call you from ..."); ``reminder``
+    goes on the attempt policy's ``reminder_days`` after an unanswered closing text. Neither may
+    say anything about the patient: whoever picks up the phone can read it. A script without
+    one sends none of that kind.
+    """
+
+    pre_call: Annotated[str, Field(min_length=1)] | None = None
+    reminder: Annotated[str, Field(min_length=1)] | None = None
+
+
 class Phrases(_Strict):
     """The words the engine itself says (re-asks, confirmations, voicemail).
 
@@ -222,6 +235,7 @@ class FlowFile(_Strict):
     sms: SmsSettings = SmsSettings()
     phrases: Phrases = Phrases()
     understanding: Understanding = Understanding()
+    notices: Notices = Notices()
     start: StepName
     steps: dict[StepName, AnyStep] = Field(min_length=1)
 

@@ -12,6 +12,7 @@ from app.models.campaign import (
 from app.models.cohort import Cohort, ImportJob, ImportRowError, ImportStatus
 from app.models.eligibility import Exclusion
 from app.models.flow import CallScript
+from app.models.notice import ContactNotice, NoticeKind, NoticeStatus
 from app.models.outcome import Answer, PathwayOutcome
 from app.models.patient import Outcome, Pathway, PathwayStatus, Patient
 from app.models.review import ClinicalDecision, Decision, ReviewItem, ReviewStatus
@@ -37,6 +38,7 @@ __all__ = [
     "ClinicalDecision",
     "Cohort",
     "ContactAttempt",
+    "ContactNotice",
     "Decision",
     "Exclusion",
     "ImportJob",
@@ -45,6 +47,8 @@ __all__ = [
     "Letter",
     "LetterKind",
     "LoginAttempt",
+    "NoticeKind",
+    "NoticeStatus",
     "Outcome",
     "Pathway",
     "PathwayOutcome",

@@ -27,8 +27,11 @@ from app.models import (
     Channel,
     ClinicalDecision,
     ContactAttempt,
+    ContactNotice,
     Decision,
     Exclusion,
+    NoticeKind,
+    NoticeStatus,
     Outcome,
     Pathway,
     ReviewItem,
@@ -142,6 +145,18 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class NoticeRow:
+    """The campaign's notices of one kind (the pre-call text, reminders), by state."""
+
+    key: str
+    planned: int
+    sent: int
+    failed: int
+    cancelled: int
+    in_doubt: int
+
+
+@dataclass(frozen=True)
 class CampaignReport:
     """Everything the report page, the CLI, the CSV and the API show for one campaign."""
 
@@ -159,6 +174,7 @@ class CampaignReport:
     by_hour: list[AttemptRow]
     usage: Usage
     equity: list[EquityBreakdown] = field(default_factory=list)
+    notices: list[NoticeRow] = field(default_factory=list)
 
 
 def campaign_date(campaign: Campaign, zone: ZoneInfo) -> dt.date:
@@ -209,7 +225,35 @@ def build_campaign_report(
         by_hour=_attempts_by_local_hour(session, campaign, zone),
         usage=_usage(session, campaign, settings, funnel.completed, decisions.removed),
         equity=equity_breakdowns(counts),
+        notices=_notices(session, campaign),
     )
+
+
+def _notices(session: Session, campaign: Campaign) -> list[NoticeRow]:
+    """Notices planned, sent, failed, cancelled and in doubt, by kind (planned: still to go;
+    ``sending`` counts as planned, since it has not gone yet as far as anyone knows)."""
+    rows = session.execute(
+        select(ContactNotice.kind, ContactNotice.status, func.count())
+        .where(ContactNotice.campaign_id == campaign.id)
+        .group_by(ContactNotice.kind, ContactNotice.status)
+    ).all()
+    counts: dict[str, dict[str, int]] = {}
+    for kind, status, count in rows:
+        state = NoticeStatus.PLANNED if status == NoticeStatus.SENDING else NoticeStatus(status)
+        by_state = counts.setdefault(str(kind), {})
+        by_state[state.value] = by_state.get(state.value, 0) + int(count)
+    return [
+        NoticeRow(
+            key=kind.value,
+            **{
+                state.value: counts.get(kind.value, {}).get(state.value, 0)
+                for state in NoticeStatus
+                if state != NoticeStatus.SENDING
+            },
+        )
+        for kind in NoticeKind
+        if kind.value in counts
+    ]
 
 
 def _funnel(session: Session, campaign: Campaign, counts: dict[str, list[Counts]]) -> Funnel:

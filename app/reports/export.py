@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any
 
 from app.csvcells import SafeWriter
-from app.reports.campaign import AttemptRow, CampaignReport, GroupRow
+from app.reports.campaign import AttemptRow, CampaignReport, GroupRow, NoticeRow
 from app.reports.equity import Rate
 
 SUPPRESSED = "suppressed"
@@ -69,6 +69,8 @@ def report_rows(report: CampaignReport) -> list[list[str]]:
     ):
         for attempt_row in attempt_rows:
             _add_fields(add, section, attempt_row)
+    for notice_row in report.notices:
+        _add_fields(add, "notices", notice_row)
     for field in dataclasses.fields(report.usage):
         add("usage", "", field.name, getattr(report.usage, field.name))
     for breakdown in report.equity:
@@ -104,7 +106,7 @@ def _round(value: float | None) -> str | None:
     return None if value is None else f"{value:.4f}"
 
 
-def _add_fields(add: Any, section: str, row: GroupRow | AttemptRow) -> None:
+def _add_fields(add: Any, section: str, row: GroupRow | AttemptRow | NoticeRow) -> None:
     for field in dataclasses.fields(row):
         if field.name != "key":
             add(section, row.key, field.name, getattr(row, field.name))

@@ -380,6 +380,10 @@ class SimulatorProvider:
         self._post(status_url, delivered | {"RawDlrDoneDate": time.strftime("%y%m%d%H%M")})
         if rng.random() < self._duplicate_rate:
             self._post(status_url, delivered)
+        if request.kind != "opening":
+            # A notice (the pre-call text, a reminder) is read, not answered: only the opening
+            # of a conversation asks anything the simulated person could reply to.
+            return
         if rng.random() >= person.persona.sms_reply_rate:
             return
         intent = choose_intent(person.persona, rng)

@@ -198,13 +198,15 @@ def make_worker(
         concurrency=concurrency,
         lease=lease,
     )
+    composer = script_composer()
     worker = Worker(
         session_factory=factory,
         provider=provider,
         budget=LocalBudget(),
-        composer=script_composer(),
+        composer=composer,
         config=config,
         idle_sleep=0.01,
+        notice_writer=composer,
     )
     if clock is not None:
         worker.clock = clock

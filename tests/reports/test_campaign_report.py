@@ -10,8 +10,15 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.errors import NotFoundError
-from app.models import AttemptStatus, Channel, Decision, Outcome
-from app.reports.campaign import AttemptRow, CampaignReport, GroupRow, build_campaign_report
+from app.models import AttemptStatus, Channel, Decision, NoticeKind, NoticeStatus, Outcome
+from app.reports.campaign import (
+    AttemptRow,
+    CampaignReport,
+    GroupRow,
+    NoticeRow,
+    build_campaign_report,
+)
+from app.reports.export import report_rows
 from tests.support.campaign_factories import (
     make_answer,
     make_attempt,
@@ -22,6 +29,7 @@ from tests.support.campaign_factories import (
     make_review_item,
 )
 from tests.support.factories import make_cohort, make_pathway
+from tests.support.notices import make_notice
 
 SPRING = dt.datetime(2026, 4, 1, 13, 30, tzinfo=dt.UTC)  # 14:30 in London (BST)
 
@@ -235,3 +243,32 @@ def test_a_campaign_over_an_empty_cohort_reports_zeros(
     assert report.usage.total_cost == Decimal("0.00")
     assert report.usage.cost_per_validated_pathway is None
     assert all(b.groups == [] and b.flagged == [] for b in report.equity)
+
+
+def test_the_report_counts_notices_by_kind_and_state(
+    db_session: Session, settings: Settings
+) -> None:
+    cohort = make_cohort(db_session)
+    campaign = make_campaign(db_session, cohort=cohort)
+    n = NoticeStatus
+    states = [n.SENT, n.SENT, n.FAILED, n.CANCELLED, n.IN_DOUBT, n.PLANNED, n.SENDING]
+    for state in states:
+        call = make_attempt(
+            db_session, campaign=campaign, pathway=make_pathway(db_session, cohort=cohort)
+        )
+        make_notice(db_session, attempt=call, status=state)
+    sms = make_attempt(
+        db_session, campaign=campaign, pathway=make_pathway(db_session, cohort=cohort)
+    )
+    make_notice(db_session, attempt=sms, kind=NoticeKind.REMINDER, status=n.SENT)
+
+    report = build_campaign_report(
+        db_session, campaign_id=campaign.id, settings=settings, actor="alice"
+    )
+
+    assert report.notices == [
+        NoticeRow("pre_call", planned=2, sent=2, failed=1, cancelled=1, in_doubt=1),
+        NoticeRow("reminder", planned=0, sent=1, failed=0, cancelled=0, in_doubt=0),
+    ]
+    rows = [row for row in report_rows(report) if row[0] == "notices"]
+    assert ["notices", "reminder", "sent", "1"] in rows and len(rows) == 10

@@ -31,6 +31,8 @@ TEMPLATES = {
     "opening": "f33517ff-2a88-4f6e-b855-c550268ce08a",
     "reply": "0b3c4f3a-9d1e-4c55-8a8f-7d2c6a1e5b90",
     "courtesy": "6a1d7e2b-3c4f-4a5b-9c8d-1e2f3a4b5c6d",
+    "pre_call": "3f9b2c1a-7e4d-4b8a-a6c5-2d1e0f9a8b7c",
+    "reminder": "9e8d7c6b-5a4f-4e3d-b2c1-0a9f8e7d6c5b",
 }
 PLACEHOLDER = re.compile(r"\(\(([^)]+)\)\)")
 INBOUND_NUMBER = "447700900000"
@@ -235,11 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 def default_templates() -> dict[str, Template]:
     """One template per kind of text, each carrying the script's words in ``((message))``."""
-    return {
-        TEMPLATES["opening"]: Template(TEMPLATES["opening"], "((message))"),
-        TEMPLATES["reply"]: Template(TEMPLATES["reply"], "((message))"),
-        TEMPLATES["courtesy"]: Template(TEMPLATES["courtesy"], "((message))"),
-    }
+    return {template: Template(template, "((message))") for template in TEMPLATES.values()}
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from app.models import (
     AttemptStatus,
     Channel,
     ContactAttempt,
+    NoticeStatus,
     Outcome,
     Pathway,
     Patient,
@@ -28,6 +29,7 @@ from app.telephony.personas import Directory, SimulatedPerson
 from app.telephony.provider import CallRequest, SmsRequest
 from app.telephony.simulator import SimulatorProvider
 from tests.support.factories import make_cohort
+from tests.support.notices import make_notice
 from tests.support.server import free_port, serving
 from tests.support.settings import make_settings
 from tests.support.telephony import make_attempt, make_reachable_pathway, validation_script
@@ -212,3 +214,38 @@ def _replying_directory(factory: sessionmaker[Session]) -> Directory:
         )
 
     return replier
+
+
+def test_a_simulated_patient_reads_a_notice_and_does_not_answer_it(
+    committed_factory: tuple[str, sessionmaker[Session]],
+) -> None:
+    url, factory = committed_factory
+    port = free_port()
+    settings = make_settings(url, public_base_url=f"http://127.0.0.1:{port}", simulator_seed=3)
+    with session_scope(factory) as session:
+        cohort = make_cohort(session)
+        tokens = []
+        for n in range(12):
+            number = f"+447700900{n:03d}"
+            pathway = make_reachable_pathway(session, cohort=cohort, mobile_phone=number)
+            call = make_attempt(
+                session, pathway=pathway, status=AttemptStatus.PLANNED, to_number=number
+            )
+            notice = make_notice(session, attempt=call, status=NoticeStatus.SENT)
+            tokens.append((number, notice.token))
+    app = create_app(settings)
+    with serving(app, port):
+        provider = provider_for(settings, factory)
+        assert isinstance(provider, SimulatorProvider)
+        for number, token in tokens:
+            request = SmsRequest(to=number, token=token, body="A notice.", kind="pre_call")
+            provider.send_sms(request)
+        assert provider.wait_idle(timeout=60)
+        provider.close()
+
+    with factory() as session:
+        kinds = Counter(session.scalars(select(WebhookEvent.kind)))
+        assert kinds["notice-status"] >= len(tokens)  # delivered, and recorded on the notices
+        assert kinds["sms"] == 0 and kinds["sms-unknown"] == 0  # nobody answered a notice
+        statuses = set(session.scalars(select(ContactAttempt.status)))
+        assert statuses == {AttemptStatus.PLANNED}

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.models import AttemptStatus, Channel, Patient, WebhookEvent
+from app.models import AttemptStatus, Channel, NoticeStatus, Patient, WebhookEvent
+from tests.support.notices import make_notice
 from tests.support.notify_server import API_KEY, TEMPLATES, FakeNotify, fake_notify
 from tests.support.settings import make_settings
 from tests.support.telephony import make_attempt, make_reachable_pathway
@@ -220,3 +221,19 @@ async def test_nothing_is_texted_after_an_opt_out(
         select(func.count()).select_from(WebhookEvent).where(WebhookEvent.kind == "sms")
     )
     assert stored == 2
+
+
+async def test_a_receipt_for_a_notice_settles_one_in_doubt_and_answers_204(
+    client: httpx.AsyncClient, db_session: Session
+) -> None:
+    call = make_attempt(db_session, pathway=make_reachable_pathway(db_session))
+    notice = make_notice(db_session, attempt=call, status=NoticeStatus.IN_DOUBT)
+    payload = receipt(notice.token, "delivered")
+
+    response = await post(client, "status", payload)
+
+    assert response.status_code == 204
+    db_session.refresh(notice)
+    assert (notice.status, notice.provider_sid) == (NoticeStatus.SENT, payload["id"])
+    kinds = db_session.scalars(select(WebhookEvent.kind).where(WebhookEvent.source == "notify"))
+    assert list(kinds) == ["notice-status"]

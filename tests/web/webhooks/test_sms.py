@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.models import AttemptStatus, AuditEvent, Channel, WebhookEvent
+from app.models import AttemptStatus, AuditEvent, Channel, NoticeStatus, WebhookEvent
 from tests.support.factories import make_pathway
+from tests.support.notices import make_notice
 from tests.support.telephony import ACCOUNT_SID, make_attempt, make_reachable_pathway, post_signed
 
 
@@ -180,3 +181,30 @@ async def test_an_undelivered_text_fails_its_attempt_with_the_error_code(
     db_session.refresh(attempt)
     assert attempt.status is AttemptStatus.FAILED
     assert attempt.error_code == "30003"
+
+
+async def test_a_notices_delivery_receipt_is_recorded_on_the_notice_and_changes_no_attempt(
+    client: httpx.AsyncClient, settings: Settings, db_session: Session
+) -> None:
+    call = make_attempt(db_session, pathway=make_pathway(db_session), status=AttemptStatus.PLANNED)
+    notice = make_notice(db_session, attempt=call, status=NoticeStatus.SENT)
+    sid = "SM" + secrets.token_hex(16)
+    path = f"/webhooks/twilio/sms-status/{notice.token}"
+
+    delivered = await post_signed(client, settings, path, sms_status(sid, "delivered"))
+    failed = await post_signed(
+        client, settings, path, sms_status(sid, "undelivered", ErrorCode="30005")
+    )
+    again = await post_signed(
+        client, settings, path, sms_status(sid, "undelivered", ErrorCode="30005")
+    )
+
+    assert {delivered.status_code, failed.status_code, again.status_code} == {200}
+    db_session.refresh(notice)
+    db_session.refresh(call)
+    assert (notice.status, notice.error_code) == (NoticeStatus.FAILED, "30005")
+    assert call.status is AttemptStatus.PLANNED  # the call it announced is untouched
+    kinds = db_session.scalars(
+        select(WebhookEvent.kind).where(WebhookEvent.external_key.like(f"%{sid}%"))
+    ).all()
+    assert sorted(kinds) == ["notice-status", "notice-status"]  # a duplicate is stored once

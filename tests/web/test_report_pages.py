@@ -8,10 +8,11 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, Outcome, Role
+from app.models import AuditEvent, NoticeStatus, Outcome, Role
 from app.users.tokens import issue_api_token
 from tests.support.campaign_factories import make_attempt, make_campaign, make_outcome
 from tests.support.factories import make_cohort, make_pathway
+from tests.support.notices import make_notice
 from tests.support.users import Personas, make_service_account
 from tests.support.web import sign_in
 
@@ -131,3 +132,19 @@ async def test_the_api_refuses_a_request_without_a_token(
     campaign_id = _campaign(db_session)
     response = await client.get(f"/api/v1/campaigns/{campaign_id}/report")
     assert response.status_code == 401
+
+
+async def test_the_report_page_shows_the_campaigns_notices(
+    page_client: httpx.AsyncClient, db_session: Session, personas: Personas
+) -> None:
+    cohort = make_cohort(db_session)
+    campaign = make_campaign(db_session, cohort=cohort, name="Notices")
+    call = make_attempt(
+        db_session, campaign=campaign, pathway=make_pathway(db_session, cohort=cohort)
+    )
+    make_notice(db_session, attempt=call, status=NoticeStatus.SENT)
+    await sign_in(page_client, "alice", personas.passwords["alice"])
+
+    html = (await page_client.get(f"/reports/campaigns/{campaign.id}")).text
+
+    assert '<h2 id="notices">Notices</h2>' in html and "Pre-call text" in html

@@ -207,7 +207,7 @@ def bare(path: str, directory: str, out: Any) -> None:
     out.put({"rows": rows, "seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": _peak_mb()})
 
 
-def ours(path: str, directory: str, server: str, out: Any) -> None:
+def ours(path: str, directory: str, server: str, workers: str, out: Any) -> None:
     """The real import, rules included."""
     from sqlalchemy import text
 
@@ -238,6 +238,7 @@ def ours(path: str, directory: str, server: str, out: Any) -> None:
             today=AS_OF,
             actor="bench",
             progress=progress,
+            workers=None if workers == "" else int(workers),
         )
     seconds = time.perf_counter() - started
     pg_seconds = _backend_cpu(pid) - pg if pid else 0.0
@@ -273,6 +274,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cohort", type=Path, help="reuse a file made by waitlist synth")
     parser.add_argument("--postgres", default="", help="a PostgreSQL server URL")
+    parser.add_argument(
+        "--workers", default="", help="validation processes (default: the import's own choice)"
+    )
     args = parser.parse_args()
     from app.cohort.synth import synthesise
 
@@ -284,7 +288,7 @@ def main() -> None:
             base = _run(bare_postgres, str(path), args.postgres)
         else:
             base = _run(bare, str(path), directory)
-        mine = _run(ours, str(path), directory, args.postgres)
+        mine = _run(ours, str(path), directory, args.postgres, args.workers)
     base_rate = base["rows"] / base["seconds"]
     rate = mine["rows"] / mine["seconds"]
     base_cpu_rate = base["rows"] / base["cpu_seconds"]
@@ -298,6 +302,7 @@ def main() -> None:
         },
         "rows": args.rows,
         "backend": "postgresql" if args.postgres else "sqlite",
+        "workers": args.workers or "default",
         "bare": {
             "postgresql_cpu_seconds": round(base.get("postgresql_cpu_seconds", 0.0), 2),
             "rows_per_second": round(base_rate),

@@ -105,8 +105,19 @@ _ONE = (ContactAttempt.id == bindparam("attempt_id"),)
 _ADVANCE = update(ContactAttempt).where(
     *_ONE, ContactAttempt.status.in_(bindparam("from_statuses", expanding=True))
 )
+# From exactly one state (each of the dispatcher's steps): an equality, so SQLAlchemy has no
+# expanding IN list to rewrite on every execution.
+_ADVANCE_ONE = update(ContactAttempt).where(
+    *_ONE, ContactAttempt.status == bindparam("from_status")
+)
+_FENCE = ContactAttempt.fence == bindparam("claimed_fence")
 # A worker's write: refused once its lease was lost and the fence moved on.
-_ADVANCE_FENCED = _ADVANCE.where(ContactAttempt.fence == bindparam("claimed_fence"))
+_STATEMENTS = {
+    (False, False): _ADVANCE,
+    (False, True): _ADVANCE.where(_FENCE),
+    (True, False): _ADVANCE_ONE,
+    (True, True): _ADVANCE_ONE.where(_FENCE),
+}
 
 
 def advance(
@@ -128,12 +139,13 @@ def advance(
     may be a SQL expression (``ContactAttempt.retry_count + 1``).
     """
     expressions = {key: value for key, value in values.items() if isinstance(value, ClauseElement)}
-    statement = _ADVANCE if fence is None else _ADVANCE_FENCED
+    starts = _starts(to, only_from)
+    statement = _STATEMENTS[len(starts) == 1, fence is not None]
     if expressions:
         statement = statement.values(**expressions)
     parameters = {
         "attempt_id": attempt_id,
-        "from_statuses": _starts(to, only_from),
+        **({"from_status": starts[0]} if len(starts) == 1 else {"from_statuses": starts}),
         "status": to,
         "updated_at": utcnow(),
         **{key: value for key, value in values.items() if key not in expressions},

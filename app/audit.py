@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.logging import request_id_var
@@ -33,3 +34,37 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_many(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    events: list[tuple[int, int | None, dict[str, Any]]],
+) -> None:
+    """Append one event per ``(entity_id, pathway_id, detail)`` with a single bulk INSERT.
+
+    For the service's own bulk work (an import opening thousands of follow-up tasks): the rows
+    are the ones ``record`` would write, without an ORM object each.
+    """
+    if not events:
+        return
+    request_id = None if request_id_var.get() == "-" else request_id_var.get()
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "actor_user_id": None,
+                "actor": actor,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": str(entity_id),
+                "pathway_id": pathway_id,
+                "detail": detail,
+                "request_id": request_id,
+            }
+            for entity_id, pathway_id, detail in events
+        ],
+    )

@@ -37,8 +37,13 @@ def _sqlite_timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-_SQLITE = Dialect("?", "IS NOT", _sqlite_date, _sqlite_timestamp, json.dumps)
-_POSTGRESQL = Dialect("%s", "IS DISTINCT FROM", lambda v: v, lambda v: v, json.dumps)
+def _json_list(value: list[str]) -> str:
+    # Most pathways have no flags and no diagnosis codes: json.dumps([]) is "[]".
+    return json.dumps(value) if value else "[]"
+
+
+_SQLITE = Dialect("?", "IS NOT", _sqlite_date, _sqlite_timestamp, _json_list)
+_POSTGRESQL = Dialect("%s", "IS DISTINCT FROM", lambda v: v, lambda v: v, _json_list)
 
 
 def dialect(connection: Connection) -> Dialect:

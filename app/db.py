@@ -121,6 +121,19 @@ def read_only(session: Session) -> Session:
     return session
 
 
+def statement_by_statement(session: Session) -> Session:
+    """On PostgreSQL, commit each of ``session``'s statements on its own (autocommit).
+
+    For a unit of work whose every statement is complete by itself (a worker's one guarded
+    UPDATE recording what the provider said): it saves the BEGIN and COMMIT round trips, two of
+    three. SQLite keeps its transaction (its BEGIN costs no round trip and takes the write lock
+    the statement needs anyway). Call before the session's first statement.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session
+
+
 def _begin(connection: Any) -> None:
     # IMMEDIATE by default: writers queue on busy_timeout instead of failing with SQLITE_BUSY
     # when a read-then-write transaction races another writer (web app and worker share a file).

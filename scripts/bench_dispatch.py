@@ -152,7 +152,9 @@ def seed(url: str, count: int) -> None:
                         "given_name": "A",
                         "family_name": "B",
                         "date_of_birth": dt.date(1950, 1, 1),
-                        "mobile_phone": f"+44770090{i % 10000:04d}",
+                        # A number each: the bench provider never ends a call, so a number
+                        # shared with a placed attempt would defer its other patients forever.
+                        "mobile_phone": f"+447{700000000 + i}",
                         "preferred_language": "en",
                         "interpreter_required": False,
                     }

@@ -94,3 +94,19 @@ def test_without_the_idle_ping_a_dead_connection_would_fail_the_request(
         pg_engine.connect() as connection,
     ):
         connection.scalar(text("SELECT 1"))
+
+
+def test_each_statement_commits_alone_and_the_next_session_has_a_transaction_again(
+    pg_engine: Engine,
+) -> None:
+    factory = db.make_session_factory(pg_engine)
+    with factory() as session:
+        session.execute(text("CREATE TABLE mark (n int)"))
+        session.commit()
+    with factory() as session:
+        db.statement_by_statement(session).execute(text("INSERT INTO mark VALUES (1)"))
+        session.rollback()  # too late: the INSERT committed by itself
+    with factory() as session:  # the pool's one connection again, in a transaction as usual
+        session.execute(text("INSERT INTO mark VALUES (2)"))
+        session.rollback()
+        assert list(session.scalars(text("SELECT n FROM mark"))) == [1]

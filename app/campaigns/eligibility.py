@@ -7,7 +7,7 @@ import hashlib
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import BigInteger, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.attempts import IN_FLIGHT
@@ -194,4 +194,8 @@ def lock_number(session: Session, *, patient: Patient, sms: bool) -> None:
     if number is None or session.get_bind().dialect.name != "postgresql":
         return
     digest = hashlib.blake2b(number.encode(), digest_size=8, person=b"waitlist-number").digest()
-    session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest, "big", signed=True))))
+    session.connection().execute(_NUMBER_LOCK, {"key": int.from_bytes(digest, "big", signed=True)})
+
+
+# Built once with a bound key (building and compiling it per attempt cost more than running it).
+_NUMBER_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))

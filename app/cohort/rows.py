@@ -63,7 +63,8 @@ class CohortRow:
 
 
 def _limited(limit: int) -> Callable[[str], str]:
-    return lambda value: values.text(value, limit=limit)
+    # A partial, not a lambda: the validator is pickled to the import's worker processes.
+    return partial(values.text, limit=limit)
 
 
 # Column -> parser for the cells whose parser needs nothing but the cell.
@@ -98,8 +99,21 @@ _CANCER_PRIORITY_TYPE = "3"
 PATHWAY_ID_LIMIT = 64
 
 
+@dataclass(slots=True)
+class CheckedChunk:
+    """A chunk of numbered rows after validation: its valid rows and its errors, in line order."""
+
+    rows: int
+    valid: list[CohortRow]
+    errors: list[RowError]
+    rejected: int
+
+
 class RowValidator:
-    """Validates the rows of one file against its header (positions are looked up once)."""
+    """Validates the rows of one file against its header (positions are looked up once).
+
+    It holds only picklable parsers, so a pool of processes can validate chunks with it.
+    """
 
     def __init__(self, header: Header, *, today: dt.date, default_provider_code: str) -> None:
         self.today = today
@@ -114,6 +128,24 @@ class RowValidator:
         self.columns = [(name, index, parsers[name]) for name, index in header.positions.items()]
         self.width = max(header.positions.values()) + 1
         self.wlmds_key = header.wlmds_key
+
+    def check(self, chunk: list[tuple[int, list[str] | RowError]]) -> CheckedChunk:
+        """Validate a chunk of ``(line, cells)``; a RowError in place of cells (the reader
+        already refused that row) is passed on as it is."""
+        valid: list[CohortRow] = []
+        errors: list[RowError] = []
+        rejected = 0
+        for line, cells in chunk:
+            result = cells if isinstance(cells, RowError) else self.validate(cells, line)
+            if isinstance(result, CohortRow):
+                valid.append(result)
+                continue
+            rejected += 1
+            if isinstance(result, RowError):
+                errors.append(result)
+            else:
+                errors.extend(result)
+        return CheckedChunk(len(chunk), valid, errors, rejected)
 
     def validate(self, cells: list[str], line: int) -> CohortRow | list[RowError]:
         """The normalised row, or every problem found in it (one per column)."""

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.cohort.mapping import ColumnMapping
+from app.cohort.pool import checked_chunks
 from app.cohort.reader import Record
-from app.cohort.rows import CohortRow, RowError, RowValidator
+from app.cohort.rows import CheckedChunk, RowValidator
 from app.cohort.source import open_source
 from app.cohort.store import close_missing, write_chunk, write_errors
 
@@ -114,6 +115,7 @@ def import_cohort(
     progress: Callable[[int, int], None] | None = None,
     mapping: ColumnMapping | None = None,
     sheet: str | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
     """Import ``path`` into the cohort, close pathways no longer listed, then apply ``rules``.
 
@@ -121,6 +123,8 @@ def import_cohort(
     columns. A file with a missing required column, an unreadable encoding or an oversized
     sheet is refused whole (the job is recorded as failed and the DomainError raised); bad rows
     are rejected one by one. ``progress(rows_done, rows_expected)`` is called after each chunk.
+    A large file's rows are validated in a pool of ``workers`` processes (default: one per spare
+    CPU; 0: none), see ``app.cohort.pool``.
     A finished import is audited as ``actor``'s, in its last transaction, whoever asked (a page,
     the API, the CLI).
     """
@@ -148,9 +152,12 @@ def import_cohort(
             source.header, today=today, default_provider_code=default_provider_code
         )
         done = 0
-        for chunk in _chunks(source.rows, chunk_rows):
-            _import_chunk(session, job=job, chunk=chunk, validator=validator, now=now)
-            done += len(chunk)
+        chunks = _chunks(source.rows, chunk_rows)
+        for checked in checked_chunks(
+            chunks, validator, expected_rows=source.expected_rows, workers=workers
+        ):
+            _import_chunk(session, job=job, checked=checked, now=now)
+            done += checked.rows
             if progress:
                 progress(done, max(source.expected_rows, done))
         job.closed = close_missing(session, cohort_id=cohort.id, import_job_id=job.id, now=now)
@@ -183,37 +190,17 @@ def _chunks(rows: Iterator[tuple[int, Record]], size: int) -> Iterator[list[tupl
 
 
 def _import_chunk(
-    session: Session,
-    *,
-    job: ImportJob,
-    chunk: list[tuple[int, Record]],
-    validator: RowValidator,
-    now: dt.datetime,
+    session: Session, *, job: ImportJob, checked: CheckedChunk, now: dt.datetime
 ) -> None:
-    valid: list[CohortRow] = []
-    errors: list[RowError] = []
-    rejected = 0
-    for line, cells in chunk:
-        if isinstance(cells, RowError):  # the reader already refused it (an over-long row)
-            errors.append(cells)
-            rejected += 1
-            continue
-        result = validator.validate(cells, line)
-        if isinstance(result, CohortRow):
-            valid.append(result)
-        else:
-            errors.extend(result)
-            rejected += 1
     counts = write_chunk(
-        session, rows=valid, cohort_id=job.cohort_id, import_job_id=job.id, now=now
+        session, rows=checked.valid, cohort_id=job.cohort_id, import_job_id=job.id, now=now
     )
-    errors.extend(counts.errors)
-    write_errors(session, errors=errors, import_job_id=job.id)
-    job.rows += len(chunk)
+    write_errors(session, errors=[*checked.errors, *counts.errors], import_job_id=job.id)
+    job.rows += checked.rows
     job.imported += counts.imported
     job.updated += counts.updated
     job.unchanged += counts.unchanged
-    job.rejected += rejected + len(counts.errors)
+    job.rejected += checked.rejected + len(counts.errors)
     session.commit()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -112,6 +112,51 @@ def open_task(
         },
     )
     return task
+
+
+def open_new_tasks(
+    session: Session,
+    *,
+    tasks: list[tuple[int, int, TaskReason, str | None]],
+    now: dt.datetime,
+) -> int:
+    """Open (and audit) a task per ``(pathway_id, patient_id, reason, detail)``, in bulk.
+
+    For callers that already know none of these pathways has a task for that reason (the rule
+    evaluation of an import checks first): the same rows as ``open_task`` writes, by the service,
+    with two bulk INSERTs instead of an ORM object, a look-up and a flush per task.
+    """
+    if not tasks:
+        return 0
+    due = {reason: due_date_for(reason, now=now) for reason in {task[2] for task in tasks}}
+    ids = session.scalars(
+        insert(WorklistTask).returning(WorklistTask.id, sort_by_parameter_order=True),
+        [
+            {
+                "pathway_id": pathway_id,
+                "patient_id": patient_id,
+                "campaign_id": None,
+                "reason": reason,
+                "detail": (detail or "")[:500] or None,
+                "letter_id": None,
+                "state": TaskState.OPEN,
+                "due_date": due[reason],
+                "created_at": now,
+            }
+            for pathway_id, patient_id, reason, detail in tasks
+        ],
+    ).all()
+    audit.record_many(
+        session,
+        actor=SERVICE_ACTOR,
+        action="worklist_task.opened",
+        entity_type="worklist_task",
+        events=[
+            (task_id, pathway_id, {"reason": reason.value, "campaign_id": None})
+            for task_id, (pathway_id, _, reason, _) in zip(ids, tasks, strict=True)
+        ],
+    )
+    return len(ids)
 
 
 def close_task(

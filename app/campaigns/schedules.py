@@ -338,8 +338,9 @@ def run_schedule(
 def due_selection(cohort_id: int, horizon: dt.date, limit: int) -> Select[Pathway, Patient]:
     """The day's due pathways, most overdue first: a range of ``ix_pathway_next_due``.
 
-    The conditions are exactly the index's columns (cohort, status, next due date), so the
-    database reads what is due and stops at ``limit``; see tests/validation/test_selection_plan.py.
+    The conditions and the order are exactly the index's columns (cohort, status, next due date,
+    id), so the database reads what is due in order and stops at ``limit`` without sorting; see
+    tests/validation/test_selection_plan.py.
     """
     return (
         select(Pathway, Patient)

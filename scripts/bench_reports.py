@@ -23,7 +23,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -204,15 +204,15 @@ def _fill(url: str, pathways: int) -> float:
     """Fill a migrated database and ANALYZE it; returns the seconds it took."""
     engine = make_engine(url)
     began = time.perf_counter()
-    with Session(engine) as session:
+    with ExitStack() as stack:
         if engine.dialect.name == "postgresql":
-            tables = list(BULK_TABLES)
-            with without_secondary_indexes(session.connection(), tables):
-                fill(session, pathways)
-                session.commit()
-        else:
+            # Dropped on one connection (committed), rebuilt on it once the fill has committed.
+            indexes = stack.enter_context(engine.connect())
+            stack.enter_context(without_secondary_indexes(indexes, list(BULK_TABLES)))
+        with Session(engine) as session:
             fill(session, pathways)
-        session.commit()
+            session.commit()
+    with Session(engine) as session:
         # As autovacuum would soon after an import: without statistics PostgreSQL plans the
         # grouped subqueries as nested loops over a "1-row" table.
         session.execute(text("ANALYZE"))
@@ -316,6 +316,7 @@ def main() -> None:
                             # As the report's own transaction runs (see build_campaign_report).
                             cursor.execute("SET LOCAL jit = off")
                             cursor.execute("SET LOCAL work_mem = '64MB'")
+                            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
                             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)
                             print("\n".join(row[0] for row in cursor.fetchall()))
                         session.rollback()

@@ -316,7 +316,6 @@ def main() -> None:
                             # As the report's own transaction runs (see build_campaign_report).
                             cursor.execute("SET LOCAL jit = off")
                             cursor.execute("SET LOCAL work_mem = '64MB'")
-                            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
                             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)
                             print("\n".join(row[0] for row in cursor.fetchall()))
                         session.rollback()

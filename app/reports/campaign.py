@@ -187,8 +187,6 @@ def build_campaign_report(
         # per-pathway facts of a large cohort sort and hash in memory rather than on disk.
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL work_mem = '64MB'"))
-        # Parallel workers each built their own copy of the per-pathway hashes (3x the CPU).
-        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     zone = settings.zone
     on_date = campaign_date(campaign, zone)
     counts = grouped_counts(

@@ -75,8 +75,9 @@ class Pathway(Base):
     __table_args__ = (
         UniqueConstraint("provider_code", "pathway_id"),
         Index("ix_pathway_cohort_status", "cohort_id", "status"),
-        # The daily selection of a schedule: "open pathways of this cohort due by then".
-        Index("ix_pathway_next_due", "cohort_id", "status", "next_due_date"),
+        # The daily selection of a schedule: "open pathways of this cohort due by then", in its
+        # order (due date, then id), so the database stops at the daily limit without a sort.
+        Index("ix_pathway_next_due", "cohort_id", "status", "next_due_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, select, text
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from app import audit
 from app.attempts import REACHED_PROVIDER
@@ -199,8 +199,10 @@ def build_campaign_report(
         raise NotFoundError(f"campaign {campaign_id} does not exist")
     audit.record(session, actor=actor, action=action, entity_type="campaign", entity_id=campaign_id)
     if session.get_bind().dialect.name == "postgresql":
-        # JIT compiling these one-off aggregate queries costs more than it saves (~30%).
+        # JIT compiling these one-off aggregate queries costs more than it saves (~30%); the
+        # per-pathway facts of a large cohort sort and hash in memory rather than on disk.
         session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     zone = settings.zone
     on_date = campaign_date(campaign, zone)
     counts = grouped_counts(
@@ -210,6 +212,7 @@ def build_campaign_report(
         counts["all"] = [Counts("", *([0] * 11))]
     funnel = _funnel(session, campaign, counts)
     decisions = _decisions(session, campaign)
+    attempts = _attempt_sections(session, campaign, zone)
     return CampaignReport(
         campaign_id=campaign.id,
         campaign_name=campaign.name,
@@ -220,10 +223,10 @@ def build_campaign_report(
         decisions=decisions,
         by_specialty=_group_rows(counts["specialty"]),
         by_provider=_group_rows(counts["provider"]),
-        by_channel=_attempts_by(session, campaign, ContactAttempt.channel),
-        by_attempt_number=_attempts_by(session, campaign, ContactAttempt.attempt_number),
-        by_hour=_attempts_by_local_hour(session, campaign, zone),
-        usage=_usage(session, campaign, settings, funnel.completed, decisions.removed),
+        by_channel=attempts.by_channel,
+        by_attempt_number=attempts.by_attempt_number,
+        by_hour=attempts.by_hour,
+        usage=_usage(session, campaign, settings, attempts, funnel.completed, decisions.removed),
         equity=equity_breakdowns(counts),
         notices=_notices(session, campaign),
     )
@@ -331,25 +334,14 @@ def _group_rows(counts: list[Counts]) -> list[GroupRow]:
     ]
 
 
-def _attempt_measures() -> list[ColumnElement[int]]:
-    return [
-        func.count(),
-        total(flag(ContactAttempt.status.in_(REACHED_PROVIDER))),
-        total(flag(ContactAttempt.answered_at.is_not(None))),
-        total(flag(ContactAttempt.status == AttemptStatus.COMPLETED)),
-    ]
-
-
-def _attempts_by(
-    session: Session, campaign: Campaign, key: ColumnElement[Any] | InstrumentedAttribute[Any]
-) -> list[AttemptRow]:
-    rows = session.execute(
-        select(key, *_attempt_measures())
-        .where(ContactAttempt.campaign_id == campaign.id)
-        .group_by(key)
-        .order_by(key)
-    ).all()
-    return [AttemptRow(str(row[0]), *(int(v) for v in row[1:])) for row in rows]
+@dataclass(frozen=True)
+class _AttemptSections:
+    by_channel: list[AttemptRow]
+    by_attempt_number: list[AttemptRow]
+    by_hour: list[AttemptRow]
+    call_attempts: int
+    call_minutes: int
+    sms_messages: int
 
 
 def _utc_hour_bucket(session: Session) -> ColumnElement[str]:
@@ -359,28 +351,57 @@ def _utc_hour_bucket(session: Session) -> ColumnElement[str]:
     return func.strftime("%Y-%m-%d %H", ContactAttempt.placed_at)
 
 
-def _attempts_by_local_hour(
-    session: Session, campaign: Campaign, zone: ZoneInfo
-) -> list[AttemptRow]:
-    """Attempts by the local hour they were placed in.
+def _attempt_sections(session: Session, campaign: Campaign, zone: ZoneInfo) -> _AttemptSections:
+    """Attempts by channel, by attempt number and by local hour, and the billable usage.
 
-    The database groups by UTC hour of each day (at most 24 rows a day); those buckets are then
-    moved to local time here, because the UTC offset of Europe/London changes with the date.
+    One pass over the campaign's attempts, grouped by channel, attempt number and UTC hour of
+    each day; every measure is a count or a sum, so each section adds those few rows up. Hours
+    are moved to local time here, because the UTC offset of Europe/London changes with the date.
     """
+    reached = ContactAttempt.status.in_(REACHED_PROVIDER)
+    # Providers bill each call by the started minute.
+    minutes = (func.coalesce(ContactAttempt.duration_seconds, 0) + 59) // 60
     bucket = _utc_hour_bucket(session).label("bucket")
+    keys = (ContactAttempt.channel, ContactAttempt.attempt_number, bucket)
     rows = session.execute(
-        select(bucket, *_attempt_measures())
-        .where(ContactAttempt.campaign_id == campaign.id, ContactAttempt.placed_at.is_not(None))
-        .group_by(bucket)
+        select(
+            *keys,
+            func.count(),
+            total(flag(reached)),
+            total(flag(ContactAttempt.answered_at.is_not(None))),
+            total(flag(ContactAttempt.status == AttemptStatus.COMPLETED)),
+            total(case((reached, minutes), else_=0)),
+        )
+        .where(ContactAttempt.campaign_id == campaign.id)
+        .group_by(*keys)
     ).all()
-    sums: dict[int, list[int]] = {}
-    for bucket_text, *measures in rows:
-        utc_hour = dt.datetime.strptime(bucket_text, "%Y-%m-%d %H").replace(tzinfo=dt.UTC)
-        hour = utc_hour.astimezone(zone).hour
-        current = sums.setdefault(hour, [0, 0, 0, 0])
-        for index, value in enumerate(measures):
-            current[index] += int(value)
-    return [AttemptRow(f"{hour:02d}:00", *sums[hour]) for hour in sorted(sums)]
+    by_channel: dict[str, list[int]] = {}
+    by_number: dict[int, list[int]] = {}
+    by_hour: dict[int, list[int]] = {}
+    usage = {"calls": 0, "minutes": 0, "sms": 0}
+    for channel, number, bucket_text, *values in rows:
+        measures = [int(v) for v in values[:4]]
+        targets = [by_channel.setdefault(str(channel), [0] * 4)]
+        targets.append(by_number.setdefault(int(number), [0] * 4))
+        if bucket_text is not None:  # placed (a planned attempt has no hour yet)
+            utc_hour = dt.datetime.strptime(bucket_text, "%Y-%m-%d %H").replace(tzinfo=dt.UTC)
+            targets.append(by_hour.setdefault(utc_hour.astimezone(zone).hour, [0] * 4))
+        for target in targets:
+            for index, value in enumerate(measures):
+                target[index] += value
+        if channel == Channel.VOICE:
+            usage["calls"] += measures[1]
+            usage["minutes"] += int(values[4])
+        elif channel == Channel.SMS:
+            usage["sms"] += measures[1]
+    return _AttemptSections(
+        by_channel=[AttemptRow(key, *by_channel[key]) for key in sorted(by_channel)],
+        by_attempt_number=[AttemptRow(str(key), *by_number[key]) for key in sorted(by_number)],
+        by_hour=[AttemptRow(f"{hour:02d}:00", *by_hour[hour]) for hour in sorted(by_hour)],
+        call_attempts=usage["calls"],
+        call_minutes=usage["minutes"],
+        sms_messages=usage["sms"],
+    )
 
 
 def _money(value: Decimal) -> Decimal:
@@ -388,23 +409,16 @@ def _money(value: Decimal) -> Decimal:
 
 
 def _usage(
-    session: Session, campaign: Campaign, settings: Settings, validated: int, removals: int
+    session: Session,
+    campaign: Campaign,
+    settings: Settings,
+    attempts: _AttemptSections,
+    validated: int,
+    removals: int,
 ) -> Usage:
-    reached = ContactAttempt.status.in_(REACHED_PROVIDER)
-    voice = ContactAttempt.channel == Channel.VOICE
+    call_attempts, call_minutes = attempts.call_attempts, attempts.call_minutes
+    sms_messages = attempts.sms_messages
     sms = ContactAttempt.channel == Channel.SMS
-    # Providers bill each call by the started minute.
-    minutes = (func.coalesce(ContactAttempt.duration_seconds, 0) + 59) // 60
-    call_attempts, call_minutes, sms_messages = (
-        int(v)
-        for v in session.execute(
-            select(
-                total(flag(reached & voice)),
-                total(case((reached & voice, minutes), else_=0)),
-                total(flag(reached & sms)),
-            ).where(ContactAttempt.campaign_id == campaign.id)
-        ).one()
-    )
     # Every reply in an SMS conversation is one inbound text and draws one more text from us;
     # the script linter keeps each text within one segment.
     sms_replies = int(

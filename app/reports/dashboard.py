@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Date, case, cast, func, literal, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.campaigns.schedules import DueSummary, due_summary
@@ -96,6 +96,9 @@ def build_dashboard(session: Session, *, now: dt.datetime | None = None) -> Dash
     """Aggregate the cross-campaign picture as of ``now``."""
     now = now or utcnow()
     today = now.date()
+    if session.get_bind().dialect.name == "postgresql":
+        # As for the campaign report: JIT costs these one-off aggregates more than it saves.
+        session.execute(text("SET LOCAL jit = off"))
     since = now - dt.timedelta(weeks=RECENT_WEEKS)
     validated_recently = session.scalar(
         select(func.count(func.distinct(PathwayOutcome.pathway_id))).where(

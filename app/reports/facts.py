@@ -132,10 +132,16 @@ def pathway_facts(campaign: Campaign, *, on_date: dt.date) -> CTE:
             ClinicalDecision.undone_at.is_(None),
         )
     )
+    excluded_flag = flag(excluded)
+    # 1 on one eligible pathway per patient (their first): summed over a group of a patient
+    # characteristic it counts distinct eligible people without a sort per group.
+    first_of_patient = func.row_number().over(
+        partition_by=Pathway.patient_id, order_by=(excluded_flag, Pathway.id)
+    )
     query = (
         select(
             Pathway.id.label("pathway_id"),
-            Pathway.patient_id.label("patient_id"),
+            flag((first_of_patient == 1) & (excluded_flag == 0)).label("first_eligible"),
             Pathway.specialty_code.label("specialty_code"),
             Pathway.provider_code.label("provider_code"),
             _known(cast(Patient.imd_decile, String)).label("imd_decile"),
@@ -143,7 +149,7 @@ def pathway_facts(campaign: Campaign, *, on_date: dt.date) -> CTE:
             _known(Patient.sex).label("sex"),
             _known(Patient.ethnic_category).label("ethnic_category"),
             _known(Patient.preferred_language).label("preferred_language"),
-            flag(excluded).label("excluded"),
+            excluded_flag.label("excluded"),
             func.coalesce(attempts.c.attempted, 0).label("attempted"),
             func.coalesce(attempts.c.answered, 0).label("answered"),
             flag(verified).label("verified"),
@@ -192,7 +198,11 @@ class Counts:
 
 @dataclass(frozen=True)
 class Dimension:
-    """A way to group the facts: by one of their columns (None: everyone together)."""
+    """A way to group the facts: by one of their columns (None: everyone together).
+
+    ``eligible_only`` counts the eligible pathways and the distinct people among them; its
+    column must be a patient's own characteristic (the same on all their pathways).
+    """
 
     name: str
     column: str | None
@@ -221,10 +231,10 @@ def grouped_counts(
     ]
     branches = []
     for dimension in dimensions:
-        # Distinct people matter only where groups of people are judged (suppression).
-        people = (
-            func.count(func.distinct(c.patient_id)) if dimension.eligible_only else func.count()
-        )
+        # Distinct people matter only where groups of people are judged (suppression); those
+        # groups are of a patient's own characteristics, shared by all their pathways, so the
+        # first eligible pathway of each patient counts them.
+        people = total(c.first_eligible) if dimension.eligible_only else func.count()
         measures = [people, func.count(), *sums]
         label = literal(dimension.name, String).label("dimension")
         if dimension.column is None:

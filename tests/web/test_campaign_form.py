@@ -365,3 +365,28 @@ async def test_an_sms_provider_this_deployment_lacks_is_refused_beside_its_field
     assert response.status_code == 200
     assert "is not configured here" in response.text
     assert campaigns(db_session) == []
+
+
+async def test_reminder_texts_are_set_on_the_form_and_a_wrong_list_is_refused_beside_it(
+    page_client: httpx.AsyncClient, db_session: Session, personas: Personas
+) -> None:
+    cohort = cohort_with_pathways(db_session)
+    await signed_in_as(page_client, personas, "bob")
+    token = csrf_token_in((await page_client.get("/campaigns/new")).text)
+
+    refused = await page_client.post(
+        "/campaigns/new",
+        data=filled(cohort, token, policy_sms="yes", policy_reminder_days="6, 3"),
+    )
+    assert refused.status_code == 200
+    assert "nhsuk-form-group--error" in form_group_of(refused.text, "policy_reminder_days")
+    assert input_value(refused.text, "policy_reminder_days") == "6, 3", "what was typed is kept"
+    assert campaigns(db_session) == []
+
+    created = await page_client.post(
+        "/campaigns/new",
+        data=filled(cohort, token, policy_sms="yes", policy_reminder_days="3, 6"),
+    )
+    assert created.status_code == 303, created.text
+    (campaign,) = campaigns(db_session)
+    assert campaign.attempt_policy["reminder_days"] == [3, 6]

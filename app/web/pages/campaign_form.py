@@ -46,6 +46,7 @@ FIELD_ORDER = (
     "policy_min_gap_hours",
     "policy_sms",
     "policy_sms_reply_hours",
+    "policy_reminder_days",
     "sms_provider",
     "calls_per_second",
 )
@@ -89,6 +90,7 @@ class CampaignForm(BaseModel):
     policy_min_gap_hours: str = Field(default="", max_length=20)
     policy_sms: str = Field(default="", max_length=3)
     policy_sms_reply_hours: str = Field(default="", max_length=20)
+    policy_reminder_days: str = Field(default="", max_length=40)
     # Offered only where this deployment has a choice (GOV.UK Notify configured); empty means
     # the deployment's default.
     sms_provider: str = Field(default="", max_length=20)
@@ -118,6 +120,7 @@ def default_form(*, account_calls_per_second: float, sms_provider: str = "") -> 
         policy_min_gap_hours=_number(policy.min_gap_hours),
         policy_sms="yes" if policy.sms else "no",
         policy_sms_reply_hours=_number(policy.sms_reply_hours),
+        policy_reminder_days=", ".join(str(day) for day in policy.reminder_days),
         sms_provider=sms_provider,
         calls_per_second=_number(account_calls_per_second),
     )
@@ -207,6 +210,16 @@ def parse_form(form: CampaignForm, *, zone: ZoneInfo) -> tuple[CampaignIn | None
             parse_policy({key: policy[key]})
         except InvalidInputError as exc:
             errors[field] = _sentence(str(exc))
+    if form.policy_reminder_days.strip():
+        try:
+            days = [int(part) for part in form.policy_reminder_days.replace(";", ",").split(",")]
+            parse_policy({"sms": policy["sms"], "reminder_days": days})
+        except ValueError:
+            errors["policy_reminder_days"] = "Enter the days as whole numbers, like 3, 6"
+        except InvalidInputError as exc:
+            errors["policy_reminder_days"] = _sentence(str(exc))
+        else:
+            policy["reminder_days"] = days
     body["attempt_policy"] = policy
     try:
         parsed = CampaignIn.model_validate(body)

@@ -29,7 +29,8 @@ from app.flows.schema import (
 from app.flows.templates import PatientFacts, context, phrase, render
 from app.flows.understanding import (
     Understood,
-    mentions,
+    clauses,
+    mentioned,
     understand_digits,
     understand_text,
 )
@@ -143,9 +144,10 @@ def _note_who_answered(turn: _Turn, heard: Heard) -> None:
     if answered_by is None or heard.kind not in ("speech", "sms"):
         return
     english = _english(turn.flow)
+    parts = clauses(heard.text or "", english=english)
     for relationship in answered_by.relationships:
         said = [f"{cue} {relationship}" for cue in answered_by.cues]
-        if mentions(heard.text, said, english=english):
+        if mentioned(parts, said, english=english):
             turn.state["recorded"]["answered_by"] = relationship
             return
 
@@ -291,9 +293,11 @@ def _triggered(flow: FlowFile, heard: Heard, kinds: tuple[str, ...]) -> tuple[st
     answer sets off, whatever the question was."""
     if heard.kind not in ("speech", "sms"):
         return None
+    english = _english(flow)
+    parts = clauses(heard.text or "", english=english)
     for kind in kinds:
         trigger = getattr(flow.understanding, kind)
-        if trigger is not None and mentions(heard.text, trigger.words, english=_english(flow)):
+        if trigger is not None and mentioned(parts, trigger.words, english=english):
             return kind, trigger
     return None
 

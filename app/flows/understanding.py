@@ -8,6 +8,7 @@ words from two different options make the answer ambiguous, and the question is 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
@@ -76,6 +77,14 @@ def tokens(text: str, *, english: bool = True) -> list[str]:
     words = [word.strip("'") for word in _NOT_WORD.sub(" ", fold(text)).split()]
     variants = {**VARIANTS, **ENGLISH_ONLY_VARIANTS} if english else VARIANTS
     return [variants.get(word, word) for word in words if word]
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrase(word: str, english: bool) -> tuple[str, ...]:
+    """A script's word or phrase as tokens, worked out once: the vocabulary is fixed by the
+    approved scripts, and tokenising it again for every answer was most of understanding's cost.
+    Only script words come here, never what a patient said."""
+    return tuple(tokens(word, english=english))
 
 
 def clauses(text: str, *, english: bool = True) -> list[list[str]]:
@@ -171,13 +180,13 @@ def _key_from_words(clause: Sequence[str]) -> str | None:
     return keys[0]
 
 
-def _option_for_negated(phrase: list[str], options: Sequence[Option]) -> Option | None:
+def _option_for_negated(phrase: tuple[str, ...], options: Sequence[Option]) -> Option | None:
     """The option whose words include this phrase negated ("not worse"), if exactly one does."""
     found = {
         option.key: option
         for option in options
         for word in option.words
-        if (negated := tokens(word))[-len(phrase) :] == phrase
+        if (negated := _phrase(word, True))[-len(phrase) :] == phrase
         and len(negated) > len(phrase)
         and _negated(negated, len(negated) - len(phrase))
     }
@@ -200,7 +209,7 @@ def understand_text(
     if not parts:
         return Understood("no_input")
     by_key = {option.key: option for option in options}
-    weak_phrases = {" ".join(tokens(word, english=english)) for word in weak}
+    weak_phrases = {" ".join(_phrase(word, english)) for word in weak}
     strong: dict[str, Option] = {}
     weakly: dict[str, Option] = {}
     keyed = True
@@ -215,7 +224,7 @@ def understand_text(
         spans: list[tuple[int, int, Option]] = []
         for option in options:
             for word in option.words:
-                phrase = tokens(word, english=english)
+                phrase = _phrase(word, english)
                 for start, stop in _occurrences(clause, phrase):
                     if not _negated(clause, start, stop=stop):
                         spans.append((start, stop, option))
@@ -244,11 +253,16 @@ def mentions(text: str | None, words: Sequence[str], *, english: bool = True) ->
 
     Used for what matters whatever the question: worsening, opting out, a death.
     """
-    for clause in clauses(text or "", english=english):
+    return mentioned(clauses(text or "", english=english), words, english=english)
+
+
+def mentioned(parts: Sequence[Sequence[str]], words: Sequence[str], *, english: bool) -> bool:
+    """``mentions`` for an answer already split by ``clauses`` (one split for many checks)."""
+    for clause in parts:
         if _key_from_words(clause) is not None:
             continue
         for word in words:
-            phrase = tokens(word, english=english)
+            phrase = _phrase(word, english)
             for start, stop in _occurrences(clause, phrase):
                 if not _negated(clause, start, RED_FLAG_SKIPPABLE, stop=stop):
                     return True

@@ -45,19 +45,18 @@ from sqlalchemy.engine import Engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.campaigns.runtime import build_worker  # noqa: E402
+from app.campaigns.runtime import build_worker, patient_directory  # noqa: E402
 from app.campaigns.service import create_campaign, start_campaign  # noqa: E402
 from app.cohort.service import import_cohort  # noqa: E402
 from app.cohort.synth import synthesise  # noqa: E402
 from app.config import get_settings  # noqa: E402
 from app.db import make_engine, make_session_factory, read_only, session_scope, utcnow  # noqa: E402
-from app.demo import unsettled_attempts  # noqa: E402
+from app.demo import calling_progress  # noqa: E402
 from app.eligibility.rules import load_rules  # noqa: E402
 from app.flows import ensure_call_script, load_registry  # noqa: E402
 from app.models import ContactAttempt, Pathway, ReviewItem, ReviewStatus  # noqa: E402
 from app.reports.campaign import build_campaign_report  # noqa: E402
 from app.reports.dashboard import build_dashboard  # noqa: E402
-from app.telephony.factory import patient_directory  # noqa: E402
 from app.telephony.simulator import SimulatorProvider  # noqa: E402
 from scripts.bench_webhooks import TOKEN, cpu_seconds, database  # noqa: E402
 from tests.support.server import free_port  # noqa: E402
@@ -425,7 +424,7 @@ def main() -> None:
                 while time.monotonic() < deadline:
                     time.sleep(2)
                     with factory() as session:
-                        open_, total = unsettled_attempts(
+                        open_, total = calling_progress(
                             read_only(session), campaign_id=campaign_id, now=utcnow()
                         )
                     if total and not open_:

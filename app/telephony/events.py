@@ -45,6 +45,30 @@ TWILIO_STATES: dict[str, ContactState] = {
 }
 MACHINE_PREFIXES = ("machine", "fax")
 
+# The call-progress events we ask Twilio for (``StatusCallbackEvent``), and the status words each
+# makes Twilio send. Only ``completed`` (every final state) changes what we do: a placed call is
+# known from the REST answer or, in doubt, by asking Twilio; an answered one from the voice
+# webhook, which Twilio fetches at answer. "initiated", "ringing" and "answered" would be three
+# more webhooks a call, a third of a national day's, that change nothing (Twilio's own default
+# is ``completed`` alone).
+CALL_EVENTS: tuple[str, ...] = ("completed",)
+ALL_CALL_EVENTS: tuple[str, ...] = ("initiated", "ringing", "answered", "completed")
+FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+_EVENT_STATUSES: dict[str, frozenset[str]] = {
+    "initiated": frozenset({"initiated"}),
+    "ringing": frozenset({"ringing"}),
+    "answered": frozenset({"in-progress"}),
+    "completed": FINAL_CALL_STATUSES,
+}
+
+
+def statuses_for(events: tuple[str, ...]) -> frozenset[str]:
+    """The ``CallStatus`` words Twilio posts to the status callback for these events."""
+    unknown = set(events) - set(_EVENT_STATUSES)
+    if unknown:
+        raise ValueError(f"unknown call-progress events: {sorted(unknown)}")
+    return frozenset().union(*(_EVENT_STATUSES[event] for event in events))
+
 
 def twilio_state(word: str | None) -> ContactState | None:
     """Twilio's status word as a state; None for a word we do not know (it changes nothing)."""

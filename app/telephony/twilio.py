@@ -10,7 +10,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from app.telephony.events import twilio_state
+from app.telephony.events import CALL_EVENTS, twilio_state
 from app.telephony.numbers import is_fictional
 from app.telephony.provider import (
     CallRequest,
@@ -21,8 +21,6 @@ from app.telephony.provider import (
     ProviderTimeoutError,
     SmsRequest,
 )
-
-CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 # Twilio error codes that no retry can fix (the number or the patient's choice is the problem).
 PERMANENT_CODES: dict[int, str] = {
@@ -99,7 +97,7 @@ class TwilioProvider:
                 url=self._url("voice", request.token),
                 method="POST",
                 status_callback=self._url("status", request.token),
-                status_callback_event=CALL_EVENTS,
+                status_callback_event=list(CALL_EVENTS),
                 status_callback_method="POST",
                 machine_detection="DetectMessageEnd",
                 async_amd="true",

@@ -67,7 +67,7 @@ def test_it_asks_for_every_call_event_and_async_amd_with_the_token_in_each_url()
         request["status_callback"]
         == "https://waitlist.example.nhs.uk/webhooks/twilio/status/tok123"
     )
-    assert request["status_callback_event"] == ["initiated", "ringing", "answered", "completed"]
+    assert request["status_callback_event"] == ["completed"]  # every final state; no more
     assert request["async_amd"] == "true"
     assert request["async_amd_status_callback"].endswith("/webhooks/twilio/amd/tok123")
     assert request["machine_detection"]

@@ -48,6 +48,7 @@ from app.models import (
     ReviewItem,
     ReviewStatus,
 )
+from app.telephony.events import ALL_CALL_EVENTS
 from app.telephony.personas import Directory, SimulatedPerson
 from app.telephony.simulator import SimulatorProvider
 from tests.support.server import free_port, serving
@@ -180,6 +181,7 @@ def test_hostile_callbacks_lose_no_answer_and_count_nothing_twice(
             directory=_chatty(factory),
             duplicate_rate=0.3,
             reorder_rate=0.3,
+            call_events=ALL_CALL_EVENTS,  # every progress event: more to reorder and repeat
             seed=SEED,
         )
         _dispatch(factory, provider, ids, app.state.conversation_context)

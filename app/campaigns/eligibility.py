@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -95,6 +97,13 @@ _PATHWAY_FACTS = select(
 )
 
 
+def _facts_block(*, excluded: bool, death_reported: bool) -> Block | None:
+    """What the other rows say: a reported death outranks an exclusion."""
+    if death_reported:
+        return Block.REPORTED_DECEASED
+    return Block.EXCLUDED if excluded else None
+
+
 def block_for_pathway(
     session: Session, *, pathway: Pathway, patient: Patient, new_round: bool = False
 ) -> Block | None:
@@ -106,9 +115,53 @@ def block_for_pathway(
     excluded, death_reported = session.execute(
         _PATHWAY_FACTS, {"pathway_id": pathway.id, "patient_id": patient.id}
     ).one()
-    if death_reported:
-        return Block.REPORTED_DECEASED
-    return Block.EXCLUDED if excluded else None
+    return _facts_block(excluded=excluded, death_reported=death_reported)
+
+
+# Ids a batch look-up puts in one ``IN`` list (well inside SQLite's and PostgreSQL's limits).
+FACTS_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class PathwayFacts:
+    """What other rows say about a batch of pathways, read in a few set queries: planning a
+    campaign or a day's schedule asks for thousands at once, and one query per pathway was most
+    of its cost."""
+
+    excluded: frozenset[int]  # pathway ids an exclusion rule or flag holds back
+    death_reported: frozenset[int]  # patient ids with a death reported on any pathway
+
+    def block(self, pathway: Pathway, patient: Patient, *, new_round: bool) -> Block | None:
+        """``block_for_pathway`` for a pathway of the batch, with no query."""
+        return _pathway_block(pathway, patient, new_round=new_round) or _facts_block(
+            excluded=pathway.id in self.excluded,
+            death_reported=patient.id in self.death_reported,
+        )
+
+
+def pathway_facts(session: Session, rows: Sequence[tuple[Pathway, Patient]]) -> PathwayFacts:
+    """The facts ``block_for_pathway`` reads, for every (pathway, patient) of ``rows``."""
+    pathway_ids = [pathway.id for pathway, _ in rows]
+    patient_ids = sorted({patient.id for _, patient in rows})
+    excluded: set[int] = set()
+    death_reported: set[int] = set()
+    for start in range(0, len(pathway_ids), FACTS_BATCH):
+        chunk = pathway_ids[start : start + FACTS_BATCH]
+        excluded.update(
+            session.scalars(
+                select(Exclusion.pathway_id).where(Exclusion.pathway_id.in_(chunk)).distinct()
+            )
+        )
+    for start in range(0, len(patient_ids), FACTS_BATCH):
+        chunk = patient_ids[start : start + FACTS_BATCH]
+        death_reported.update(
+            session.scalars(
+                select(Pathway.patient_id)
+                .where(Pathway.patient_id.in_(chunk), Pathway.outcome == Outcome.REPORTED_DECEASED)
+                .distinct()
+            )
+        )
+    return PathwayFacts(excluded=frozenset(excluded), death_reported=frozenset(death_reported))
 
 
 def _another_attempt(condition: Any) -> Any:

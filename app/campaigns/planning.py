@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.campaigns.eligibility import Block, block_for_pathway, contact_number
+from app.campaigns.eligibility import FACTS_BATCH, Block, contact_number, pathway_facts
 from app.campaigns.languages import script_for_patient, scripts_by_language
 from app.campaigns.notices import announce_first_calls
 from app.campaigns.policy import AttemptPolicy, parse_policy
@@ -31,6 +31,7 @@ from app.models import (
     Patient,
     TaskReason,
     TaskState,
+    ValidationRound,
     WorklistTask,
 )
 from app.outcomes.service import record_outcome
@@ -148,7 +149,9 @@ def plan_campaign(
     ids = [pathway.id for pathway, _ in rows]
     current, validated = rounds.current_rounds(session, ids), rounds.validated_dates(session, ids)
     weeks = rounds.rule_for(session, cohort_id=campaign.cohort_id).after
-    round_ids: dict[int, int] = {}
+    facts = pathway_facts(session, rows)
+    opened: dict[int, ValidationRound] = {}
+    excluded: list[int] = []
     for pathway, patient in rows:
         latest = current.get(pathway.id)
         new_round = rounds.needs_new_round(latest)
@@ -157,13 +160,11 @@ def plan_campaign(
             pathway, ours=validated.get(pathway.id), today=now.date(), weeks=weeks
         ):
             block = Block.VALIDATED_RECENTLY
-        block = block or block_for_pathway(
-            session, pathway=pathway, patient=patient, new_round=new_round
-        )
+        block = block or facts.block(pathway, patient, new_round=new_round)
         if block is not None:
             skipped[block.value] += 1
             if block == Block.EXCLUDED:
-                _count_follow_ups(session, pathway=pathway, counts=routed)
+                excluded.append(pathway.id)
             continue
         script = script_for_patient(
             session,
@@ -178,9 +179,14 @@ def plan_campaign(
             continue
         if new_round or latest is None:
             latest = rounds.open_round(
-                session, pathway=pathway, now=now, campaign_id=campaign.id, previous=latest
+                session,
+                pathway=pathway,
+                now=now,
+                campaign_id=campaign.id,
+                previous=latest,
+                flush=False,
             )
-        round_ids[pathway.id] = latest.id
+        opened[pathway.id] = latest
         if contact_number(patient, sms=False) is None:
             mark_unreachable(
                 session, campaign=campaign, pathway=pathway, note="no telephone number", now=now
@@ -190,6 +196,10 @@ def plan_campaign(
             script_of[pathway.id] = None if script.id == campaign_script.id else script.id
             routed[script.flow_id] += 1
             by_patient[patient.id].append((pathway, patient))
+    session.flush()  # the rounds opened above, in one batch
+    round_ids = {pathway_id: entry.id for pathway_id, entry in opened.items()}
+    for key, count in _follow_up_counts(session, excluded).items():
+        routed[key] += count
     # A patient with several pathways gets them on successive days, never two on one day.
     waves: list[list[tuple[Pathway, Patient]]] = []
     for entries in by_patient.values():
@@ -232,18 +242,23 @@ def plan_campaign(
     )
 
 
-def _count_follow_ups(session: Session, *, pathway: Pathway, counts: dict[str, int]) -> None:
-    """Count an excluded pathway that a rule handed to the worklist (language, access)."""
-    reasons = session.scalars(
-        select(WorklistTask.reason).where(
-            WorklistTask.pathway_id == pathway.id,
-            WorklistTask.reason.in_((TaskReason.LANGUAGE, TaskReason.ACCESS)),
-            WorklistTask.state == TaskState.OPEN,
-        )
-    ).all()
-    for reason in set(reasons):
-        key = f"worklist:{reason.value}"
-        counts[key] = counts.get(key, 0) + 1
+def _follow_up_counts(session: Session, pathway_ids: list[int]) -> dict[str, int]:
+    """``worklist:<reason>`` -> how many of these excluded pathways a rule handed to staff
+    (language, access), each pathway counted once a reason."""
+    counts: dict[str, int] = defaultdict(int)
+    for start in range(0, len(pathway_ids), FACTS_BATCH):
+        rows = session.execute(
+            select(WorklistTask.pathway_id, WorklistTask.reason)
+            .where(
+                WorklistTask.pathway_id.in_(pathway_ids[start : start + FACTS_BATCH]),
+                WorklistTask.reason.in_((TaskReason.LANGUAGE, TaskReason.ACCESS)),
+                WorklistTask.state == TaskState.OPEN,
+            )
+            .distinct()
+        ).all()
+        for _pathway_id, reason in rows:
+            counts[f"worklist:{reason.value}"] += 1
+    return dict(counts)
 
 
 def attempt_values(

@@ -18,7 +18,7 @@ from sqlalchemy import Select, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.campaigns.eligibility import Block, block_for_pathway, contact_number
+from app.campaigns.eligibility import Block, contact_number, pathway_facts
 from app.campaigns.languages import script_for_patient, scripts_by_language
 from app.campaigns.notices import announce_first_calls
 from app.campaigns.planning import (
@@ -264,8 +264,9 @@ def run_schedule(
     languages = scripts_by_language(
         session, campaign_script=campaign_script, simulated=campaign.simulated
     )
-    # (pathway, patient, round id, the script when it is not the campaign's own)
-    chosen: list[tuple[Pathway, Patient, int, int | None]] = []
+    facts = pathway_facts(session, rows)
+    # (pathway, patient, round, the script when it is not the campaign's own)
+    chosen: list[tuple[Pathway, Patient, ValidationRound, int | None]] = []
     patients: set[int] = set()
     unreachable = 0
     for pathway, patient in rows:
@@ -282,7 +283,7 @@ def run_schedule(
             last = max(d for d in (ours, pathway.last_validated_date) if d is not None)
             rounds.schedule_next(session, pathway=pathway, reference=last, rule=rule)
             continue
-        block = block_for_pathway(session, pathway=pathway, patient=patient, new_round=True)
+        block = facts.block(pathway, patient, new_round=True)
         if block is not None:
             skipped[block.value] += 1
             # Asked again at the next due date: a flag may be lifted, a number added.
@@ -309,6 +310,7 @@ def run_schedule(
             reason=f"schedule {schedule.id}",
             campaign_id=campaign.id,
             previous=latest,
+            flush=False,
         )
         patients.add(patient.id)
         if contact_number(patient, sms=False) is None:
@@ -318,8 +320,9 @@ def run_schedule(
             unreachable += 1
             continue
         chosen.append(
-            (pathway, patient, entry.id, None if script.id == campaign_script.id else script.id)
+            (pathway, patient, entry, None if script.id == campaign_script.id else script.id)
         )
+    session.flush()  # the rounds opened above, in one batch
     # Attempt numbers run on across rounds under the one campaign (its unique key).
     numbers = dict(
         session.execute(
@@ -350,16 +353,16 @@ def run_schedule(
                     (numbers.get(pathway.id) or 0) + 1,
                     Channel.VOICE,
                     due_at,
-                    round_id,
+                    entry.id,
                     script_id,
                 )
-                for (pathway, patient, round_id, script_id), due_at in zip(
+                for (pathway, patient, entry, script_id), due_at in zip(
                     chosen, due_times, strict=True
                 )
             ],
         )
         # The pre-call text of each new round's first call (app/campaigns/notices.py).
-        rounds_opened = [round_id for _, _, round_id, _ in chosen]
+        rounds_opened = [entry.id for _, _, entry, _ in chosen]
         announce_first_calls(session, campaign=campaign, round_ids=rounds_opened, now=now)
     session.flush()
     return DailyRun(schedule.id, today, len(rows), len(chosen), unreachable, dict(skipped))

@@ -27,11 +27,16 @@ _FILL_DURATION = update(ContactAttempt).where(
 )
 
 
-def record_sid(session: Session, *, attempt_id: int, sid: str) -> None:
-    """Remember the provider's SID if the dispatcher has not recorded it yet (webhooks race it)."""
-    if not sid:
+def record_sid(session: Session, *, attempt: ContactAttempt, sid: str) -> None:
+    """Remember the provider's SID if the dispatcher has not recorded it yet (webhooks race it).
+
+    ``attempt`` is the row as this request read it: once it has a SID (one attempt is one call
+    or text, and its SID is never cleared) the guarded UPDATE could change nothing, so it is not
+    sent; most callbacks arrive after the dispatcher has recorded the SID.
+    """
+    if not sid or attempt.provider_sid is not None:
         return
-    session.connection().execute(_RECORD_SID, {"attempt_id": attempt_id, "provider_sid": sid})
+    session.connection().execute(_RECORD_SID, {"attempt_id": attempt.id, "provider_sid": sid})
 
 
 def apply_call_status(session: Session, *, attempt: ContactAttempt, event: CallProgress) -> None:
@@ -42,8 +47,7 @@ def apply_call_status(session: Session, *, attempt: ContactAttempt, event: CallP
     (it arrived late, after a final state) erases nothing: it may only fill a missing duration.
     """
     details: dict[str, Any] = {}
-    if event.call_sid and attempt.provider_sid is None:
-        record_sid(session, attempt_id=attempt.id, sid=event.call_sid)
+    record_sid(session, attempt=attempt, sid=event.call_sid)
     if event.duration_seconds is not None:
         details["duration_seconds"] = event.duration_seconds
     moved = False
@@ -68,7 +72,7 @@ def apply_call_status(session: Session, *, attempt: ContactAttempt, event: CallP
 
 def apply_amd(session: Session, *, attempt: ContactAttempt, event: MachineDetection) -> bool:
     """Record who answered; a machine ends the attempt as ``voicemail``. True for a machine."""
-    record_sid(session, attempt_id=attempt.id, sid=event.call_sid)
+    record_sid(session, attempt=attempt, sid=event.call_sid)
     session.connection().execute(
         _RECORD_ANSWERED_BY, {"attempt_id": attempt.id, "answered_by": event.answered_by}
     )

@@ -31,7 +31,7 @@ def apply_sms_status(session: Session, *, attempt: ContactAttempt, event: Delive
     (receipts and replies are not ordered), and a conversation the patient is taking part in has
     shown the number works. Such a late failure is kept as the raw event and changes nothing.
     """
-    record_sid(session, attempt_id=attempt.id, sid=event.message_sid)
+    record_sid(session, attempt=attempt, sid=event.message_sid)
     if event.state is ContactState.FAILED:
         advance(
             session,

@@ -194,7 +194,7 @@ def on_voice(
         # A duplicate may have waited on the first request's insert (PostgreSQL): read the
         # attempt as that request left it, so the same TwiML is sent again.
         session.refresh(attempt)
-    calls.record_sid(session, attempt_id=attempt.id, sid=call_sid)
+    calls.record_sid(session, attempt=attempt, sid=call_sid)
     advance(session, attempt_id=attempt.id, to=AttemptStatus.IN_PROGRESS, answered_at=utcnow())
     turn = dialogue.take_turn(session, attempt=attempt, context=context, channel="voice", fresh=new)
     return _say(session, turn, attempt=attempt, token=token, context=context, number=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -68,3 +69,39 @@ async def test_a_machine_ends_the_attempt_as_voicemail_and_hears_only_the_callba
     assert settings.callback_number in after.text
     for clinical in ("orthopaedic", "Ada", "waiting list", "treatment", "worse"):
         assert clinical.lower() not in after.text.lower()
+
+
+async def test_a_callback_after_the_dispatcher_recorded_the_sid_sends_no_sid_update(
+    client: httpx.AsyncClient, settings: Settings, db_session: Session
+) -> None:
+    """Most callbacks come after the REST answer: a guarded UPDATE that can change nothing is
+    not sent. One that races the dispatcher (no SID yet) still records it."""
+    sid = call_sid()
+    recorded = make_attempt(
+        db_session, pathway=make_pathway(db_session), status=AttemptStatus.PLACED, provider_sid=sid
+    )
+    racing = make_attempt(db_session, pathway=make_pathway(db_session), status=AttemptStatus.PLACED)
+    other_sid = call_sid()
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db_session.connection(), "before_cursor_execute", seen)
+    try:
+        for attempt, call in ((recorded, sid), (racing, other_sid)):
+            response = await post_signed(
+                client,
+                settings,
+                f"/webhooks/twilio/amd/{attempt.token}",
+                {"AccountSid": ACCOUNT_SID, "CallSid": call, "AnsweredBy": "human"},
+            )
+            assert response.status_code == 200
+    finally:
+        event.remove(db_session.connection(), "before_cursor_execute", seen)
+    sid_updates = [s for s in statements if "SET provider_sid" in s]
+    assert len(sid_updates) == 1  # the racing attempt's alone
+    db_session.refresh(recorded)
+    db_session.refresh(racing)
+    assert (recorded.provider_sid, racing.provider_sid) == (sid, other_sid)
+    assert recorded.answered_by == racing.answered_by == "human"

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.campaigns.eligibility import FACTS_BATCH, Block, contact_number, pathway_facts
-from app.campaigns.languages import script_for_patient, scripts_by_language
+from app.campaigns.languages import LanguageRouter, scripts_by_language
 from app.campaigns.notices import announce_first_calls
 from app.campaigns.policy import AttemptPolicy, parse_policy
 from app.campaigns.windows import CLOSING_MARGIN, CallingWindows, parse_windows
@@ -141,8 +141,9 @@ def plan_campaign(
     unreachable = 0
     campaign_script = session.get(CallScript, campaign.call_script_id)
     assert campaign_script is not None
-    languages = scripts_by_language(
-        session, campaign_script=campaign_script, simulated=campaign.simulated
+    router = LanguageRouter(
+        scripts_by_language(session, campaign_script=campaign_script, simulated=campaign.simulated),
+        campaign=campaign,
     )
     script_of: dict[int, int | None] = {}
     by_patient: dict[int, list[tuple[Pathway, Patient]]] = defaultdict(list)
@@ -166,14 +167,7 @@ def plan_campaign(
             if block == Block.EXCLUDED:
                 excluded.append(pathway.id)
             continue
-        script = script_for_patient(
-            session,
-            languages=languages,
-            campaign=campaign,
-            pathway=pathway,
-            patient=patient,
-            now=now,
-        )
+        script = router.script_for(pathway, patient)
         if script is None:  # no approved script in the patient's language: a person has them
             routed[f"worklist:{TaskReason.LANGUAGE.value}"] += 1
             continue
@@ -197,6 +191,7 @@ def plan_campaign(
             routed[script.flow_id] += 1
             by_patient[patient.id].append((pathway, patient))
     session.flush()  # the rounds opened above, in one batch
+    router.hand_over(session, now=now)
     round_ids = {pathway_id: entry.id for pathway_id, entry in opened.items()}
     for key, count in _follow_up_counts(session, excluded).items():
         routed[key] += count

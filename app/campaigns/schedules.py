@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.campaigns.eligibility import Block, contact_number, pathway_facts
-from app.campaigns.languages import script_for_patient, scripts_by_language
+from app.campaigns.languages import LanguageRouter, scripts_by_language
 from app.campaigns.notices import announce_first_calls
 from app.campaigns.planning import (
     attempt_values,
@@ -261,8 +261,9 @@ def run_schedule(
     current, validated = rounds.current_rounds(session, ids), rounds.validated_dates(session, ids)
     campaign_script = session.get(CallScript, campaign.call_script_id)
     assert campaign_script is not None
-    languages = scripts_by_language(
-        session, campaign_script=campaign_script, simulated=campaign.simulated
+    router = LanguageRouter(
+        scripts_by_language(session, campaign_script=campaign_script, simulated=campaign.simulated),
+        campaign=campaign,
     )
     facts = pathway_facts(session, rows)
     # (pathway, patient, round, the script when it is not the campaign's own)
@@ -289,14 +290,7 @@ def run_schedule(
             # Asked again at the next due date: a flag may be lifted, a number added.
             rounds.schedule_next(session, pathway=pathway, reference=today, rule=rule)
             continue
-        script = script_for_patient(
-            session,
-            languages=languages,
-            campaign=campaign,
-            pathway=pathway,
-            patient=patient,
-            now=now,
-        )
+        script = router.script_for(pathway, patient)
         if script is None:  # no approved script in the patient's language: a person has them
             skipped[f"worklist:{TaskReason.LANGUAGE.value}"] += 1
             rounds.schedule_next(session, pathway=pathway, reference=today, rule=rule)
@@ -323,6 +317,7 @@ def run_schedule(
             (pathway, patient, entry, None if script.id == campaign_script.id else script.id)
         )
     session.flush()  # the rounds opened above, in one batch
+    router.hand_over(session, now=now)
     # Attempt numbers run on across rounds under the one campaign (its unique key).
     numbers = dict(
         session.execute(

@@ -119,12 +119,14 @@ def open_new_tasks(
     *,
     tasks: list[tuple[int, int, TaskReason, str | None]],
     now: dt.datetime,
+    campaign_id: int | None = None,
 ) -> int:
     """Open (and audit) a task per ``(pathway_id, patient_id, reason, detail)``, in bulk.
 
     For callers that already know none of these pathways has a task for that reason (the rule
-    evaluation of an import checks first): the same rows as ``open_task`` writes, by the service,
-    with two bulk INSERTs instead of an ORM object, a look-up and a flush per task.
+    evaluation of an import, a campaign's planning: each checks first): the same rows as
+    ``open_task`` writes, by the service, with two bulk INSERTs instead of an ORM object, a
+    look-up and a flush per task.
     """
     if not tasks:
         return 0
@@ -135,12 +137,13 @@ def open_new_tasks(
             {
                 "pathway_id": pathway_id,
                 "patient_id": patient_id,
-                "campaign_id": None,
+                "campaign_id": campaign_id,
                 "reason": reason,
                 "detail": (detail or "")[:500] or None,
                 "letter_id": None,
                 "state": TaskState.OPEN,
                 "due_date": due[reason],
+                "safety_critical": is_safety_critical(reason),
                 "created_at": now,
             }
             for pathway_id, patient_id, reason, detail in tasks
@@ -152,7 +155,15 @@ def open_new_tasks(
         action="worklist_task.opened",
         entity_type="worklist_task",
         events=[
-            (task_id, pathway_id, {"reason": reason.value, "campaign_id": None})
+            (
+                task_id,
+                pathway_id,
+                {
+                    "reason": reason.value,
+                    "campaign_id": campaign_id,
+                    "safety_critical": is_safety_critical(reason),
+                },
+            )
             for task_id, (pathway_id, _, reason, _) in zip(ids, tasks, strict=True)
         ],
     )

@@ -9,12 +9,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.campaigns import service
+from app.campaigns.languages import LanguageRouter
 from app.conversations.context import ConversationContext
 from app.conversations.dialogue import Subject, load_subject
 from app.eligibility.rules import load_rules
 from app.eligibility.service import evaluate_cohort
 from app.flows import load_registry
-from app.models import CallScript, ContactAttempt, Pathway, TaskReason, TaskState, WorklistTask
+from app.models import (
+    AuditEvent,
+    CallScript,
+    ContactAttempt,
+    Pathway,
+    Patient,
+    TaskReason,
+    TaskState,
+    WorklistTask,
+)
+from app.worklist.tasks import open_task
 from tests.support.factories import make_cohort, make_pathway
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,3 +116,63 @@ def test_a_re_import_does_not_reopen_a_follow_up_staff_have_done(db_session: Ses
     db_session.flush()
     evaluate_cohort(db_session, cohort_id=cohort.id, rules=rules, on_date=MONDAY_8AM.date())
     assert _tasks(db_session, pathway) == set()
+
+
+def test_planning_hands_a_patient_over_for_language_once_while_the_task_is_open(
+    db_session: Session,
+) -> None:
+    """The day's language tasks are opened together; one already open is not opened again."""
+    cohort = make_cohort(db_session)
+    waiting = make_pathway(db_session, cohort=cohort, preferred_language="pl")
+    new = make_pathway(db_session, cohort=cohort, preferred_language="pl")
+    english = make_pathway(db_session, cohort=cohort)
+    campaign = service.create_campaign_from_flow(
+        db_session,
+        registry=load_registry(ROOT / "call_flows"),
+        flow_id="standard-validation",
+        name="Language hand-over",
+        cohort_id=cohort.id,
+        provider_name="twilio",
+        account_calls_per_second=1.0,
+        timezone="Europe/London",
+        created_by="bob",
+    )
+    earlier = open_task(db_session, pathway=waiting, reason=TaskReason.LANGUAGE, now=MONDAY_8AM)
+    script = db_session.get(CallScript, campaign.call_script_id)
+    assert script is not None
+    router = LanguageRouter({"en": script}, campaign=campaign)
+
+    heard = {
+        p.id: router.script_for(p, patient)
+        for p in (waiting, new, english)
+        if (patient := db_session.get(Patient, p.patient_id)) is not None
+    }
+    assert heard == {waiting.id: None, new.id: None, english.id: script}
+    assert router.hand_over(db_session, now=MONDAY_8AM) == 1
+
+    def open_language_tasks(pathway: Pathway) -> list[WorklistTask]:
+        return list(
+            db_session.scalars(
+                select(WorklistTask).where(
+                    WorklistTask.pathway_id == pathway.id,
+                    WorklistTask.reason == TaskReason.LANGUAGE,
+                    WorklistTask.state == TaskState.OPEN,
+                )
+            )
+        )
+
+    assert [t.id for t in open_language_tasks(waiting)] == [earlier.id]
+    (opened,) = open_language_tasks(new)
+    assert (opened.campaign_id, opened.detail) == (
+        campaign.id,
+        "No approved script in the language pl",
+    )
+    assert open_language_tasks(english) == []
+    audited = db_session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "worklist_task.opened", AuditEvent.entity_id == str(opened.id)
+        )
+    ).one()
+    assert audited.pathway_id == new.id
+    assert audited.detail["campaign_id"] == campaign.id
+    assert router.hand_over(db_session, now=MONDAY_8AM) == 0  # nothing left to hand over

@@ -8,17 +8,22 @@ Builds a scratch PostgreSQL database (migrated, then dropped at the end) holding
 generate_series`` with the secondary indexes and foreign keys dropped and rebuilt after (as a
 restore would): next due dates spread over twelve weeks of working days (about 1/60 of the list
 due each working day, a few overdue), 2% closed pathways, 2.5% with a round under way (and no due
-date), a third with an earlier closed round, 5% excluded by a rule. Then ``ANALYZE``.
+date), a third with an earlier closed round, 5% excluded by a rule, a tenth of patients preferring
+Polish (no approved translation: each is handed to a person). Then ``ANALYZE``.
 
 It times, for the schedule's default window (today plus 7 days) and ``--limit`` (the daily
-limit), three things in alternating rounds, each with the wall time, the client's CPU, the
+limit), four things in alternating rounds, each with the wall time, the client's CPU, the
 PostgreSQL backend's CPU (from ``/proc``) and the client's memory growth holding the rows:
 
 - **bare**: the compiled SQL of ``due_selection`` through the psycopg cursor, rows as tuples;
 - **query**: ``session.execute(due_selection(...)).all()``, as ``run_schedule`` runs it (ORM
   pathways and patients);
 - **selection**: the query plus the two batched look-ups ``run_schedule`` makes before its loop
-  (each pathway's latest round and its latest validation date).
+  (each pathway's latest round and its latest validation date);
+- **planning**: ``run_schedule`` itself, the whole daily stage (selection, eligibility, a new
+  round for each chosen pathway, its first call and its pre-call text), rolled back after each
+  round so every round plans the same day; the per-pathway figure is this over the pathways
+  planned.
 
 ``EXPLAIN (ANALYZE, BUFFERS)`` of the statement is printed.
 """
@@ -44,14 +49,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from app.campaigns.schedules import due_selection
+from app.campaigns.schedules import create_schedule, due_selection, run_schedule
 from app.db import make_engine
+from app.flows import load_registry
+from app.models import ValidationSchedule
 from app.schema import upgrade
 from app.validation import rounds
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2026, 12, 7)  # a Monday
 WORKING_DAYS = 60  # twelve weeks
+# The standing campaign plans in its calling windows: 09:30 London on TODAY, inside them.
+PLANNED_AT = dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -143,7 +152,7 @@ def fill(connection: Connection, pathways: int) -> int:
                 " SELECT n, '9' || lpad(n::text, 9, '0'), 'A', 'B',"
                 " date '1935-01-01' + ((n * 7919) % 25000)::int, ((n % 2) + 1)::text, 1 + n % 10,"
                 " substr('ABCHJMNRZ', (1 + n % 9)::int, 1),"
-                " CASE WHEN n % 10 = 0 THEN 'pl' ELSE 'en' END,"
+                " CASE WHEN (n / 7) % 10 = 0 THEN 'pl' ELSE 'en' END,"
                 " false, '+4479' || lpad(n::text, 8, '0'), now(), now()"
                 " FROM generate_series(1::bigint, :patients) AS n"
             ),
@@ -244,7 +253,7 @@ def run(engine: Engine, cohort_id: int, limit: int, repeat: int) -> dict[str, An
     horizon = TODAY + dt.timedelta(days=7)
     query = due_selection(cohort_id, horizon, limit)
     sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-    results = {"bare": Sample(), "query": Sample(), "selection": Sample()}
+    results = {"bare": Sample(), "query": Sample(), "selection": Sample(), "planning": Sample()}
     raw = engine.raw_connection()
     raw_pid = _backend_pid(raw)
 
@@ -268,7 +277,22 @@ def run(engine: Engine, cohort_id: int, limit: int, repeat: int) -> dict[str, An
 
         return action
 
+    skipped: dict[str, int] = {}
+
+    def planning(session: Session, schedule_id: int) -> Callable[[], list[Any]]:
+        def action() -> list[Any]:
+            schedule = session.get(ValidationSchedule, schedule_id)
+            assert schedule is not None
+            daily = run_schedule(session, schedule=schedule, now=PLANNED_AT)
+            skipped.update(daily.skipped)
+            session.rollback()  # the next round plans the same day again
+            session.expunge_all()
+            return [None] * daily.planned
+
+        return action
+
     with Session(engine) as session:
+        schedule_id = _schedule(session, cohort_id, limit)
         session_pid = int(session.scalar(text("SELECT pg_backend_pid()")) or 0)
         session.rollback()
         bare()  # warm the cache: every round then reads the same pages from shared memory
@@ -276,19 +300,50 @@ def run(engine: Engine, cohort_id: int, limit: int, repeat: int) -> dict[str, An
             measure(results["bare"], raw_pid, bare)
             measure(results["query"], session_pid, production(session, lookups=False))
             measure(results["selection"], session_pid, production(session, lookups=True))
+            measure(results["planning"], session_pid, planning(session, schedule_id))
         plan = "\n".join(
             row[0] for row in session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")).all()
         )
     raw.close()
     summary = {name: sample.summary() for name, sample in results.items()}
-    for name in ("query", "selection"):
+    for name in ("query", "selection", "planning"):
         summary[name]["ratio_wall"] = round(summary[name]["wall_s"] / summary["bare"]["wall_s"], 2)
         summary[name]["ratio_cpu"] = round(
             (summary[name]["client_cpu_s"] + summary[name]["postgres_cpu_s"])
             / (summary["bare"]["client_cpu_s"] + summary["bare"]["postgres_cpu_s"]),
             2,
         )
-    return {"horizon": horizon.isoformat(), "limit": limit, "results": summary, "plan": plan}
+    per = summary["planning"]
+    per["cpu_ms_per_pathway"] = round(
+        1000 * (per["client_cpu_s"] + per["postgres_cpu_s"]) / max(per["rows"], 1), 3
+    )
+    return {
+        "horizon": horizon.isoformat(),
+        "limit": limit,
+        "results": summary,
+        "planning_skipped": skipped,
+        "plan": plan,
+    }
+
+
+def _schedule(session: Session, cohort_id: int, limit: int) -> int:
+    """The cohort's validation schedule and its standing campaign (simulated: no approval)."""
+    schedule = create_schedule(
+        session,
+        registry=load_registry(ROOT / "call_flows"),
+        name="national",
+        cohort_id=cohort_id,
+        flow_id="standard-validation",
+        provider_name="simulator",
+        account_calls_per_second=100.0,
+        daily_limit=limit,
+        calls_per_second=100.0,
+        simulated=True,
+        created_by="bench",
+        now=PLANNED_AT,
+    )
+    session.commit()
+    return schedule.id
 
 
 def _backend_pid(raw: Any) -> int:

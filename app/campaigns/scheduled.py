@@ -318,6 +318,15 @@ def _round_still_open() -> Any:
     )
 
 
+# Every worker runs the same housekeeping at once: each takes the ended attempts it settles,
+# and their pathways, for its own transaction (PostgreSQL; SQLite runs one writer at a time),
+# and leaves those another worker or a webhook holds for a later pass. Without it two workers
+# settled the same attempts together, the second waiting seconds on the first's row locks and
+# then writing every outcome again; and a patient's answer arriving as a pathway was settled
+# could be overtaken by "unreachable" read from before it.
+_TAKE_OWN: dict[str, Any] = {"of": (ContactAttempt, Pathway), "skip_locked": True}
+
+
 class _NextAttemptPlanner(Protocol):
     def __call__(
         self,
@@ -402,6 +411,7 @@ def plan_follow_ups(
             Campaign.status.in_((CampaignStatus.RUNNING, CampaignStatus.PAUSED)),
         )
         .limit(limit)
+        .with_for_update(**_TAKE_OWN)
     ).all()
     return _plan_each(session, rows, plan_follow_up, now=now, rng=rng, what="follow-up")
 
@@ -428,6 +438,7 @@ def plan_identity_retries(
             ),
         )
         .limit(limit)
+        .with_for_update(**_TAKE_OWN)
     ).all()
     unverified = [
         row
@@ -454,6 +465,7 @@ def expire_sms_replies(session: Session, *, now: dt.datetime, limit: int = 200) 
             _round_still_open(),
         )
         .limit(limit)
+        .with_for_update(**_TAKE_OWN)
     ).all()
     marked = 0
     for attempt, campaign, pathway in rows:

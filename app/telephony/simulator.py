@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 STOP_REPLIES = ("STOP", "Stop", "UNSUBSCRIBE", "stop")
 MAX_TURNS = 12
+# Seconds an idle connection to our webhooks is kept for reuse (below the server's timeout).
+KEEPALIVE_SECONDS = 2.0
 
 
 class _CallAbandonedError(Exception):
@@ -115,7 +117,12 @@ class SimulatorProvider:
         self._delay = step_delay_seconds
         self._seed = seed
         self._account_sid = "AC" + "0" * 32
-        self._http = httpx.Client(timeout=http_timeout_seconds)
+        # Idle connections are dropped well before the server's keep-alive timeout (uvicorn's is
+        # 5 s, httpx's default expiry too): reusing one the server is closing at that moment
+        # fails the request with a connection reset, a race of the harness, not of the app.
+        self._http = httpx.Client(
+            timeout=http_timeout_seconds, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
+        )
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simulator")
         self._lock = threading.Lock()
         self._in_flight: set[Future[None]] = set()

@@ -1,11 +1,13 @@
 """Webhook latency under fixed offered loads, beside a do-nothing endpoint in the same app.
 
 Runs the real app under uvicorn (one worker, loopback) on a fresh migrated database, then drives
-signed Twilio requests for many concurrent synthetic calls: call status (initiated, ringing,
-in-progress, completed), the voice URL and the gathers of the standard script, each call's
-requests in order. Requests are issued open-loop at a fixed rate; latency is measured from send
-to response. The bare limit is a ``POST /bench/noop`` that parses the same form and answers an
-empty ``<Response/>`` in the same process.
+signed Twilio requests for many concurrent synthetic calls: the voice URL, the gathers of the
+standard script and the call-status callbacks we ask Twilio for (``CALL_EVENTS``: the final
+``completed`` alone; figures before the evening of 2026-12-02 also posted initiated, ringing
+and in-progress, as we asked for then), each call's requests in order. Requests are issued
+open-loop at a fixed rate; latency is measured from send to response. The bare limit is a
+``POST /bench/noop`` that parses the same form and answers an empty ``<Response/>`` in the same
+process.
 
     python scripts/bench_webhooks.py --database sqlite --rates 50,200,500 --seconds 10
     python scripts/bench_webhooks.py --database postgresql://postgres@127.0.0.1:5432/test
@@ -41,6 +43,7 @@ from app.db import make_engine, make_session_factory, session_scope  # noqa: E40
 from app.main import create_app  # noqa: E402
 from app.models import AttemptStatus  # noqa: E402
 from app.schema import upgrade  # noqa: E402
+from app.telephony.events import CALL_EVENTS, statuses_for  # noqa: E402
 from app.telephony.signature import SIGNATURE_HEADER, compute_signature  # noqa: E402
 from tests.support.factories import make_cohort, make_pathway  # noqa: E402
 from tests.support.server import free_port  # noqa: E402
@@ -113,12 +116,16 @@ def plan_calls(url: str, count: int) -> list[str]:
     return tokens
 
 
-def call_requests(base: str, token: str) -> list[tuple[str, dict[str, str]]]:
-    """One answered call's webhooks, in order: statuses, voice URL, four gathers, completed."""
+def call_requests(
+    base: str, token: str, events: tuple[str, ...] = CALL_EVENTS
+) -> list[tuple[str, dict[str, str]]]:
+    """One answered call's webhooks, in order: the progress statuses ``events`` asks for, the
+    voice URL, four gathers, the final status."""
     sid = "CA" + secrets.token_hex(16)
     status = f"{base}/webhooks/twilio/status/{token}"
     gather = f"{base}/webhooks/twilio/voice/{token}/gather"
-    return [
+    posted = statuses_for(events)
+    every = [
         (status, status_params(sid, "initiated", 0)),
         (status, status_params(sid, "ringing", 1)),
         (status, status_params(sid, "in-progress", 2)),
@@ -132,6 +139,7 @@ def call_requests(base: str, token: str) -> list[tuple[str, dict[str, str]]]:
         (f"{gather}?step=mutual_aid&n=3", call_params(sid, Digits="2")),
         (status, status_params(sid, "completed", 3, CallDuration="61", SipResponseCode="200")),
     ]
+    return [(url, p) for url, p in every if url != status or p["CallStatus"] in posted]
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """CPU time per webhook in one process, with no server, network or threads: a quick, quiet gauge.
 
 Drives the real app through ``httpx.ASGITransport`` with the same signed call sequence as
-``bench_webhooks.py`` (statuses, voice URL, four gathers, completed) and the same do-nothing
+``bench_webhooks.py`` (voice URL, four gathers, completed) and the same do-nothing
 ``/bench/noop`` as the bare limit. Sync handlers run inline instead of in the threadpool, so
 process CPU time is this thread's work and ``--profile`` shows where it goes. The client's
 own share is kept small, since it counts in both figures: the forms are encoded before the clock

@@ -14,10 +14,12 @@ from app.conversations.context import ConversationContext
 from app.conversations.dialogue import Subject, load_subject
 from app.eligibility.rules import load_rules
 from app.eligibility.service import evaluate_cohort
-from app.flows import load_registry
+from app.flows import ScriptRegistry, load_registry
 from app.models import (
     AuditEvent,
     CallScript,
+    Campaign,
+    Cohort,
     ContactAttempt,
     Pathway,
     Patient,
@@ -42,6 +44,21 @@ def _tasks(session: Session, pathway: Pathway) -> set[TaskReason]:
     )
 
 
+def _campaign(session: Session, *, registry: ScriptRegistry, cohort: Cohort) -> Campaign:
+    """A campaign of the standard script over ``cohort`` (its translations stored too)."""
+    return service.create_campaign_from_flow(
+        session,
+        registry=registry,
+        flow_id="standard-validation",
+        name="Language routing",
+        cohort_id=cohort.id,
+        provider_name="twilio",
+        account_calls_per_second=1.0,
+        timezone="Europe/London",
+        created_by="bob",
+    )
+
+
 def test_each_patient_is_routed_to_their_language_or_to_a_person(db_session: Session) -> None:
     cohort = make_cohort(db_session)
     english = make_pathway(db_session, cohort=cohort)
@@ -58,17 +75,7 @@ def test_each_patient_is_routed_to_their_language_or_to_a_person(db_session: Ses
         on_date=MONDAY_8AM.date(),
     )
     registry = load_registry(ROOT / "call_flows")
-    campaign = service.create_campaign_from_flow(
-        db_session,
-        registry=registry,
-        flow_id="standard-validation",
-        name="Language routing",
-        cohort_id=cohort.id,
-        provider_name="twilio",
-        account_calls_per_second=1.0,
-        timezone="Europe/London",
-        created_by="bob",
-    )
+    campaign = _campaign(db_session, registry=registry, cohort=cohort)
     service.start_campaign(db_session, campaign_id=campaign.id, actor="bob", now=MONDAY_8AM)
 
     attempts = {
@@ -126,17 +133,7 @@ def test_planning_hands_a_patient_over_for_language_once_while_the_task_is_open(
     waiting = make_pathway(db_session, cohort=cohort, preferred_language="pl")
     new = make_pathway(db_session, cohort=cohort, preferred_language="pl")
     english = make_pathway(db_session, cohort=cohort)
-    campaign = service.create_campaign_from_flow(
-        db_session,
-        registry=load_registry(ROOT / "call_flows"),
-        flow_id="standard-validation",
-        name="Language hand-over",
-        cohort_id=cohort.id,
-        provider_name="twilio",
-        account_calls_per_second=1.0,
-        timezone="Europe/London",
-        created_by="bob",
-    )
+    campaign = _campaign(db_session, registry=load_registry(ROOT / "call_flows"), cohort=cohort)
     earlier = open_task(db_session, pathway=waiting, reason=TaskReason.LANGUAGE, now=MONDAY_8AM)
     script = db_session.get(CallScript, campaign.call_script_id)
     assert script is not None

@@ -15,9 +15,13 @@ _sequence = itertools.count(1)
 
 
 def synthetic_nhs_number(n: int) -> str:
-    """A valid NHS number in the range reserved for testing (999 000 0000 - 999 999 9999)."""
+    """A valid NHS number in the range reserved for testing (999 000 0000 - 999 999 9999).
+
+    ``n`` is taken modulo the range's size: a long test run numbers more patients than the
+    range's seven free digits hold, and cutting the longer string short had dropped the 999.
+    """
     while True:
-        candidate = f"999{n:07d}"[-10:]
+        candidate = f"999{n % 10_000_000:07d}"
         if is_valid(candidate):
             return candidate
         n += 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any, cast
@@ -215,3 +215,13 @@ def changed(result: Result[Any]) -> int:
     ``CursorResult``, whose ``rowcount`` is what the guard's caller needs.
     """
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+# Ids a batched look-up puts in one ``IN`` list (well inside SQLite's and PostgreSQL's limits).
+IN_LIST_SIZE = 1000
+
+
+def in_batches(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    """``ids`` in slices of ``IN_LIST_SIZE``: one query a slice, not one a row."""
+    for start in range(0, len(ids), IN_LIST_SIZE):
+        yield ids[start : start + IN_LIST_SIZE]

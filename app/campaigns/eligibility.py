@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.attempts import IN_FLIGHT
+from app.db import in_batches
 from app.models import (
     ContactAttempt,
     Exclusion,
@@ -118,10 +119,6 @@ def block_for_pathway(
     return _facts_block(excluded=excluded, death_reported=death_reported)
 
 
-# Ids a batch look-up puts in one ``IN`` list (well inside SQLite's and PostgreSQL's limits).
-FACTS_BATCH = 1000
-
-
 @dataclass(frozen=True)
 class PathwayFacts:
     """What other rows say about a batch of pathways, read in a few set queries: planning a
@@ -145,15 +142,13 @@ def pathway_facts(session: Session, rows: Sequence[tuple[Pathway, Patient]]) -> 
     patient_ids = sorted({patient.id for _, patient in rows})
     excluded: set[int] = set()
     death_reported: set[int] = set()
-    for start in range(0, len(pathway_ids), FACTS_BATCH):
-        chunk = pathway_ids[start : start + FACTS_BATCH]
+    for chunk in in_batches(pathway_ids):
         excluded.update(
             session.scalars(
                 select(Exclusion.pathway_id).where(Exclusion.pathway_id.in_(chunk)).distinct()
             )
         )
-    for start in range(0, len(patient_ids), FACTS_BATCH):
-        chunk = patient_ids[start : start + FACTS_BATCH]
+    for chunk in in_batches(patient_ids):
         death_reported.update(
             session.scalars(
                 select(Pathway.patient_id)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.campaigns.eligibility import FACTS_BATCH
+from app.db import in_batches
 from app.flows import ScriptRegistry, ensure_call_script
 from app.models import (
     CallScript,
@@ -90,11 +90,11 @@ class LanguageRouter:
         pathway: one already open is left as it is); returns how many were opened."""
         ids = list(self._unserved)
         served: set[int] = set()
-        for start in range(0, len(ids), FACTS_BATCH):
+        for chunk in in_batches(ids):
             served.update(
                 session.scalars(
                     select(WorklistTask.pathway_id).where(
-                        WorklistTask.pathway_id.in_(ids[start : start + FACTS_BATCH]),
+                        WorklistTask.pathway_id.in_(chunk),
                         WorklistTask.reason == TaskReason.LANGUAGE,
                         WorklistTask.state == TaskState.OPEN,
                     )

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.campaigns.eligibility import FACTS_BATCH, Block, contact_number, pathway_facts
+from app.campaigns.eligibility import Block, contact_number, pathway_facts
 from app.campaigns.languages import LanguageRouter, scripts_by_language
 from app.campaigns.notices import announce_first_calls
 from app.campaigns.policy import AttemptPolicy, parse_policy
 from app.campaigns.windows import CLOSING_MARGIN, CallingWindows, parse_windows
+from app.db import in_batches
 from app.models import (
     CallScript,
     Campaign,
@@ -241,11 +242,11 @@ def _follow_up_counts(session: Session, pathway_ids: list[int]) -> dict[str, int
     """``worklist:<reason>`` -> how many of these excluded pathways a rule handed to staff
     (language, access), each pathway counted once a reason."""
     counts: dict[str, int] = defaultdict(int)
-    for start in range(0, len(pathway_ids), FACTS_BATCH):
+    for chunk in in_batches(pathway_ids):
         rows = session.execute(
             select(WorklistTask.pathway_id, WorklistTask.reason)
             .where(
-                WorklistTask.pathway_id.in_(pathway_ids[start : start + FACTS_BATCH]),
+                WorklistTask.pathway_id.in_(chunk),
                 WorklistTask.reason.in_((TaskReason.LANGUAGE, TaskReason.ACCESS)),
                 WorklistTask.state == TaskState.OPEN,
             )

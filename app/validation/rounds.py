@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.db import in_batches
 from app.models import (
     ClinicalDecision,
     Decision,
@@ -45,8 +46,7 @@ def current_rounds(session: Session, pathway_ids: Iterable[int]) -> dict[int, Va
     """The latest round of each pathway (one query per thousand pathways)."""
     ids = list(pathway_ids)
     found: dict[int, ValidationRound] = {}
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
+    for chunk in in_batches(ids):
         latest = (
             select(ValidationRound.pathway_id, func.max(ValidationRound.number).label("number"))
             .where(ValidationRound.pathway_id.in_(chunk))
@@ -250,11 +250,11 @@ def validated_dates(session: Session, pathway_ids: Iterable[int]) -> dict[int, d
     """The latest date each pathway was validated by the service (batched)."""
     ids = list(pathway_ids)
     found: dict[int, dt.date] = {}
-    for start in range(0, len(ids), 1000):
+    for chunk in in_batches(ids):
         rows = session.execute(
             select(ValidationRound.pathway_id, func.max(ValidationRound.validated_date))
             .where(
-                ValidationRound.pathway_id.in_(ids[start : start + 1000]),
+                ValidationRound.pathway_id.in_(chunk),
                 ValidationRound.validated_date.is_not(None),
             )
             .group_by(ValidationRound.pathway_id)

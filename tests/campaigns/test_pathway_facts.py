@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.campaigns import eligibility
+from app import db
 from app.campaigns.eligibility import Block, block_for_pathway, pathway_facts
 from app.models import Exclusion, Outcome, Pathway, PathwayStatus, Patient
 from tests.support.factories import make_cohort, make_pathway
@@ -59,7 +59,7 @@ def test_batch_facts_block_exactly_what_the_one_pathway_check_blocks(
     new_round: bool,
     batch: int,
 ) -> None:
-    monkeypatch.setattr(eligibility, "FACTS_BATCH", batch)
+    monkeypatch.setattr(db, "IN_LIST_SIZE", batch)
     facts = pathway_facts(db_session, mixed)
     batched = [facts.block(p, patient, new_round=new_round) for p, patient in mixed]
     single = [

@@ -80,5 +80,9 @@ def test_workers_place_every_attempt_once_and_share_the_accounts_rate(
     times = sorted(contact.at for contact in provider.contacts)
     span = (times[-1] - times[0]).total_seconds()
     burst = RATE / 10
-    # Separate budgets would let three workers go three times as fast.
-    assert span >= (ATTEMPTS - burst) / RATE * 0.9, f"{ATTEMPTS} contacts in {span:.2f}s"
+    shared = (ATTEMPTS - burst) / RATE  # 5.9 s: one budget spent at the account's rate
+    apart = shared / WORKERS  # 2.0 s: a budget per worker would go three times as fast
+    # The bar sits between the two. A loaded machine delays the first calls most (connections,
+    # cold caches), which shortens the span by up to a second: a bar at 90% of the shared span
+    # failed on that under a parallel CI run, though the budget was shared.
+    assert span >= (shared + apart) / 2, f"{ATTEMPTS} contacts in {span:.2f}s"

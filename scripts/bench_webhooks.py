@@ -39,12 +39,13 @@ from sqlalchemy import create_engine, make_url, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from app.db import make_engine, make_session_factory, session_scope, utcnow  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import AttemptStatus  # noqa: E402
 from app.schema import upgrade  # noqa: E402
 from app.telephony.events import CALL_EVENTS, statuses_for  # noqa: E402
 from app.telephony.signature import SIGNATURE_HEADER, compute_signature  # noqa: E402
+from app.validation.rounds import open_round  # noqa: E402
 from tests.support.factories import make_cohort, make_pathway  # noqa: E402
 from tests.support.server import free_port  # noqa: E402
 from tests.support.telephony import (  # noqa: E402
@@ -96,7 +97,11 @@ def database(kind: str, directory: Path) -> Iterator[str]:
 
 
 def plan_calls(url: str, count: int) -> list[str]:
-    """``count`` placed voice attempts on the standard script; returns their tokens."""
+    """``count`` placed voice attempts on the standard script; returns their tokens.
+
+    Each pathway has its validation round open, as a campaign's planning leaves it: without one
+    the outcome's webhook opened the round itself, four statements that production never sends.
+    """
     engine = make_engine(url)
     tokens = []
     with session_scope(make_session_factory(engine)) as session:
@@ -104,6 +109,7 @@ def plan_calls(url: str, count: int) -> list[str]:
         cohort = make_cohort(session, name="bench")
         for n in range(count):
             pathway = make_pathway(session, cohort=cohort, specialty_name="Ophthalmology")
+            open_round(session, pathway=pathway, now=utcnow())
             attempt = make_attempt(
                 session,
                 pathway=pathway,

@@ -257,16 +257,6 @@ def _keep(session: Session, *, subject: Subject, reply: Reply, turn: int) -> Non
     script = subject.script
     for item in reply.answers:
         _store_answer(session, subject=subject, answer=item)
-    attempt.conversation = {
-        "state": reply.state,
-        "turn": turn,
-        "step": reply.question.step if reply.question else None,
-        "outcome": reply.outcome,
-        "flow_id": script.id,
-        "flow_version": script.version,
-        "flow_hash": script.content_hash,
-    }
-    # No flush here: the voice path adds the TwiML next, and one UPDATE carries both.
     if reply.outcome == Outcome.OPTED_OUT:
         # "Stop calling me", "please stop texting me": honoured for this number from now on,
         # as a STOP text is (every patient with the number, planned contacts cancelled).
@@ -280,6 +270,18 @@ def _keep(session: Session, *, subject: Subject, reply: Reply, turn: int) -> Non
             contact_attempt_id=attempt.id,
             recorded=dict(reply.state.get("recorded", {})),
         )
+    # Set after the outcome's flushes, so that none of them writes it: the voice path adds the
+    # TwiML next and one UPDATE carries both (a text's turn is written at the commit). All of it
+    # is one transaction, so the order changes nothing a crash could see.
+    attempt.conversation = {
+        "state": reply.state,
+        "turn": turn,
+        "step": reply.question.step if reply.question else None,
+        "outcome": reply.outcome,
+        "flow_id": script.id,
+        "flow_version": script.version,
+        "flow_hash": script.content_hash,
+    }
 
 
 def _opt_out_number(session: Session, *, subject: Subject) -> None:

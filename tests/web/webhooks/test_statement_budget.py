@@ -49,8 +49,8 @@ CEILINGS = {
     "gather condition": 6,
     # The outcome: the six of a turn, plus the outcome, the pathway, the review queue (and a
     # removal a reply might undo), the round closed and the next due date from the schedule,
-    # the follow-up tasks and letters an answer settles, and the turn's state before its TwiML.
-    "gather mutual_aid": 17,
+    # and the follow-up tasks and letters an answer settles.
+    "gather mutual_aid": 16,
     "status completed": 4,  # attempt, event, the attempt ended, commit
 }
 

@@ -170,7 +170,7 @@ def _another_attempt(condition: Any) -> Any:
 
 # The six facts the placing check needs from other rows, in one round trip (the statement is
 # built once, so SQLAlchemy caches its compiled form).
-_ATTEMPT_FACTS = select(
+ATTEMPT_FACTS = select(
     _excluded(bindparam("pathway_id")),
     _death_reported(bindparam("patient_id")),
     # An attempt without a round (planned before rounds existed) matches no row here.
@@ -202,7 +202,7 @@ def block_for_attempt(
         return block
     number = contact_number(patient, sms=attempt.channel == "sms")
     facts = session.execute(
-        _ATTEMPT_FACTS,
+        ATTEMPT_FACTS,
         {
             "pathway_id": pathway.id,
             "patient_id": patient.id,

@@ -81,6 +81,11 @@ class ContactAttempt(Base):
     __tablename__ = "contact_attempt"
     __table_args__ = (
         Index("ix_contact_attempt_due", "status", "due_at"),
+        # "Is another call in flight to this number?", asked at every placement, reads the
+        # number's few attempts. Without it PostgreSQL found the in-flight rows through the
+        # status index, whose dead entries grow with every status change until a vacuum: 0.5 s
+        # a placement a third of the way through a national day.
+        Index("ix_contact_attempt_number_status", "to_number", "status"),
         # "Has this campaign anything queued or in flight?" is a probe, not a scan.
         Index("ix_contact_attempt_campaign_status", "campaign_id", "status"),
         Index(

@@ -64,6 +64,7 @@ from tests.support.server import free_port  # noqa: E402
 SCRIPT = "standard-validation"
 DAY_POLICY: dict[str, Any] = {"calls": 1, "sms": False}  # one call each: the day's first contact
 CALLS_PER_SECOND = 100.0  # the most one account's settings allow
+PROGRESS_EVERY = 300.0  # seconds between progress lines
 CALLED_TODAY = 0.8  # of the synthetic rows (measured: 3,200 of 4,054; 329 of 405)
 
 
@@ -423,6 +424,7 @@ def main() -> None:
                 ]
                 deadline = time.monotonic() + args.timeout
                 open_ = total = -1
+                shown = time.perf_counter()
                 while time.monotonic() < deadline:
                     time.sleep(2)
                     with factory() as session:
@@ -431,6 +433,9 @@ def main() -> None:
                         )
                     if total and not open_:
                         break
+                    if time.perf_counter() - shown >= PROGRESS_EVERY:
+                        shown = time.perf_counter()
+                        _show_progress(shown - wall, settled=total - open_, total=total)
                     if any(worker.poll() is not None for worker in workers):
                         break
                 for worker in workers:
@@ -494,6 +499,18 @@ def main() -> None:
     )
     _per_contact(result)
     print(json.dumps(result, indent=2))
+
+
+def _show_progress(elapsed: float, *, settled: int, total: int) -> None:
+    """A line on stderr now and then: a national day runs for hours."""
+    rate = settled / max(elapsed, 1e-9)
+    left = (total - settled) / rate if rate else float("inf")
+    print(
+        f"day: {settled:,} of {total:,} contacts settled in {elapsed / 60:.0f} min "
+        f"({rate:.1f}/s, about {left / 60:.0f} min left)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _counts(session: Any, column: Any, *where: Any) -> dict[str, int]:

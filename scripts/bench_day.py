@@ -225,7 +225,9 @@ def run_worker(out: Path, concurrency: int, simulator_threads: int) -> None:
             {
                 "cpu_seconds": usage.ru_utime + usage.ru_stime,
                 "simulator_cpu_seconds": provider.cpu_seconds,
-                "peak_rss_mb": usage.ru_maxrss / 1024,
+                # Not ru_maxrss: a child forked from the orchestrator inherits its high-water
+                # mark across exec (1,310 MB "peak" for every worker after a 156,250-row import).
+                "peak_rss_mb": high_water_mb(os.getpid()),
                 "posts": provider.posts,
                 "failures": provider.failures,
                 "claimed": worker.stats.claimed,

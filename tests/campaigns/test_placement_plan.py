@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.campaigns.eligibility import ATTEMPT_FACTS
+from tests.support.statements import query_plan
 
 VALUES = {
     "pathway_id": 1,
@@ -25,16 +25,7 @@ VALUES = {
 
 
 def _plan(session: Session) -> str:
-    dialect = session.get_bind().dialect
-    compiled = ATTEMPT_FACTS.params(VALUES).compile(
-        dialect=dialect, compile_kwargs={"literal_binds": True}
-    )
-    if dialect.name == "postgresql":
-        # A tiny test table is cheaper to scan; forbidding scans shows which index serves it.
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-        return "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {compiled}")))
-    rows = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
-    return "\n".join(str(row[-1]) for row in rows)
+    return query_plan(session, ATTEMPT_FACTS.params(VALUES))
 
 
 def test_the_shared_number_check_reads_the_numbers_own_attempts(db_session: Session) -> None:

@@ -1,8 +1,9 @@
-"""Counting the SQL statements and commits a piece of work sends, by a label the caller sets.
+"""What SQL a piece of work sends: statements counted by a label the caller sets, and the
+database's plan for one statement.
 
-A count, unlike a time, does not move with the machine's load, so it can be held in a test
-(``tests/web/webhooks/test_statement_budget.py``) and compared across benchmark runs
-(``scripts/profile_webhooks.py --statements``).
+A count or a plan, unlike a time, does not move with the machine's load, so it can be held in a
+test (``tests/web/webhooks/test_statement_budget.py``, the ``*_plan.py`` tests) and compared
+across benchmark runs (``scripts/profile_webhooks.py --statements``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
 
 COMMIT = "COMMIT"
 
@@ -59,3 +62,18 @@ def counting_statements() -> Iterator[StatementCounter]:
     finally:
         event.remove(Engine, "before_cursor_execute", counter._statement)
         event.remove(Engine, "commit", counter._commit)
+
+
+def query_plan(session: Session, statement: ClauseElement) -> str:
+    """The database's plan for ``statement`` (bound values inlined), one line a step.
+
+    On PostgreSQL sequential scans are forbidden for the rest of the transaction: a tiny test
+    table is cheaper to scan, and the question is whether an index can serve the statement.
+    """
+    dialect = session.get_bind().dialect
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    if dialect.name == "postgresql":
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        return "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {compiled}")))
+    rows = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+    return "\n".join(str(row[-1]) for row in rows)

@@ -6,26 +6,16 @@ import datetime as dt
 import random
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.campaigns.schedules import due_selection
 from app.models import PathwayStatus
 from tests.support.factories import make_cohort, make_pathway
+from tests.support.statements import query_plan
 
 
 def _plan(session: Session) -> str:
-    query = due_selection(1, dt.date(2026, 11, 30), 500)
-    compiled = query.compile(
-        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # A tiny test table is cheaper to scan; forbidding scans shows the index can serve it.
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-        rows = session.execute(text(f"EXPLAIN {compiled}")).all()
-        return "\n".join(row[0] for row in rows)
-    rows = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
-    return "\n".join(str(row[-1]) for row in rows)
+    return query_plan(session, due_selection(1, dt.date(2026, 11, 30), 500))
 
 
 def test_the_daily_selection_is_a_range_of_the_due_date_index(db_session: Session) -> None:

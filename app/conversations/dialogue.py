@@ -271,7 +271,7 @@ def _keep(session: Session, *, subject: Subject, reply: Reply, turn: int) -> Non
             recorded=dict(reply.state.get("recorded", {})),
         )
     # Set after the outcome's flushes, so that none of them writes it: the voice path adds the
-    # TwiML next and one UPDATE carries both (a text's turn is written at the commit). All of it
+    # TwiML next and one UPDATE carries both (a text's turn is written at the next flush). All of it
     # is one transaction, so the order changes nothing a crash could see.
     attempt.conversation = {
         "state": reply.state,

@@ -6,6 +6,8 @@ every status change until a vacuum; a third of the way through a 125,000-contact
 took 0.5 s a placement. With the index it reads the number's own few attempts.
 
 Built concurrently on PostgreSQL, so a trust's live attempt table keeps taking writes meanwhile.
+A concurrent build that is interrupted leaves an invalid index behind, which this upgrade would
+then skip: drop ``ix_contact_attempt_number_status`` and run the upgrade again.
 
 Revision ID: 7d3f0a9c2e51
 Revises: c4e1d2b7a9f3

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, exists, func, insert, or_, select
@@ -124,55 +124,6 @@ def plan_pre_call_notices(
     if values:
         session.execute(insert(ContactNotice), values)
     return len(values)
-
-
-# Round ids per query (well under SQLite's limit on bound parameters).
-_BATCH = 500
-
-
-def announce_first_calls(
-    session: Session, *, campaign: Campaign, round_ids: Iterable[int], now: dt.datetime
-) -> int:
-    """Plan the pre-call text of the first call just planned in each of these rounds (the
-    campaign's planned voice attempts there that no notice announces yet); returns how many."""
-    ids = sorted(set(round_ids))
-    announced = exists().where(
-        ContactNotice.contact_attempt_id == ContactAttempt.id,
-        ContactNotice.kind == NoticeKind.PRE_CALL,
-    )
-    planned = 0
-    for start in range(0, len(ids), _BATCH):
-        rows = session.execute(
-            select(ContactAttempt, Patient)
-            .join(Patient, Patient.id == ContactAttempt.patient_id)
-            .where(
-                ContactAttempt.campaign_id == campaign.id,
-                ContactAttempt.validation_round_id.in_(ids[start : start + _BATCH]),
-                ContactAttempt.status == AttemptStatus.PLANNED,
-                ContactAttempt.channel == Channel.VOICE,
-                ~announced,
-            )
-            .order_by(ContactAttempt.validation_round_id, ContactAttempt.attempt_number)
-        ).all()
-        first: dict[int, FirstCall] = {}
-        for attempt, patient in rows:
-            assert attempt.validation_round_id is not None
-            first.setdefault(
-                attempt.validation_round_id,
-                FirstCall(
-                    attempt_id=attempt.id,
-                    campaign_id=campaign.id,
-                    pathway_id=attempt.pathway_id,
-                    patient=patient,
-                    validation_round_id=attempt.validation_round_id,
-                    call_script_id=attempt.call_script_id,
-                    due_at=attempt.due_at,
-                ),
-            )
-        planned += plan_pre_call_notices(
-            session, campaign=campaign, calls=list(first.values()), now=now
-        )
-    return planned
 
 
 def _round_still_open() -> ColumnElement[bool]:

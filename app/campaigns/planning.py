@@ -11,14 +11,16 @@ import datetime as dt
 import random
 import secrets
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.campaigns.eligibility import Block, contact_number, pathway_facts
 from app.campaigns.languages import LanguageRouter, scripts_by_language
-from app.campaigns.notices import announce_first_calls
+from app.campaigns.notices import FirstCall, plan_pre_call_notices
 from app.campaigns.policy import AttemptPolicy, parse_policy
 from app.campaigns.windows import CLOSING_MARGIN, CallingWindows, parse_windows
 from app.db import in_batches
@@ -204,25 +206,16 @@ def plan_campaign(
                 waves.append([])
             waves[index].append(entry)
     start = max(campaign.starts_at or now, now)
-    values = []
+    calls: list[PlannedCall] = []
     for wave in waves:
         due_times = spread_due_times(
             len(wave), windows=windows, start=start, per_second=campaign.calls_per_second, rng=rng
         )
         rng.shuffle(due_times)
-        for (pathway, patient), due_at in zip(wave, due_times, strict=True):
-            values.append(
-                attempt_values(
-                    campaign,
-                    pathway,
-                    patient,
-                    1,
-                    Channel.VOICE,
-                    due_at,
-                    round_ids[pathway.id],
-                    script_of[pathway.id],
-                )
-            )
+        calls.extend(
+            PlannedCall(pathway, patient, 1, due_at, round_ids[pathway.id], script_of[pathway.id])
+            for (pathway, patient), due_at in zip(wave, due_times, strict=True)
+        )
         start = windows.next_open(
             dt.datetime.combine(
                 windows.local_date(max(due_times)) + dt.timedelta(days=1),
@@ -230,12 +223,64 @@ def plan_campaign(
                 tzinfo=windows.zone,
             ).astimezone(dt.UTC)
         )
-    if values:
-        session.execute(insert(ContactAttempt), values)
-        announce_first_calls(session, campaign=campaign, round_ids=round_ids.values(), now=now)
+    place_first_calls(session, campaign=campaign, calls=calls, now=now)
     return PlanReport(
-        planned=len(values), skipped=dict(skipped), unreachable=unreachable, routed=dict(routed)
+        planned=len(calls), skipped=dict(skipped), unreachable=unreachable, routed=dict(routed)
     )
+
+
+class PlannedCall(NamedTuple):
+    """A new round's first call, before it has a row."""
+
+    pathway: Pathway
+    patient: Patient
+    number: int  # the attempt number under the campaign
+    due_at: dt.datetime
+    round_id: int
+    call_script_id: int | None  # the script in the patient's language, if not the campaign's
+
+
+def place_first_calls(
+    session: Session, *, campaign: Campaign, calls: Sequence[PlannedCall], now: dt.datetime
+) -> int:
+    """Insert the rounds' first calls in one batch, then plan each one's pre-call text.
+
+    The insert hands back the new ids in order, so the texts are planned from what was just
+    written. Asking the table afterwards (the campaign's planned calls no text announces yet, a
+    batch of rounds at a time) read the whole campaign once a batch: quadratic, 135 s of
+    PostgreSQL for a national day's 90,000 first calls. Returns how many texts were planned.
+    """
+    if not calls:
+        return 0
+    ids = session.scalars(
+        insert(ContactAttempt).returning(ContactAttempt.id, sort_by_parameter_order=True),
+        [
+            attempt_values(
+                campaign,
+                call.pathway,
+                call.patient,
+                call.number,
+                Channel.VOICE,
+                call.due_at,
+                call.round_id,
+                call.call_script_id,
+            )
+            for call in calls
+        ],
+    ).all()
+    first = [
+        FirstCall(
+            attempt_id=attempt_id,
+            campaign_id=campaign.id,
+            pathway_id=call.pathway.id,
+            patient=call.patient,
+            validation_round_id=call.round_id,
+            call_script_id=call.call_script_id,
+            due_at=call.due_at,
+        )
+        for attempt_id, call in zip(ids, calls, strict=True)
+    ]
+    return plan_pre_call_notices(session, campaign=campaign, calls=first, now=now)
 
 
 def _follow_up_counts(session: Session, pathway_ids: list[int]) -> dict[str, int]:

@@ -14,17 +14,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, exists, func, insert, or_, select, update
+from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.campaigns.eligibility import Block, contact_number, pathway_facts
 from app.campaigns.languages import LanguageRouter, scripts_by_language
-from app.campaigns.notices import announce_first_calls
 from app.campaigns.planning import (
-    attempt_values,
+    PlannedCall,
     day_capacity,
     mark_unreachable,
+    place_first_calls,
     spread_due_times,
 )
 from app.campaigns.service import create_campaign_from_flow, transition
@@ -37,7 +37,6 @@ from app.models import (
     CallScript,
     Campaign,
     CampaignStatus,
-    Channel,
     ContactAttempt,
     Decision,
     Pathway,
@@ -338,27 +337,18 @@ def run_schedule(
             rng=rng,
         )
         rng.shuffle(due_times)
-        session.execute(
-            insert(ContactAttempt),
-            [
-                attempt_values(
-                    campaign,
-                    pathway,
-                    patient,
-                    (numbers.get(pathway.id) or 0) + 1,
-                    Channel.VOICE,
-                    due_at,
-                    entry.id,
-                    script_id,
+        # Each new round's first call and its pre-call text (app/campaigns/notices.py).
+        place_first_calls(
+            session,
+            campaign=campaign,
+            calls=[
+                PlannedCall(
+                    pathway, patient, (numbers.get(pathway.id) or 0) + 1, due_at, entry.id, script
                 )
-                for (pathway, patient, entry, script_id), due_at in zip(
-                    chosen, due_times, strict=True
-                )
+                for (pathway, patient, entry, script), due_at in zip(chosen, due_times, strict=True)
             ],
+            now=now,
         )
-        # The pre-call text of each new round's first call (app/campaigns/notices.py).
-        rounds_opened = [entry.id for _, _, entry, _ in chosen]
-        announce_first_calls(session, campaign=campaign, round_ids=rounds_opened, now=now)
     session.flush()
     return DailyRun(schedule.id, today, len(rows), len(chosen), unreachable, dict(skipped))
 

@@ -55,6 +55,7 @@ from tests.campaigns.support import (
 from tests.campaigns.test_dispatcher import plan
 from tests.support.databases import backend
 from tests.support.factories import make_cohort, make_pathway
+from tests.support.statements import counting_statements
 
 N = NoticeStatus
 MONDAY_8AM = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)  # GMT in November
@@ -673,3 +674,32 @@ def test_a_notice_claimed_just_before_its_campaign_was_cancelled_is_not_sent(
         notice = session.get(ContactNotice, notice_id)
         assert notice is not None
         assert (notice.status, notice.error_code) == (N.CANCELLED, "campaign_ended")
+
+
+def test_planning_texts_each_first_call_from_what_it_wrote_without_reading_the_calls_back(
+    db_session: Session,
+) -> None:
+    """Reading the campaign's planned calls back, a batch of rounds at a time, cost a scan of the
+    whole campaign per batch on PostgreSQL: quadratic, 135 s for a national day. The texts are
+    planned from the ids the insert returns instead."""
+    cohort = make_cohort(db_session)
+    campaign = make_campaign(db_session, cohort=cohort, windows=WEEKDAYS, calls_per_second=0.01)
+    pathways = [make_pathway(db_session, cohort=cohort) for _ in range(5)]
+
+    with counting_statements() as counter:
+        report = plan_campaign(db_session, campaign=campaign, now=MONDAY_8AM, rng=random.Random(5))
+
+    assert report.planned == 5
+    calls = {c.id: c for c in db_session.scalars(select(ContactAttempt))}
+    texts = notices(db_session)
+    assert sorted(n.pathway_id for n in texts) == sorted(p.id for p in pathways)
+    for notice in texts:
+        assert notice.contact_attempt_id is not None
+        call = calls[notice.contact_attempt_id]
+        assert (call.pathway_id, call.validation_round_id) == (
+            notice.pathway_id,
+            notice.validation_round_id,
+        )
+        assert notice.due_at < call.due_at
+    read_back = [s for (_, s) in counter.statements if s.startswith("SELECT contact_attempt.")]
+    assert read_back == []

@@ -35,7 +35,7 @@ from app.campaigns.worker import single_worker_lock
 from app.cohort.service import import_cohort
 from app.cohort.synth import synthesise
 from app.config import Settings
-from app.db import make_engine, make_session_factory, read_only, session_scope, utcnow
+from app.db import engine_for, make_session_factory, read_only, session_scope, utcnow
 from app.eligibility.rules import load_rules
 from app.errors import ConflictError, InvalidInputError
 from app.flows import ensure_call_script, load_registry
@@ -258,7 +258,7 @@ def run_demo(
         require_free_port(host, port)
     run_settings = demo_settings(settings, host=host, port=port or free_port(host))
     schema.upgrade(run_settings.database_url, run_settings.migrations_path)
-    engine = make_engine(run_settings.database_url)
+    engine = engine_for(run_settings)
     factory = make_session_factory(engine)
     try:
         with (

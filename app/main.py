@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from app import __version__
 from app.config import Settings, get_settings
 from app.conversations.context import ConversationContext
-from app.db import make_engine, make_session_factory
+from app.db import engine_for, make_session_factory
 from app.eligibility.rules import load_rules
 from app.flows import load_registry
 from app.telephony.factory import notify_provider
@@ -28,7 +28,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the web app; everything it needs is created here, nothing at import time."""
     settings = settings or get_settings()
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from app import db
 from tests.support.databases import backend, fresh_database
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.skipif(backend() != "postgresql", reason="PostgreSQL's pool only")
 
@@ -110,3 +111,41 @@ def test_each_statement_commits_alone_and_the_next_session_has_a_transaction_aga
         session.execute(text("INSERT INTO mark VALUES (2)"))
         session.rollback()
         assert list(session.scalars(text("SELECT n FROM mark"))) == [1]
+
+
+def _backends_serving(engine: Engine, at_once: int) -> set[int]:
+    """The PostgreSQL backends that serve ``at_once`` requests holding a connection together."""
+    connections = [engine.connect() for _ in range(at_once)]
+    try:
+        return {int(c.scalar(text("SELECT pg_backend_pid()")) or 0) for c in connections}
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_a_process_keeps_the_connections_a_busy_moment_needed(tmp_path: Path) -> None:
+    """SQLAlchemy's default pool keeps five and closes any more as they come back: a web worker
+    with a dozen webhooks in flight forked a backend for most of them. The configured pool keeps
+    them for the next burst."""
+    with fresh_database(tmp_path) as url:
+        engine = db.engine_for(make_settings(url))
+        try:
+            first = _backends_serving(engine, at_once=12)
+            again = _backends_serving(engine, at_once=12)
+        finally:
+            engine.dispose()
+
+    assert len(first) == 12 and again == first
+
+
+def test_the_default_pool_would_open_new_backends_for_the_same_burst(tmp_path: Path) -> None:
+    # The control: without the configured size, the second burst is served by new backends.
+    with fresh_database(tmp_path) as url:
+        engine = db.make_engine(url)
+        try:
+            first = _backends_serving(engine, at_once=12)
+            again = _backends_serving(engine, at_once=12)
+        finally:
+            engine.dispose()
+
+    assert len(again - first) == 7  # all but SQLAlchemy's five

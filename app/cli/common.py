@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings, get_settings
-from app.db import make_engine, make_session_factory, session_scope
+from app.db import engine_for, make_session_factory, session_scope
 from app.schema import check_readiness
 
 # Human-readable results go to stdout (so `| head` and `> file` get them); diagnostics, errors
@@ -39,7 +39,7 @@ def load_settings() -> Settings:
 @lru_cache
 def engine() -> Engine:
     """One engine per CLI process."""
-    return make_engine(load_settings().database_url)
+    return engine_for(load_settings())
 
 
 @lru_cache

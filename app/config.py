@@ -56,8 +56,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///waitlist.db"
     # PostgreSQL connections each process keeps open (web worker, dispatcher, CLI); it may open
-    # DATABASE_MAX_OVERFLOW more at a busy moment, closed again as they are returned. Below the
-    # requests a web worker serves at once, every webhook forked a new backend (docs/operations.md).
+    # DATABASE_MAX_OVERFLOW more at a busy moment, closed again as they are returned. A pool
+    # smaller than the requests a web worker serves at once opens a new backend for most of them
+    # (app.db.engine_for, docs/operations.md).
     database_pool_size: int = Field(default=20, ge=1)
     database_max_overflow: int = Field(default=10, ge=0)
     home: Path = Field(default_factory=_default_home)

@@ -8,6 +8,12 @@ does. The bare limit, measured in the same run, builds the same TwiML documents 
 texts with the ``twilio`` library alone: the least work any answer webhook must do. Prints both
 per turn, wall-clock and CPU time (the machine may be shared), the ratio, and how long loading and
 linting the scripts takes (done once at start).
+
+A second measure times understanding alone, where a spoken or texted answer costs most: each of
+a set of everyday spoken answers matched against every question of every shipped script, with
+every script-level trigger (opt-out, a death, distress, red flags, another person) checked as the
+engine checks them. Its bare limit is splitting the same answers into clauses and words, which
+any understanding must do first.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from app.flows import (
     start_conversation,
     voice_prompt,
 )
+from app.flows.schema import AskStep, Option
+from app.flows.understanding import clauses, mentioned, understand_text
 from app.telephony.twiml import voice_twiml
 
 FLOWS = Path(__file__).resolve().parents[1] / "call_flows"
@@ -46,6 +54,16 @@ ANSWERS = [
     Heard("dtmf", "2"),
     Heard("dtmf", "1"),
 ]
+SPOKEN = [
+    "yes please I still need it",
+    "no I don't need it any more, I had it done privately",
+    "it's got a lot worse since last time",
+    "this is his wife speaking, he is not well",
+    "I'm not sure, can you call back later",
+    "yeah still waiting thanks",
+    "not any worse no",
+]
+TRIGGERS = ("opt_out", "deceased", "distress", "red_flags", "person")
 
 
 def timed(work: Callable[[], int]) -> tuple[float, float, int]:
@@ -121,6 +139,48 @@ def main() -> None:
     wall_ratio = (engine_wall / engine_turns) / (bare_wall / bare_turns)
     cpu_ratio = (engine_cpu / engine_turns) / (bare_cpu / bare_turns)
     print(f"ratio (engine + TwiML / TwiML alone): {wall_ratio:.2f} wall, {cpu_ratio:.2f} CPU")
+    understanding(args.conversations // 10)
+
+
+def understanding(rounds: int) -> None:
+    """CPU per spoken answer understood (options and triggers) beside splitting it into words."""
+    questions: list[tuple[list[Option], list[list[str]]]] = []
+    for script in load_registry(FLOWS).all():
+        found = (getattr(script.flow.understanding, kind) for kind in TRIGGERS)
+        trigger_words = [list(trigger.words) for trigger in found if trigger is not None]
+        for step in script.flow.steps.values():
+            if isinstance(step, AskStep):
+                questions.append((list(step.options), trigger_words))
+
+    def understood() -> int:
+        answers = 0
+        for _ in range(rounds):
+            for options, trigger_words in questions:
+                for said in SPOKEN:
+                    understand_text(said, options, weak=("yes", "no"))
+                    parts = clauses(said)  # once for all the triggers, as the engine does
+                    for words in trigger_words:
+                        mentioned(parts, words, english=True)
+                    answers += 1
+        return answers
+
+    def split() -> int:
+        answers = 0
+        for _ in range(rounds):
+            for _question in questions:
+                for said in SPOKEN:
+                    clauses(said)
+                    answers += 1
+        return answers
+
+    _, cpu, answers = timed(understood)
+    _, bare_cpu, bare_answers = timed(split)
+    per_answer, bare_per_answer = cpu / answers * 1e6, bare_cpu / bare_answers * 1e6
+    print(
+        f"spoken answers understood: {answers} ({len(questions)} questions), "
+        f"{per_answer:.0f} us CPU each; split into words alone {bare_per_answer:.1f} us; "
+        f"ratio {per_answer / bare_per_answer:.1f}"
+    )
 
 
 if __name__ == "__main__":

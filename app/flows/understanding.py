@@ -160,11 +160,21 @@ def one_slip(said: str, word: str) -> bool:
 
 
 def _occurrences(clause: Sequence[str], phrase: Sequence[str]) -> list[tuple[int, int]]:
+    """Where ``phrase`` stands in the clause, each word as said or with one slip.
+
+    ``one_slip`` never accepts a different first letter, so a position whose word starts
+    otherwise is passed over before the full comparison: every answer is checked against every
+    phrase of a script's triggers and options, and most positions fail on that first letter.
+    """
     size = len(phrase)
+    if not size:
+        return [(start, start) for start in range(len(clause) + 1)]
+    head = phrase[0][:1]
     return [
         (start, start + size)
         for start in range(len(clause) - size + 1)
-        if all(
+        if clause[start][:1] == head
+        and all(
             one_slip(said, word)
             for said, word in zip(clause[start : start + size], phrase, strict=True)
         )
@@ -258,15 +268,31 @@ def mentions(text: str | None, words: Sequence[str], *, english: bool = True) ->
 
 def mentioned(parts: Sequence[Sequence[str]], words: Sequence[str], *, english: bool) -> bool:
     """``mentions`` for an answer already split by ``clauses`` (one split for many checks)."""
+    by_head = _phrases_by_head(tuple(words), english)
     for clause in parts:
         if _key_from_words(clause) is not None:
             continue
-        for word in words:
-            phrase = _phrase(word, english)
-            for start, stop in _occurrences(clause, phrase):
-                if not _negated(clause, start, RED_FLAG_SKIPPABLE, stop=stop):
-                    return True
+        for head in {"", *(word[:1] for word in clause)}:
+            for phrase in by_head.get(head, ()):
+                for start, stop in _occurrences(clause, phrase):
+                    if not _negated(clause, start, RED_FLAG_SKIPPABLE, stop=stop):
+                        return True
     return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _phrases_by_head(words: tuple[str, ...], english: bool) -> dict[str, list[tuple[str, ...]]]:
+    """A trigger's phrases grouped by their first letter, worked out once per word list.
+
+    A phrase can only stand where a word of the answer starts with its first letter (see
+    ``_occurrences``), so an answer is checked against those phrases alone, not against every
+    one of a script's red flags. A phrase of no words is kept under "" and always checked.
+    """
+    grouped: dict[str, list[tuple[str, ...]]] = {}
+    for word in words:
+        phrase = _phrase(word, english)
+        grouped.setdefault(phrase[0][:1] if phrase else "", []).append(phrase)
+    return grouped
 
 
 def understand_digits(digits: str | None, options: Sequence[Option]) -> Understood:

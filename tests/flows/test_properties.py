@@ -20,6 +20,15 @@ from app.flows import (
 from app.flows.conversation import Channel
 from app.flows.graph import turn_bound
 from app.flows.schema import AskStep, EndStep
+from app.flows.understanding import (
+    RED_FLAG_SKIPPABLE,
+    _key_from_words,
+    _negated,
+    _occurrences,
+    _phrase,
+    mentioned,
+    one_slip,
+)
 from tests.flows.conftest import MINIMAL, PATIENT, SHIPPED
 
 REGISTRY: ScriptRegistry = load_registry(SHIPPED)
@@ -99,3 +108,47 @@ def test_the_same_inputs_always_give_the_same_conversation(heard: list[Heard]) -
         return seen
 
     assert run() == run()
+
+
+# Words from three letters, so that slips ("worse", "wrose", "worsen") and near misses abound.
+WORD = st.text(alphabet="abw", min_size=1, max_size=7)
+
+
+@settings(max_examples=500, deadline=None)
+@given(clause=st.lists(WORD, max_size=8), phrase=st.lists(WORD, min_size=1, max_size=3))
+def test_finding_a_phrase_passes_over_only_positions_that_could_never_match(
+    clause: list[str], phrase: list[str]
+) -> None:
+    """The first-letter shortcut finds exactly what comparing every position would find."""
+    every_position = [
+        (start, start + len(phrase))
+        for start in range(len(clause) - len(phrase) + 1)
+        if all(one_slip(said, word) for said, word in zip(clause[start:], phrase, strict=False))
+    ]
+    assert _occurrences(clause, phrase) == every_position
+
+
+SAID = st.one_of(
+    st.sampled_from(["not", "no", "any", "much", "a", "lot", "been", "worse", "wrose", "worsen",
+                     "pain", "pian", "bleeding", "two", "2", "dim", "gwaeth"]),
+    WORD,
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    parts=st.lists(st.lists(SAID, min_size=1, max_size=6), max_size=3),
+    words=st.lists(st.lists(SAID, min_size=1, max_size=3).map(" ".join), min_size=1, max_size=6),
+)
+def test_a_trigger_is_mentioned_exactly_when_one_of_its_phrases_stands_un_negated(
+    parts: list[list[str]], words: list[str]
+) -> None:
+    """Checking only the phrases that start as a word of the answer starts changes no verdict."""
+    anywhere = any(
+        not _negated(clause, start, RED_FLAG_SKIPPABLE, stop=stop)
+        for clause in parts
+        if _key_from_words(clause) is None
+        for word in words
+        for start, stop in _occurrences(clause, _phrase(word, True))
+    )
+    assert mentioned(parts, words, english=True) is anywhere

@@ -1,7 +1,8 @@
 """Database plumbing: the declarative base, column types, engines and sessions.
 
 SQLite (the embedded default) and PostgreSQL (production) run the same code. Domain functions take
-a ``Session``, flush when they need ids and never commit: whoever opened the session commits.
+a ``Session``, flush when they need ids and never commit: whoever opened the session commits (a
+request's session dependency, or the webhook route itself; a CLI command; a worker's loop).
 """
 
 from __future__ import annotations

@@ -68,6 +68,7 @@ def delivery_status(payload: VerifiedPayload, session: SessionDep) -> Response:
     """A text's delivery receipt; its ``reference`` is the attempt's token."""
     token, receipt = from_notify_status(payload)
     webhooks.on_sms_status(session, token=token, event=receipt, raw=_raw(payload), source=SOURCE)
+    session.commit()  # here, in the route's thread: see app.web.webhooks.routes
     return Response(status_code=204)
 
 
@@ -87,6 +88,7 @@ def received_text(
     replies = webhooks.answer_text(
         session, text=text, raw=_raw(payload), context=context, source=SOURCE
     )
+    session.commit()  # here, in the route's thread: see app.web.webhooks.routes
     provider = request.app.state.notify
     if replies.messages and provider is not None:
         background.add_task(

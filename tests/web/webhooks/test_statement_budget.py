@@ -11,6 +11,7 @@ sends fewer should lower it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from app.models import (
     ValidationRound,
 )
 from app.validation.rounds import open_round
+from app.web import deps
 from tests.support.factories import make_pathway
 from tests.support.settings import make_settings
 from tests.support.statements import COMMIT, StatementCounter, counting_statements
@@ -128,3 +130,34 @@ async def test_each_webhook_of_an_answered_call_stays_within_its_statement_ceili
     assert not over, f"statements over the ceiling (sent, ceiling, what): {over}"
     # Each webhook is one transaction: a second commit would be a second durable write.
     assert all(counter.per_run(kind).get(COMMIT) == 1 for kind in CEILINGS)
+
+
+async def test_each_webhook_commits_in_its_own_thread_and_needs_no_second_hop(
+    client: httpx.AsyncClient, committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A national day is about 700,000 webhooks: each commits in the thread that ran it, so the
+    session's dependency only closes it, on the event loop, with no second thread hop."""
+    hops: list[str] = []
+    real_run_sync = deps.run_sync
+
+    async def counted(function: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(function, "__name__", repr(function)))
+        return await real_run_sync(function, *args, **kwargs)
+
+    monkeypatch.setattr(deps, "run_sync", counted)
+    settings = make_settings(committed_engine.url.render_as_string(hide_password=False))
+    sid = call_sid()
+    token, _ = _placed_call(committed_engine, sid)
+    for path, params in [
+        (f"/webhooks/twilio/voice/{token}", call_params(sid)),
+        (f"/webhooks/twilio/voice/{token}/gather?step=identity&n=0", call_params(sid, Digits="1")),
+        (f"/webhooks/twilio/status/{token}", status_params(sid, "completed", 3)),
+    ]:
+        response = await post_signed(client, settings, path, params)
+        assert response.status_code == 200, response.text
+
+    assert hops == []
+    # And what each wrote was committed before it answered.
+    with Session(committed_engine) as session:
+        attempt = session.query(ContactAttempt).filter_by(token=token).one()
+    assert attempt.status is AttemptStatus.COMPLETED

@@ -139,9 +139,11 @@ def fill(session: Session, pathways: int) -> int:
         f" {sql['false']}, {sql['start']}, {sql['start']} FROM seq",
         "INSERT INTO pathway (id, provider_code, pathway_id, patient_id, cohort_id, status,"
         " specialty_code, clock_start_date, flags, diagnosis_codes, row_hash, outcome,"
-        f" created_at, updated_at) SELECT n, 'RXX', 'P' || n, n, :cohort, 'open',"
-        f" {sql['specialty']}, '2025-06-01', '[]', '[]', 'h', 'pending', {sql['start']},"
-        f" {sql['start']} FROM seq",
+        " last_answer_at, created_at, updated_at) SELECT n, 'RXX', 'P' || n, n, :cohort,"
+        f" 'open', {sql['specialty']}, '2025-06-01', '[]', '[]', 'h', 'pending',"
+        # The time of the definitive answer below, as record_outcome keeps it.
+        f" CASE WHEN n % 20 <> 7 AND {_OUTCOME} IN ('stay', 'leave', 'worsened')"
+        f" THEN {sql['start']} END, {sql['start']}, {sql['start']} FROM seq",
         "INSERT INTO exclusion (pathway_id, rule_id, reason, rule_set_hash, evaluated_at)"
         f" SELECT n, 'deceased', 'r', 'h', {sql['start']} FROM seq WHERE n % 20 = 7",
         "INSERT INTO contact_attempt (campaign_id, pathway_id, patient_id, attempt_number,"

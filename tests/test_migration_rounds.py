@@ -16,6 +16,19 @@ from tests.support.factories import synthetic_nhs_number
 BEFORE_ROUNDS = "b044c54d70b3"
 
 
+def upgraded(url: str, revision: str | None = None) -> tuple[Engine, MetaData]:
+    """Upgrade ``url`` to ``revision`` (the head if None) and reflect its tables as they are
+    there, so a test writes rows the way that revision's schema had them."""
+    if revision is None:
+        upgrade(url, MIGRATIONS)
+    else:
+        upgrade(url, MIGRATIONS, revision)
+    engine = make_engine(url)
+    tables = MetaData()
+    tables.reflect(engine)
+    return engine, tables
+
+
 def _at(engine: Engine, day: int) -> dt.datetime:
     when = dt.datetime(2026, 6, day, 10, 0, tzinfo=dt.UTC)
     return when.replace(tzinfo=None) if engine.dialect.name == "sqlite" else when
@@ -71,10 +84,7 @@ def _pathway(engine: Engine, tables: MetaData, n: int, outcome: str) -> int:
 
 def test_existing_outcomes_become_first_rounds(tmp_path: Path) -> None:
     with fresh_database(tmp_path) as url:
-        upgrade(url, MIGRATIONS, BEFORE_ROUNDS)
-        engine = make_engine(url)
-        old = MetaData()
-        old.reflect(engine)
+        engine, old = upgraded(url, BEFORE_ROUNDS)
         stayed = _pathway(engine, old, 1, "stay")
         leaving = _pathway(engine, old, 2, "leave")
         untouched = _pathway(engine, old, 3, "pending")
@@ -97,10 +107,7 @@ def test_existing_outcomes_become_first_rounds(tmp_path: Path) -> None:
                 ],
             )
         engine.dispose()
-        upgrade(url, MIGRATIONS)
-        engine = make_engine(url)
-        new = MetaData()
-        new.reflect(engine)
+        engine, new = upgraded(url)
         rounds = new.tables["validation_round"]
         with engine.connect() as connection:
             rows = {row.pathway_id: row for row in connection.execute(select(rounds))}

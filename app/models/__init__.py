@@ -14,7 +14,7 @@ from app.models.eligibility import Exclusion
 from app.models.flow import CallScript
 from app.models.notice import ContactNotice, NoticeKind, NoticeStatus
 from app.models.outcome import Answer, PathwayOutcome
-from app.models.patient import Outcome, Pathway, PathwayStatus, Patient
+from app.models.patient import DEFINITIVE_OUTCOMES, Outcome, Pathway, PathwayStatus, Patient
 from app.models.review import ClinicalDecision, Decision, ReviewItem, ReviewStatus
 from app.models.user import ApiToken, LoginAttempt, Role, User, UserSession
 from app.models.validation import (
@@ -27,6 +27,7 @@ from app.models.webhook import WebhookEvent
 from app.models.worklist import Letter, LetterKind, TaskReason, TaskState, WorklistTask
 
 __all__ = [
+    "DEFINITIVE_OUTCOMES",
     "Answer",
     "ApiToken",
     "AttemptStatus",

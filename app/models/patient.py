@@ -44,6 +44,11 @@ class Outcome(StrEnum):
     EXCLUDED = "excluded"
 
 
+# A definitive answer about the waiting list (the patient said stay, leave or worsened): the
+# pathway is validated by it. Reports, the dashboard and the worklist all count these.
+DEFINITIVE_OUTCOMES = (Outcome.STAY, Outcome.LEAVE, Outcome.WORSENED)
+
+
 class Patient(Base):
     """A person, keyed by NHS number; contact details are stored as E.164."""
 
@@ -104,6 +109,10 @@ class Pathway(Base):
     row_hash: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome), default=Outcome.PENDING)
     outcome_at: Mapped[dt.datetime | None] = mapped_column()
+    # When the newest definitive answer (``DEFINITIVE_OUTCOMES``) was recorded: the latest of
+    # its outcomes' times, kept by ``record_outcome`` so the dashboard reads it off the row
+    # instead of aggregating every outcome ever recorded.
+    last_answer_at: Mapped[dt.datetime | None] = mapped_column()
     # When the next validation round falls due (None while one is under way, or never set).
     next_due_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

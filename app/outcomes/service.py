@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.models import Outcome, Pathway, PathwayOutcome
+from app.models import DEFINITIVE_OUTCOMES, Outcome, Pathway, PathwayOutcome
 from app.review.intake import open_review_item
 from app.validation.rounds import on_outcome
 from app.worklist.intake import follow_up_outcome
@@ -43,11 +43,25 @@ def record_outcome(
         recorded_at=now,
     )
     session.add(entry)
-    pathway.outcome = outcome
-    pathway.outcome_at = now
+    make_current(pathway, outcome=outcome, at=now)
     session.flush()
     item = open_review_item(session, pathway=pathway, pathway_outcome=entry, now=now)
     # The outcome belongs to the pathway's current round; a clinician's item keeps it open.
     on_outcome(session, pathway=pathway, entry=entry, awaits_clinician=item is not None, now=now)
     follow_up_outcome(session, pathway=pathway, entry=entry, now=now)
     return entry
+
+
+def make_current(pathway: Pathway, *, outcome: Outcome, at: dt.datetime) -> None:
+    """Mark ``outcome``, recorded ``at``, as the pathway's current one.
+
+    A definitive answer also moves ``last_answer_at`` on (never back: an outcome recorded with
+    an earlier time leaves the newest answer standing), so the row always holds the latest
+    time among its definitive outcomes, as an aggregate over them would.
+    """
+    pathway.outcome = outcome
+    pathway.outcome_at = at
+    if outcome in DEFINITIVE_OUTCOMES and (
+        pathway.last_answer_at is None or at > pathway.last_answer_at
+    ):
+        pathway.last_answer_at = at

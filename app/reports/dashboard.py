@@ -26,7 +26,7 @@ from app.models import (
     ReviewStatus,
 )
 from app.reports.facts import COMPLETED_OUTCOMES, flag, total
-from app.reports.rounds import MutualAidRow, RoundTrendRow, mutual_aid, round_trend
+from app.reports.rounds import MutualAidRow, RoundTrendRow, round_breakdowns
 from app.reports.suppression import suppressed_groups
 from app.worklist.escalation import overdue_by_reason as overdue_tasks_by_reason
 
@@ -85,7 +85,9 @@ def _add_days(
     return func.date(column, f"+{days} days")
 
 
-def _as_date(session: Session, column: ColumnElement[Any]) -> ColumnElement[dt.date]:
+def _as_date(
+    session: Session, column: ColumnElement[Any] | InstrumentedAttribute[Any]
+) -> ColumnElement[dt.date]:
     """The UTC date of a timestamp column."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("UTC", column), Date)
@@ -100,29 +102,22 @@ def build_dashboard(session: Session, *, now: dt.datetime | None = None) -> Dash
         # As for the campaign report: JIT costs these one-off aggregates more than it saves.
         session.execute(text("SET LOCAL jit = off"))
     since = now - dt.timedelta(weeks=RECENT_WEEKS)
+    # Each pathway keeps the time of its newest definitive answer (``record_outcome``), so
+    # neither count aggregates the outcome history: a pathway answered since ``since`` is one
+    # whose newest answer is.
     validated_recently = session.scalar(
-        select(func.count(func.distinct(PathwayOutcome.pathway_id))).where(
-            PathwayOutcome.outcome.in_(COMPLETED_OUTCOMES), PathwayOutcome.recorded_at >= since
-        )
+        select(func.count()).select_from(Pathway).where(Pathway.last_answer_at >= since)
     )
-    last_answer = (
-        select(
-            PathwayOutcome.pathway_id.label("pathway_id"),
-            _as_date(session, func.max(PathwayOutcome.recorded_at)).label("on"),
-        )
-        .where(PathwayOutcome.outcome.in_(COMPLETED_OUTCOMES))
-        .group_by(PathwayOutcome.pathway_id)
-        .subquery("last_answer")
-    )
+    last_answer_on = _as_date(session, Pathway.last_answer_at)
     oldest = dt.date(1900, 1, 1)
     last_validated = func.coalesce(
         case(
             (
                 func.coalesce(Pathway.last_validated_date, oldest)
-                > func.coalesce(last_answer.c.on, oldest),
+                > func.coalesce(last_answer_on, oldest),
                 Pathway.last_validated_date,
             ),
-            else_=last_answer.c.on,
+            else_=last_answer_on,
         ),
         oldest,
     )
@@ -142,7 +137,6 @@ def build_dashboard(session: Session, *, now: dt.datetime | None = None) -> Dash
         for weeks, count in session.execute(
             select(milestone, func.count())
             .select_from(Pathway)
-            .outerjoin(last_answer, last_answer.c.pathway_id == Pathway.id)
             .where(Pathway.status == PathwayStatus.OPEN)
             .group_by(milestone)
         )
@@ -161,7 +155,8 @@ def build_dashboard(session: Session, *, now: dt.datetime | None = None) -> Dash
             .order_by(ReviewItem.reason)
         )
     }
-    trend, aid = round_trend(session), mutual_aid(session)
+    rounds = round_breakdowns(session)
+    trend, aid = rounds.trend, rounds.mutual_aid
     return Dashboard(
         as_of=today,
         open_pathways=sum(int(v) for v in due_counts.values()),

@@ -1,7 +1,7 @@
 """Across validation rounds: how answers change round by round, and who would travel sooner.
 
-Both group the round table by specialty and provider in one statement each (the same SQL on
-SQLite and PostgreSQL); small cells are left to the page's suppression like every other count.
+Both group the round table by specialty and provider, together in one statement (the same SQL
+on SQLite and PostgreSQL); small cells are left to the page's suppression like every other count.
 """
 
 from __future__ import annotations
@@ -57,8 +57,23 @@ class MutualAidRow:
         return self.willing / self.asked if self.asked else None
 
 
-def round_trend(session: Session, *, cohort_id: int | None = None) -> list[RoundTrendRow]:
-    """Outcomes per round number, per specialty and provider (the trend across rounds)."""
+@dataclass(frozen=True)
+class RoundBreakdowns:
+    """The trend across rounds and the willingness to travel, from one pass over the rounds."""
+
+    trend: list[RoundTrendRow]
+    mutual_aid: list[MutualAidRow]
+
+
+def round_breakdowns(session: Session, *, cohort_id: int | None = None) -> RoundBreakdowns:
+    """Outcomes per round number, and willingness to travel (latest answers), per specialty
+    and provider.
+
+    One statement grouped by specialty, provider and round number: the willingness counts of a
+    specialty and provider are the sums over its round numbers, so the rounds (a million at a
+    national size) are joined to their pathways once, not once per breakdown.
+    """
+    asked = ValidationRound.willing_to_travel.is_not(None)
     query = (
         select(
             Pathway.specialty_code,
@@ -70,6 +85,8 @@ def round_trend(session: Session, *, cohort_id: int | None = None) -> list[Round
                 for outcome in (Outcome.STAY, Outcome.LEAVE, Outcome.WORSENED, Outcome.UNREACHABLE)
             ),
             total(flag(ValidationRound.validated_date.is_not(None))),
+            total(flag(asked)),
+            total(flag(ValidationRound.willing_to_travel.is_(True))),
         )
         .join(Pathway, Pathway.id == ValidationRound.pathway_id)
         .group_by(Pathway.specialty_code, Pathway.provider_code, ValidationRound.number)
@@ -77,32 +94,26 @@ def round_trend(session: Session, *, cohort_id: int | None = None) -> list[Round
     )
     if cohort_id is not None:
         query = query.where(Pathway.cohort_id == cohort_id)
-    return [RoundTrendRow(*(r[0], r[1]), *(int(v) for v in r[2:])) for r in session.execute(query)]
-
-
-def mutual_aid(session: Session, *, cohort_id: int | None = None) -> list[MutualAidRow]:
-    """Willingness to travel for sooner treatment, by specialty and provider (latest answers)."""
-    query = (
-        select(
-            Pathway.specialty_code,
-            Pathway.provider_code,
-            func.count(),
-            total(flag(ValidationRound.willing_to_travel.is_(True))),
-        )
-        .join(Pathway, Pathway.id == ValidationRound.pathway_id)
-        .where(ValidationRound.willing_to_travel.is_not(None))
-        .group_by(Pathway.specialty_code, Pathway.provider_code)
-        .order_by(Pathway.specialty_code, Pathway.provider_code)
-    )
-    if cohort_id is not None:
-        query = query.where(Pathway.cohort_id == cohort_id)
-    return [MutualAidRow(r[0], r[1], int(r[2]), int(r[3])) for r in session.execute(query)]
+    trend: list[RoundTrendRow] = []
+    # In the statement's order, so the willingness rows come out sorted as the trend's.
+    travel: dict[tuple[str, str], tuple[int, int]] = {}
+    for specialty, provider, number, *counts in session.execute(query):
+        *outcomes, asked_count, willing_count = (int(v) for v in counts)
+        trend.append(RoundTrendRow(specialty, provider, int(number), *outcomes))
+        if asked_count:
+            before = travel.get((specialty, provider), (0, 0))
+            travel[specialty, provider] = (before[0] + asked_count, before[1] + willing_count)
+    aid = [
+        MutualAidRow(specialty, provider, asked_count, willing_count)
+        for (specialty, provider), (asked_count, willing_count) in travel.items()
+    ]
+    return RoundBreakdowns(trend=trend, mutual_aid=aid)
 
 
 def rounds_report(session: Session, *, cohort_id: int | None = None) -> dict[str, Any]:
     """Both breakdowns as JSON, small groups suppressed (left out, and counted as such)."""
-    trend = round_trend(session, cohort_id=cohort_id)
-    aid = mutual_aid(session, cohort_id=cohort_id)
+    breakdowns = round_breakdowns(session, cohort_id=cohort_id)
+    trend, aid = breakdowns.trend, breakdowns.mutual_aid
     hidden_trend = suppressed_groups({row.key: row.rounds for row in trend})
     hidden_aid = suppressed_groups({row.key: row.asked for row in aid})
     return {

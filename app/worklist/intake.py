@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from app.models import (
+    DEFINITIVE_OUTCOMES,
     LetterKind,
     Outcome,
     Pathway,
@@ -33,7 +34,7 @@ FOLLOW_UP: dict[Outcome, TaskReason] = {
 }
 # A clear answer (on a later call, or taken by staff) makes these unnecessary.
 RESOLVED_BY_AN_ANSWER = frozenset({R.UNVERIFIED, R.UNCLEAR, R.UNREACHABLE})
-ANSWERS = frozenset({Outcome.STAY, Outcome.LEAVE, Outcome.WORSENED})
+ANSWERS = frozenset(DEFINITIVE_OUTCOMES)
 
 
 def reason_for(outcome: Outcome, recorded: dict[str, object]) -> TaskReason | None:

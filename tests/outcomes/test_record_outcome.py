@@ -89,3 +89,34 @@ def test_an_unreachable_patient_stays_on_the_list_and_nothing_is_sent_to_the_pas
         "",
     )
     assert row["validated_date"] == ""
+
+
+def test_the_pathway_keeps_the_time_of_its_newest_definitive_answer(db_session: Session) -> None:
+    """``last_answer_at`` is what the dashboard reads instead of aggregating every outcome: it
+    must equal the newest stay, leave or worsened outcome's time, whatever came after."""
+    pathway = make_pathway(db_session)
+    day = dt.timedelta(days=1)
+    record_outcome(db_session, pathway=pathway, outcome=Outcome.UNREACHABLE, now=MONDAY_NOON)
+    assert pathway.last_answer_at is None, "no answer yet"
+    sequence = [
+        (Outcome.STAY, MONDAY_NOON + day),
+        (Outcome.UNCLEAR, MONDAY_NOON + 2 * day),  # not an answer: the stay still stands
+        (Outcome.WORSENED, MONDAY_NOON + 3 * day),
+        (Outcome.LEAVE, MONDAY_NOON + 2 * day),  # recorded with an earlier time: not newer
+        (Outcome.UNREACHABLE, MONDAY_NOON + 4 * day),
+    ]
+    for outcome, when in sequence:
+        record_outcome(db_session, pathway=pathway, outcome=outcome, now=when)
+        newest = db_session.scalar(
+            select(func.max(PathwayOutcome.recorded_at)).where(
+                PathwayOutcome.pathway_id == pathway.id,
+                PathwayOutcome.outcome.in_((Outcome.STAY, Outcome.LEAVE, Outcome.WORSENED)),
+            )
+        )
+        db_session.refresh(pathway)
+        assert pathway.last_answer_at is not None and newest is not None
+        assert pathway.last_answer_at.replace(tzinfo=None) == newest.replace(tzinfo=None)
+    assert pathway.last_answer_at is not None
+    assert pathway.last_answer_at.replace(tzinfo=None) == (MONDAY_NOON + 3 * day).replace(
+        tzinfo=None
+    )

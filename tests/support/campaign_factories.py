@@ -31,6 +31,7 @@ from app.models import (
     Role,
     User,
 )
+from app.outcomes.service import make_current
 from tests.support.factories import make_cohort, make_pathway
 
 _sequence = itertools.count(1)
@@ -136,8 +137,7 @@ def make_outcome(
         pathway_id=pathway.id, campaign_id=campaign.id, outcome=outcome, recorded_at=recorded_at
     )
     session.add(entry)
-    pathway.outcome = outcome
-    pathway.outcome_at = recorded_at
+    make_current(pathway, outcome=outcome, at=recorded_at)
     session.flush()
     return entry
 

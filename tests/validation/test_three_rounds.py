@@ -33,7 +33,7 @@ from app.models import (
     Role,
     RoundStatus,
 )
-from app.reports.rounds import mutual_aid, round_trend
+from app.reports.rounds import round_breakdowns
 from app.review.decisions import decide
 from app.review.export import export_outcomes
 from app.validation.rounds import rounds_of
@@ -185,11 +185,12 @@ def test_one_pathway_through_three_rounds_is_in_the_export_and_the_report(
     assert rows[0]["willing_to_travel"] == "yes"
     assert all(r["contacts"] == "1" for r in rows)
 
-    trend = round_trend(db_session, cohort_id=cohort.id)
+    rounds = round_breakdowns(db_session, cohort_id=cohort.id)
+    trend = rounds.trend
     assert [(t.round, t.stay, t.worsened, t.leave, t.validated) for t in trend] == [
         (1, 1, 0, 0, 1),
         (2, 0, 1, 0, 1),
         (3, 0, 0, 1, 0),
     ]
-    [aid] = mutual_aid(db_session, cohort_id=cohort.id)
+    [aid] = rounds.mutual_aid
     assert (aid.specialty_code, aid.asked, aid.willing) == (pathway.specialty_code, 1, 1)

@@ -95,8 +95,8 @@ def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 def pathway_facts(campaign: Campaign, *, on_date: dt.date) -> CTE:
     """Per pathway in the campaign's cohort: its groups and 0/1 flags for each funnel stage.
 
-    A materialized CTE: every grouped count of a report is one branch of a single UNION ALL
-    over it, so the per-pathway work (joins, EXISTS lookups) is done once per report.
+    A materialized CTE: a report's grouped counts are the two branches of one UNION ALL over
+    it (``grouped_counts``), so the per-pathway work (joins, set look-ups) is done once.
     """
     # Each flag is membership of a set of pathway ids: the database builds each set once (a
     # hashed subplan) instead of grouping 1.9 million attempts per pathway and joining the

@@ -221,6 +221,9 @@ _PLACING_ROW = (
             ContactAttempt.campaign_id,
             ContactAttempt.pathway_id,
             ContactAttempt.patient_id,
+            # block_for_attempt asks whether the attempt's round is still open; left out, each
+            # placement paid a lazy load (a round trip) for it.
+            ContactAttempt.validation_round_id,
         ),
         load_only(
             Campaign.status,

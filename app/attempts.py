@@ -10,11 +10,11 @@ internals.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, bindparam, update
+from sqlalchemy import ColumnElement, CursorResult, Update, bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -120,6 +120,12 @@ _STATEMENTS = {
 }
 
 
+@cache
+def _statement(one_start: bool, fenced: bool, guard: ColumnElement[bool] | None) -> Update:
+    statement = _STATEMENTS[one_start, fenced]
+    return statement if guard is None else statement.where(guard)
+
+
 def advance(
     session: Session,
     *,
@@ -127,6 +133,8 @@ def advance(
     to: AttemptStatus,
     only_from: frozenset[AttemptStatus] = OPEN,
     fence: int | None = None,
+    guard: ColumnElement[bool] | None = None,
+    guard_values: Mapping[str, Any] | None = None,
     **values: Any,
 ) -> bool:
     """Move the attempt to ``to`` if it is in a state (of ``only_from``) that may precede it;
@@ -136,11 +144,13 @@ def advance(
     event must not end a contact which has gone past them (a late delivery failure after the
     patient has replied). ``fence`` is the counter a worker took with its claim: with it, the
     move is refused once another worker (or reconciliation) has taken the attempt over. A value
-    may be a SQL expression (``ContactAttempt.retry_count + 1``).
+    may be a SQL expression (``ContactAttempt.retry_count + 1``). ``guard`` is a further
+    condition the move needs, with its parameters in ``guard_values``: built once by the caller,
+    as its statement is kept per guard.
     """
     expressions = {key: value for key, value in values.items() if isinstance(value, ClauseElement)}
     starts = _starts(to, only_from)
-    statement = _STATEMENTS[len(starts) == 1, fence is not None]
+    statement = _statement(len(starts) == 1, fence is not None, guard)
     if expressions:
         statement = statement.values(**expressions)
     parameters = {
@@ -152,6 +162,8 @@ def advance(
     }
     if fence is not None:
         parameters["claimed_fence"] = fence
+    if guard_values:
+        parameters.update(guard_values)
     return changed(session.connection().execute(statement, parameters)) == 1
 
 

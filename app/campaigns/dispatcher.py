@@ -21,7 +21,15 @@ from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from app.attempts import OPEN, TERMINAL, advance, advance_many
 from app.campaigns.budget import Limit, RateBudget
-from app.campaigns.eligibility import Block, block_for_attempt, contact_number, lock_number
+from app.campaigns.eligibility import (
+    NO_ATTEMPT_FACT,
+    Block,
+    attempt_fact_values,
+    block_for_attempt,
+    contact_number,
+    lock_number,
+    pathway_block,
+)
 from app.campaigns.planning import mark_unreachable
 from app.campaigns.policy import parse_policy
 from app.campaigns.sql import changed
@@ -268,7 +276,12 @@ def prepare(
     composer: SmsComposer,
     rng: random.Random,
 ) -> Ready | Result:
-    """Re-check everything at placing time; move ``claimed -> placing`` or say why not."""
+    """Re-check everything at placing time; move ``claimed -> placing`` or say why not.
+
+    Usually one guarded UPDATE checks the other rows' facts as it moves the attempt (a round
+    trip fewer a placement); only a refused move asks which fact held, or whether the claim went
+    stale.
+    """
     row = session.execute(_PLACING_ROW, {"attempt_id": claim.attempt_id}).one()
     attempt, campaign, pathway, patient = row
     if attempt.fence != claim.fence or attempt.status != A.CLAIMED:
@@ -281,7 +294,53 @@ def prepare(
         release(session, claim=claim, due_at=windows.next_open(now))
         return Result.DEFERRED
     today = dt.datetime.combine(windows.local_date(now), dt.time(0), tzinfo=windows.zone)
-    lock_number(session, patient=patient, sms=attempt.channel == Channel.SMS)
+    sms = attempt.channel == Channel.SMS
+    lock_number(session, patient=patient, sms=sms)
+    to = contact_number(patient, sms=sms)
+    # A text goes only through an SMS provider this worker has (sending it through another
+    # would break the trust's choice), and only with words from the approved script.
+    unsendable = sms and campaign.sms_provider not in (TELEPHONY, *config.sms_accounts)
+    opening = composer.compose(session, attempt=attempt) if sms and not unsendable else None
+    body: str | None = None
+    opening_values: dict[str, Any] = {}  # a call keeps the conversation it was planned with
+    if opening is not None:
+        body, opening_values["conversation"] = opening
+
+    def move_to_placing(**guarded: Any) -> bool:
+        return _from_claimed(
+            session,
+            claim=claim,
+            to=A.PLACING,
+            to_number=to,
+            dispatched_at=now,
+            lease_expires_at=now + config.lease,
+            **opening_values,
+            **guarded,
+        )
+
+    def ready() -> Ready:
+        assert to is not None  # a contact with no number is never moved to placing
+        return Ready(
+            claim=claim,
+            campaign_id=campaign.id,
+            calls_per_second=campaign.calls_per_second,
+            channel=attempt.channel,
+            to=to,
+            token=attempt.token,
+            body=body,
+            sms_provider=campaign.sms_provider,
+        )
+
+    placeable = to is not None and (not sms or opening is not None)
+    if placeable and pathway_block(pathway, patient) is None:
+        # The common case in one statement: the move happens only if none of the facts that
+        # would stop it holds, read under the same locks as the check below.
+        values = attempt_fact_values(
+            attempt=attempt, pathway=pathway, patient=patient, today_starts_at=today
+        )
+        if move_to_placing(guard=NO_ATTEMPT_FACT, guard_values=values):
+            return ready()
+    # Something stands in the way, or the claim went stale: find out which, as one check.
     block = block_for_attempt(
         session, attempt=attempt, pathway=pathway, patient=patient, today_starts_at=today
     )
@@ -303,16 +362,8 @@ def prepare(
                 session, campaign=campaign, pathway=pathway, note="no usable number", now=now
             )
         return Result.CANCELLED
-    to = contact_number(patient, sms=attempt.channel == Channel.SMS)
-    assert to is not None  # block_for_attempt refused NO_NUMBER
-    body: str | None = None
-    opening_values: dict[str, Any] = {}  # a call keeps the conversation it was planned with
-    if attempt.channel == Channel.SMS and campaign.sms_provider not in (
-        TELEPHONY,
-        *config.sms_accounts,
-    ):
-        # The campaign chose an SMS provider this worker has not got: sending the text through
-        # another would break the trust's choice. It fails, so follow-ups and review go on.
+    if unsendable:
+        # Failed, not cancelled, so follow-ups and review go on.
         _from_claimed(
             session,
             claim=claim,
@@ -325,41 +376,20 @@ def prepare(
             "attempt %s: SMS provider %r is not configured", attempt.id, campaign.sms_provider
         )
         return Result.FAILED
-    if attempt.channel == Channel.SMS:
-        opening = composer.compose(session, attempt=attempt)
-        if opening is None:
-            _from_claimed(
-                session,
-                claim=claim,
-                to=A.CANCELLED,
-                error_code="script_changed",
-                ended_at=now,
-                lease_expires_at=None,
-            )
-            log.warning("attempt %s: the campaign's script cannot run; not sent", attempt.id)
-            return Result.CANCELLED
-        body, conversation = opening
-        opening_values["conversation"] = conversation
-    if not _from_claimed(
-        session,
-        claim=claim,
-        to=A.PLACING,
-        to_number=to,
-        dispatched_at=now,
-        lease_expires_at=now + config.lease,
-        **opening_values,
-    ):
-        return Result.STALE
-    return Ready(
-        claim=claim,
-        campaign_id=campaign.id,
-        calls_per_second=campaign.calls_per_second,
-        channel=attempt.channel,
-        to=to,
-        token=attempt.token,
-        body=body,
-        sms_provider=campaign.sms_provider,
-    )
+    if sms and opening is None:
+        _from_claimed(
+            session,
+            claim=claim,
+            to=A.CANCELLED,
+            error_code="script_changed",
+            ended_at=now,
+            lease_expires_at=None,
+        )
+        log.warning("attempt %s: the campaign's script cannot run; not sent", attempt.id)
+        return Result.CANCELLED
+    # Nothing stands in the way after all (a contact in flight a moment ago has since ended),
+    # unless the claim itself went stale.
+    return ready() if move_to_placing() else Result.STALE
 
 
 def contact(provider: Provider, ready: Ready) -> Placed:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, bindparam, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.attempts import IN_FLIGHT
 from app.db import in_batches
@@ -61,7 +61,7 @@ def contact_number(patient: Patient, *, sms: bool) -> str | None:
     return patient.mobile_phone if sms else patient.mobile_phone or patient.landline_phone
 
 
-def _pathway_block(pathway: Pathway, patient: Patient, *, new_round: bool = False) -> Block | None:
+def pathway_block(pathway: Pathway, patient: Patient, *, new_round: bool = False) -> Block | None:
     """What the rows alone say (no query); ``new_round``: the contact would open a new round."""
     if pathway.status != PathwayStatus.OPEN:
         return Block.PATHWAY_CLOSED
@@ -110,7 +110,7 @@ def block_for_pathway(
 ) -> Block | None:
     """Why this pathway must not be contacted (in this round, or a new one), or None. A death
     reported on any of the patient's pathways stops every round of every one."""
-    block = _pathway_block(pathway, patient, new_round=new_round)
+    block = pathway_block(pathway, patient, new_round=new_round)
     if block is not None:
         return block
     excluded, death_reported = session.execute(
@@ -130,7 +130,7 @@ class PathwayFacts:
 
     def block(self, pathway: Pathway, patient: Patient, *, new_round: bool) -> Block | None:
         """``block_for_pathway`` for a pathway of the batch, with no query."""
-        return _pathway_block(pathway, patient, new_round=new_round) or _facts_block(
+        return pathway_block(pathway, patient, new_round=new_round) or _facts_block(
             excluded=pathway.id in self.excluded,
             death_reported=patient.id in self.death_reported,
         )
@@ -159,33 +159,63 @@ def pathway_facts(session: Session, rows: Sequence[tuple[Pathway, Patient]]) -> 
     return PathwayFacts(excluded=frozenset(excluded), death_reported=frozenset(death_reported))
 
 
+# The placing check's other attempts, aliased: the facts also guard an UPDATE of
+# contact_attempt, and an unaliased subquery would be correlated with the row being updated.
+_OTHER = aliased(ContactAttempt, name="other_attempt")
+
+
 def _another_attempt(condition: Any) -> Any:
     """The patient has another attempt meeting ``condition``."""
     return exists().where(
-        ContactAttempt.patient_id == bindparam("patient_id"),
-        ContactAttempt.id != bindparam("attempt_id"),
+        _OTHER.patient_id == bindparam("fact_patient_id"),
+        _OTHER.id != bindparam("attempt_id"),
         condition,
     )
 
 
-# The six facts the placing check needs from other rows, in one round trip (the statement is
-# built once, so SQLAlchemy caches its compiled form).
-ATTEMPT_FACTS = select(
-    _excluded(bindparam("pathway_id")),
-    _death_reported(bindparam("patient_id")),
+# The six facts the placing check needs from other rows, in the order they outrank each other.
+# Their bound names stay clear of contact_attempt's columns, so the same conditions can guard
+# the move to placing (an UPDATE takes a parameter named after a column as a value to set).
+_ATTEMPT_FACT_CONDITIONS = (
+    _excluded(bindparam("fact_pathway_id")),
+    _death_reported(bindparam("fact_patient_id")),
     # An attempt without a round (planned before rounds existed) matches no row here.
     exists().where(
-        ValidationRound.id == bindparam("round_id"), ValidationRound.status != RoundStatus.OPEN
+        ValidationRound.id == bindparam("fact_round_id"),
+        ValidationRound.status != RoundStatus.OPEN,
     ),
-    _another_attempt(ContactAttempt.status.in_(IN_FLIGHT)),
-    _another_attempt(ContactAttempt.dispatched_at >= bindparam("today_starts_at")),
+    _another_attempt(_OTHER.status.in_(IN_FLIGHT)),
+    _another_attempt(_OTHER.dispatched_at >= bindparam("today_starts_at")),
     # Numbers are stored in E.164 (the import normalises them), so equal strings are one phone.
     exists().where(
-        ContactAttempt.to_number == bindparam("to"),
-        ContactAttempt.id != bindparam("attempt_id"),
-        ContactAttempt.status.in_(IN_FLIGHT),
+        _OTHER.to_number == bindparam("fact_number"),
+        _OTHER.id != bindparam("attempt_id"),
+        _OTHER.status.in_(IN_FLIGHT),
     ),
 )
+# All six in one round trip (built once, so SQLAlchemy caches its compiled form).
+ATTEMPT_FACTS = select(*_ATTEMPT_FACT_CONDITIONS)
+# None of them holds: the condition under which the dispatcher moves an attempt to placing in
+# the same statement that checks it (``attempt_fact_values`` gives its parameters).
+NO_ATTEMPT_FACT = ~or_(*_ATTEMPT_FACT_CONDITIONS)
+
+
+def attempt_fact_values(
+    *,
+    attempt: ContactAttempt,
+    pathway: Pathway,
+    patient: Patient,
+    today_starts_at: dt.datetime,
+) -> dict[str, Any]:
+    """The parameters of ``ATTEMPT_FACTS`` and ``NO_ATTEMPT_FACT`` for one attempt."""
+    return {
+        "fact_pathway_id": pathway.id,
+        "fact_patient_id": patient.id,
+        "fact_round_id": attempt.validation_round_id,
+        "attempt_id": attempt.id,
+        "today_starts_at": today_starts_at,
+        "fact_number": contact_number(patient, sms=attempt.channel == "sms") or "",
+    }
 
 
 def block_for_attempt(
@@ -197,20 +227,15 @@ def block_for_attempt(
     today_starts_at: dt.datetime,
 ) -> Block | None:
     """Why ``attempt`` must not be placed now (eligibility, one contact at a time, once a day)."""
-    block = _pathway_block(pathway, patient)
+    block = pathway_block(pathway, patient)
     if block is not None:
         return block
     number = contact_number(patient, sms=attempt.channel == "sms")
     facts = session.execute(
         ATTEMPT_FACTS,
-        {
-            "pathway_id": pathway.id,
-            "patient_id": patient.id,
-            "round_id": attempt.validation_round_id,
-            "attempt_id": attempt.id,
-            "today_starts_at": today_starts_at,
-            "to": number or "",
-        },
+        attempt_fact_values(
+            attempt=attempt, pathway=pathway, patient=patient, today_starts_at=today_starts_at
+        ),
     ).one()
     excluded, death_reported, round_closed, in_flight, contacted_today, number_in_flight = facts
     if death_reported:

@@ -122,7 +122,7 @@ class ContactAttempt(Base):
     dispatched_at: Mapped[dt.datetime | None] = mapped_column()
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     answered_by: Mapped[str | None] = mapped_column(String(32))
-    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(32))
     error_message: Mapped[str | None] = mapped_column(Text)
     conversation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     placed_at: Mapped[dt.datetime | None] = mapped_column()

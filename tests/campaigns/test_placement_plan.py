@@ -15,12 +15,12 @@ from app.campaigns.eligibility import ATTEMPT_FACTS
 from tests.support.statements import query_plan
 
 VALUES = {
-    "pathway_id": 1,
-    "patient_id": 2,
-    "round_id": 3,
+    "fact_pathway_id": 1,
+    "fact_patient_id": 2,
+    "fact_round_id": 3,
     "attempt_id": 4,
     "today_starts_at": dt.datetime(2026, 12, 3, tzinfo=dt.UTC),
-    "to": "+447700900123",
+    "fact_number": "+447700900123",
 }
 
 

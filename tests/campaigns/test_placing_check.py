@@ -1,4 +1,4 @@
-"""Each fact of the placing check stops a placement, through the worker as it runs.
+"""Each reason of the placing check stops a placement, through the worker as it runs.
 
 The dispatcher moves an attempt to ``placing`` in the same statement that checks these facts, and
 asks which one held only when the move is refused: each fact must stop the move itself, and be
@@ -24,6 +24,7 @@ from app.models import (
     Exclusion,
     Outcome,
     Pathway,
+    PathwayStatus,
     Patient,
     RoundStatus,
     ValidationRound,
@@ -62,6 +63,27 @@ class Scene:
         self.session.flush()
 
 
+def _patient(scene: Scene) -> Patient:
+    patient = scene.session.get(Patient, scene.pathway.patient_id)
+    assert patient is not None
+    return patient
+
+
+def pathway_closed(scene: Scene) -> None:
+    """The pathway left the hospital's extract (treated, or removed) since it was planned."""
+    scene.pathway.status = PathwayStatus.CLOSED
+
+
+def opted_out(scene: Scene) -> None:
+    """The patient asked not to be contacted this way again."""
+    _patient(scene).opted_out_at = utcnow()
+
+
+def died(scene: Scene) -> None:
+    """The extract now gives the patient's date of death."""
+    _patient(scene).date_of_death = utcnow().date()
+
+
 def reported_death(scene: Scene) -> None:
     """A death reported on another of the patient's pathways."""
     scene.another_pathway().outcome = Outcome.REPORTED_DECEASED
@@ -98,13 +120,15 @@ def contacted_today(scene: Scene) -> None:
 
 def number_in_flight(scene: Scene) -> None:
     """Another patient's call to the same (household) number is with the provider."""
-    patient = scene.session.get(Patient, scene.pathway.patient_id)
-    assert patient is not None
     neighbour = scene.another_pathway(same_patient=False)
-    scene.gone_out(neighbour, status=A.PLACED, to_number=patient.mobile_phone)
+    scene.gone_out(neighbour, status=A.PLACED, to_number=_patient(scene).mobile_phone)
 
 
 CASES: dict[str, tuple[Callable[[Scene], None], AttemptStatus, str | None]] = {
+    # What the attempt's own rows say (read with the placing row, no fact needed).
+    "pathway_closed": (pathway_closed, A.CANCELLED, "pathway_closed"),
+    "opted_out": (opted_out, A.CANCELLED, "opted_out"),
+    "deceased": (died, A.CANCELLED, "deceased"),
     # The block's name is the cancelled attempt's error code: PostgreSQL once refused the two
     # names longer than the column, and the attempt was claimed and failed again and again.
     "answered_this_round": (answered_in_round, A.CANCELLED, "answered_this_round"),

@@ -17,10 +17,8 @@ from app.campaigns.budget import LocalBudget
 from app.campaigns.dispatcher import DispatchConfig, Result, claim_due, dispatch_one
 from app.db import utcnow
 from app.models import AttemptStatus, ContactAttempt
-from app.validation.rounds import open_round
-from tests.campaigns.support import RecordingProvider, make_campaign, script_composer
-from tests.campaigns.test_dispatcher import plan
-from tests.support.factories import make_cohort, make_pathway
+from tests.campaigns.support import RecordingProvider, script_composer
+from tests.campaigns.test_placing_check import Scene
 from tests.support.statements import COMMIT, counting_statements
 
 CONFIG = DispatchConfig(worker_id="w", account_key="test", account_calls_per_second=1000.0)
@@ -29,13 +27,9 @@ CONFIG = DispatchConfig(worker_id="w", account_key="test", account_calls_per_sec
 def _one_claimed(factory: sessionmaker[Session]) -> int:
     """A due attempt of a running campaign, planned in an open round, as planning leaves it."""
     with factory() as session:
-        cohort = make_cohort(session)
-        campaign = make_campaign(session, cohort=cohort)
-        pathway = make_pathway(session, cohort=cohort)
-        round_ = open_round(session, pathway=pathway, now=utcnow())
-        attempt = plan(session, campaign.id, pathway, validation_round_id=round_.id)
+        attempt_id = Scene.due(session).attempt.id
         session.commit()
-        return attempt.id
+        return attempt_id
 
 
 def test_placing_an_attempt_sends_a_fixed_handful_of_statements(

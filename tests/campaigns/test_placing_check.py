@@ -47,6 +47,17 @@ class Scene:
     campaign_id: int
     pathway: Pathway
     round_id: int
+    attempt: ContactAttempt
+
+    @classmethod
+    def due(cls, session: Session) -> Scene:
+        """Planned as planning leaves it: in the pathway's open round, due now."""
+        cohort = make_cohort(session)
+        campaign = make_campaign(session, cohort=cohort)
+        pathway = make_pathway(session, cohort=cohort)
+        round_ = open_round(session, pathway=pathway, now=utcnow())
+        attempt = plan(session, campaign.id, pathway, validation_round_id=round_.id)
+        return cls(session, cohort, campaign.id, pathway, round_.id, attempt)
 
     def another_pathway(self, *, same_patient: bool = True) -> Pathway:
         other = make_pathway(self.session, cohort=self.cohort)
@@ -148,15 +159,10 @@ def test_each_fact_stops_the_placement_and_is_named(
 ) -> None:
     arrange, status, error_code = CASES[case]
     with factory() as session:
-        cohort = make_cohort(session)
-        campaign = make_campaign(session, cohort=cohort)
-        pathway = make_pathway(session, cohort=cohort)
-        round_ = open_round(session, pathway=pathway, now=utcnow())
-        attempt = plan(session, campaign.id, pathway, validation_round_id=round_.id)
-        planned_due = attempt.due_at
-        arrange(Scene(session, cohort, campaign.id, pathway, round_.id))
+        scene = Scene.due(session)
+        planned_due, attempt_id = scene.attempt.due_at, scene.attempt.id
+        arrange(scene)
         session.commit()
-        attempt_id = attempt.id
     provider = RecordingProvider()
     make_worker(factory, provider).run(once=True)
     assert provider.contacts == []

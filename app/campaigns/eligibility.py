@@ -173,7 +173,7 @@ def _another_attempt(condition: Any) -> Any:
     )
 
 
-# The six facts the placing check needs from other rows, in the order they outrank each other.
+# The six facts the placing check needs from other rows (``block_for_attempt`` ranks them).
 # Their bound names stay clear of contact_attempt's columns, so the same conditions can guard
 # the move to placing (an UPDATE takes a parameter named after a column as a value to set).
 _ATTEMPT_FACT_CONDITIONS = (
